@@ -1,0 +1,1 @@
+"""2D photonic crystals: unit cells and band structures (numpy/scipy, no Keras)."""

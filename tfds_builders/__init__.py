@@ -1,0 +1,1 @@
+"""TensorFlow Datasets builders; importing this package registers them with ``tfds``."""
