@@ -7,7 +7,10 @@ them together; heavy imports (Keras, TensorFlow, QuSpin) happen inside the handl
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter is not for users
 
 
 def build_parser() -> argparse.ArgumentParser:

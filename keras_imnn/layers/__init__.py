@@ -1,0 +1,22 @@
+"""Keras layers for invariant multiscale networks (all ``keras.ops``, serializable).
+
+Periodic padding/convolution give exact equivariance to periodic shifts; ``GroupAverage`` or
+``SymmetricPeriodicConv2D`` add a point group; ``InvariantPooling2D`` makes it an invariance.
+"""
+from keras_imnn.layers.blocks import DilatedBlock, receptive_field
+from keras_imnn.layers.conv import PeriodicConv2D, SymmetricPeriodicConv2D
+from keras_imnn.layers.padding import PeriodicPadding2D
+from keras_imnn.layers.pooling import InvariantPooling2D
+from keras_imnn.layers.symmetry import GroupAverage, apply_element, group_elements
+
+__all__ = [
+    "DilatedBlock",
+    "GroupAverage",
+    "InvariantPooling2D",
+    "PeriodicConv2D",
+    "PeriodicPadding2D",
+    "SymmetricPeriodicConv2D",
+    "apply_element",
+    "group_elements",
+    "receptive_field",
+]

@@ -1,0 +1,47 @@
+"""Build a ``keras.Model`` from a ``ModelConfig``: the one place where architectures are code."""
+from __future__ import annotations
+
+import keras
+
+from keras_imnn.layers import DilatedBlock, GroupAverage, InvariantPooling2D
+from keras_imnn.layers.symmetry import check_group_fits, normalize_group
+from keras_imnn.models.config import ModelConfig
+
+
+def _trunk_cnn(x: keras.KerasTensor, cfg: ModelConfig) -> keras.KerasTensor:
+    # The "standard approach": zero padding and pooled downsampling break both symmetries.
+    for i, d in enumerate(cfg.dilations):
+        x = keras.layers.Conv2D(cfg.filters * 2**i, cfg.kernel_size, dilation_rate=d, padding="same",
+                                activation="relu", name=f"conv_{i}")(x)
+        x = keras.layers.MaxPooling2D(2, padding="same", name=f"pool_{i}")(x)
+    return keras.layers.Flatten(name="flatten")(x)
+
+
+def _trunk_inv(x: keras.KerasTensor, cfg: ModelConfig) -> keras.KerasTensor:
+    group = normalize_group(cfg.group)
+    check_group_fits(group, cfg.input_shape[0], cfg.input_shape[1], "model config")
+    tied = cfg.invariance == "tied" and group != "trivial"
+    block = DilatedBlock(cfg.filters, cfg.dilations, cfg.kernel_size, residual=cfg.residual,
+                         normalization=cfg.normalization, tied_group=group if tied else None,
+                         name="dilated_block")
+    pooling = InvariantPooling2D(cfg.pooling, name="invariant_pooling")
+    if tied or group == "trivial":
+        return pooling(block(x))
+    trunk = keras.Sequential([block, pooling], name="trunk")
+    return GroupAverage(trunk, group, name="group_average")(x)
+
+
+def build_model(cfg: ModelConfig, name: str = "imnn") -> keras.Model:
+    """The functional model for ``cfg``: input ``(batch, *cfg.input_shape)`` → ``(batch, outputs)``."""
+    inputs = keras.Input(shape=cfg.input_shape, name="inputs")
+    x = keras.layers.Rescaling(cfg.input_scale, cfg.input_offset, name="normalize")(inputs)
+    if cfg.arch == "cnn":
+        x = _trunk_cnn(x, cfg)
+    elif cfg.arch == "inv":
+        x = _trunk_inv(x, cfg)
+    else:
+        x = keras.layers.Flatten(name="flatten")(x)
+    for i, units in enumerate(cfg.head_units):
+        x = keras.layers.Dense(units, activation="relu", name=f"head_{i}")(x)
+    outputs = keras.layers.Dense(cfg.outputs, name="output")(x)
+    return keras.Model(inputs, outputs, name=name)

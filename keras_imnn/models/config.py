@@ -1,0 +1,71 @@
+"""Architecture configs: one frozen dataclass describes every zoo model (no code per model)."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+ARCHES = ("cnn", "inv", "dense")
+INVARIANCES = ("orbit", "tied")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to build a zoo model.
+
+    Attributes:
+        arch: "cnn" (zero padding, pooled downsampling, flatten, dense — the standard approach),
+            "inv" (periodic convs, no downsampling, point-group invariance, global pooling) or
+            "dense" (flatten + hidden dense layers).
+        input_shape: ``(H, W, 1)``; ``None`` spatial dims make "inv" models size-agnostic.
+        outputs: size of the last (linear) dense layer.
+        filters, kernel_size, dilations: the conv stack (one conv per dilation).
+        group: point group "d4", "c4", "d2", "c2" or None (for "inv" models).
+        invariance: "orbit" (average over the group orbit, |G|× cost) or "tied" (symmetric kernels).
+        residual, normalization: options of the dilated block.
+        pooling: invariant pooling modes ("mean", "max").
+        head_units: hidden dense layers before the output layer.
+        input_scale, input_offset: the model normalizes raw inputs as ``x·scale + offset``.
+    """
+
+    arch: str
+    input_shape: tuple[int | None, int | None, int]
+    outputs: int = 1
+    filters: int = 32
+    kernel_size: int = 3
+    dilations: tuple[int, ...] = (1, 1, 1)
+    group: str | None = "d4"
+    invariance: str = "orbit"
+    residual: bool = False
+    normalization: str | None = None
+    pooling: tuple[str, ...] = ("mean",)
+    head_units: tuple[int, ...] = ()
+    input_scale: float = 1.0
+    input_offset: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.arch not in ARCHES:
+            raise ValueError(f"arch must be one of {ARCHES}; got {self.arch!r}")
+        if self.invariance not in INVARIANCES:
+            raise ValueError(f"invariance must be one of {INVARIANCES}; got {self.invariance!r}")
+        if len(self.input_shape) != 3:
+            raise ValueError(f"input_shape must be (H, W, C); got {self.input_shape!r}")
+        if not isinstance(self.outputs, int) or self.outputs < 1:
+            raise ValueError(f"outputs must be a positive int; got {self.outputs!r}")
+        if self.arch != "inv" and None in self.input_shape[:2]:
+            raise ValueError(f"a {self.arch!r} model flattens its input and needs a fixed input_shape; "
+                             f"got {self.input_shape!r}")
+
+    def replace(self, **overrides: Any) -> ModelConfig:
+        """A copy with ``overrides``; unknown names raise a ValueError listing the accepted ones."""
+        fields = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(overrides) - fields)
+        if unknown:
+            raise ValueError(f"unknown model option(s) {unknown}; accepted: {sorted(fields)}")
+        for key in ("input_shape", "dilations", "pooling", "head_units"):
+            if key in overrides and overrides[key] is not None:
+                overrides[key] = tuple(overrides[key])
+        return dataclasses.replace(self, **overrides)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

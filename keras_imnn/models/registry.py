@@ -1,0 +1,91 @@
+"""Name → model: ``list_models``, ``load`` and the pretrained-weights manifest."""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from keras_imnn.models.builders import build_model
+from keras_imnn.models.zoo import SPECS, ModelSpec
+
+_BY_NAME = {spec.name: spec for spec in SPECS}
+# Checkpoints ship with the source tree; KERAS_IMNN_WEIGHTS points elsewhere (e.g. a wheel install).
+WEIGHTS_DIR = Path(os.environ.get("KERAS_IMNN_WEIGHTS", Path(__file__).resolve().parents[2] / "weights"))
+
+
+def list_models(task: str | None = None) -> list[str]:
+    """Registered zoo names, optionally only those of ``task`` ("photonic" or "magnet")."""
+    return [s.name for s in SPECS if task is None or s.task == task]
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The zoo entry for ``name``; an unknown name raises a ValueError naming the known ones."""
+    if name in _BY_NAME:
+        return _BY_NAME[name]
+    close = difflib.get_close_matches(name, list(_BY_NAME), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ValueError(f"unknown model {name!r}.{hint} Known models: {', '.join(_BY_NAME)}.")
+
+
+def manifest(weights_dir: Path | None = None) -> dict[str, Any]:
+    """The pretrained-weights manifest (``weights/manifest.json``), ``{}`` if there is none."""
+    path = Path(weights_dir or WEIGHTS_DIR) / "manifest.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _load_weights(model: keras.Model, name: str, weights_dir: Path | None,
+                  overrides: dict[str, Any]) -> None:
+    root = Path(weights_dir or WEIGHTS_DIR)
+    entry = manifest(root).get(name)
+    if entry is None:
+        raise ValueError(
+            f"no pretrained checkpoint for {name!r} yet (looked in {root / 'manifest.json'}); "
+            f"use keras_imnn.load({name!r}, pretrained=False) for a freshly initialized model."
+        )
+    path = root / entry["file"]
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint {path} listed in the manifest is missing.")
+    digest = sha256(path)
+    if digest != entry["sha256"]:
+        raise ValueError(
+            f"checkpoint {path} fails its integrity check: sha256 {digest} != manifest "
+            f"{entry['sha256']}. The file was modified or corrupted; restore it from the repository."
+        )
+    try:
+        model.load_weights(path)
+    except ValueError as err:
+        raise ValueError(
+            f"checkpoint {path} does not fit {name!r} built with overrides {overrides}: {err}. "
+            f"Use pretrained=False, or keras_imnn.finetune to swap the head."
+        ) from err
+
+
+def load(name: str, pretrained: bool = True, *, weights_dir: Path | None = None,
+         **overrides: Any) -> keras.Model:
+    """Build the zoo model ``name`` and, if ``pretrained``, load its verified checkpoint.
+
+    Args:
+        name: a name from ``list_models()``.
+        pretrained: load the checkpoint listed in ``weights/manifest.json`` (sha256-checked).
+        weights_dir: where the manifest and checkpoints live (default: the repository's weights/).
+        **overrides: ``ModelConfig`` fields, e.g. ``outputs=3``, ``input_shape=(8, 8, 1)``,
+            ``group="c4"``. Overrides that change weight shapes need ``pretrained=False`` (or
+            ``keras_imnn.finetune``, which swaps the head).
+
+    Returns:
+        A ``keras.Model``: ``(batch, H, W, 1)`` → ``(batch, outputs)``.
+    """
+    spec = get_spec(name)
+    model = build_model(spec.config.replace(**overrides), name=name)
+    if pretrained:
+        _load_weights(model, name, weights_dir, overrides)
+    return model

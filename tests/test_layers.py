@@ -1,0 +1,224 @@
+"""Layer behaviour: periodic padding, shift/point-group equivariance, serialization, bad input.
+
+Backend-agnostic (keras.ops only): tests/test_backend_jax.py reruns this file under JAX.
+"""
+import numpy as np
+import pytest
+import keras
+from keras import ops
+
+from keras_imnn.layers import (
+    DilatedBlock,
+    GroupAverage,
+    InvariantPooling2D,
+    PeriodicConv2D,
+    PeriodicPadding2D,
+    SymmetricPeriodicConv2D,
+    apply_element,
+    group_elements,
+    receptive_field,
+)
+
+np_ = ops.convert_to_numpy
+
+
+def roll(x, shift):
+    return np.roll(x, shift, axis=(1, 2))
+
+
+@pytest.mark.parametrize("padding", [0, 1, 3, (2, 5), ((1, 4), (0, 2)), 13, 30])
+def test_periodic_padding_matches_numpy_wrap(rng, padding):
+    x = rng.normal(size=(2, 7, 9, 3)).astype("float32")
+    layer = PeriodicPadding2D(padding)
+    (t, b), (l, r) = layer.padding
+    expected = np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)), mode="wrap")
+    np.testing.assert_array_equal(np_(layer(x)), expected)
+    assert layer.compute_output_shape(x.shape) == expected.shape
+
+
+def test_periodic_padding_dynamic_shape_tiles(rng):
+    # Unknown spatial size at build time (size-agnostic models) takes the gather path.
+    inputs = keras.Input((None, None, 2))
+    model = keras.Model(inputs, PeriodicPadding2D(((5, 2), (6, 1)))(inputs))
+    x = rng.normal(size=(1, 3, 4, 2)).astype("float32")
+    np.testing.assert_array_equal(np_(model(x)), np.pad(x, ((0, 0), (5, 2), (6, 1), (0, 0)), mode="wrap"))
+
+
+@pytest.mark.parametrize("bad", [-1, (1, 2, 3), ((1,), (2, 3)), "same"])
+def test_periodic_padding_rejects_bad_padding(bad):
+    with pytest.raises(ValueError, match="padding"):
+        PeriodicPadding2D(bad)
+
+
+def circular_conv_reference(x, kernel, dilation):
+    """Direct sum over taps with modular indices: the definition of a centred circular conv."""
+    kh, kw = kernel.shape[:2]
+    h, w = x.shape[1:3]
+    out = np.zeros(x.shape[:3] + (kernel.shape[3],))
+    span_h, span_w = dilation * (kh - 1), dilation * (kw - 1)
+    for a in range(kh):
+        for b in range(kw):
+            rows = (np.arange(h) - span_h // 2 + a * dilation) % h
+            cols = (np.arange(w) - span_w // 2 + b * dilation) % w
+            out += np.einsum("nijc,cf->nijf", x[:, rows][:, :, cols], kernel[a, b])
+    return out
+
+
+@pytest.mark.parametrize("dilation", range(1, 9))
+def test_periodic_conv_is_circular_and_shift_equivariant(rng, dilation):
+    # 6×5 input: from dilation 3 on, the dilated 3×3 kernel is larger than the input.
+    x = rng.normal(size=(2, 6, 5, 3)).astype("float32")
+    conv = PeriodicConv2D(4, 3, dilation_rate=dilation, use_bias=False)
+    y = np_(conv(x))
+    assert y.shape == (2, 6, 5, 4)
+    np.testing.assert_allclose(y, circular_conv_reference(x, np_(conv.kernel), dilation), atol=1e-5)
+    for shift in [(1, 0), (0, 2), (3, -4), (5, 4)]:
+        np.testing.assert_allclose(np_(conv(roll(x, shift))), roll(y, shift), atol=1e-5)
+
+
+def test_periodic_conv_kernel_larger_than_input(rng):
+    x = rng.normal(size=(1, 4, 4, 2)).astype("float32")
+    conv = PeriodicConv2D(3, 7, use_bias=False)
+    y = np_(conv(x))
+    np.testing.assert_allclose(y, circular_conv_reference(x, np_(conv.kernel), 1), atol=1e-5)
+    np.testing.assert_allclose(np_(conv(roll(x, (1, 3)))), roll(y, (1, 3)), atol=1e-5)
+
+
+def test_zero_padded_conv_is_not_shift_equivariant(rng):
+    # Guards the test above: the property it checks is not automatic.
+    x = rng.normal(size=(1, 8, 8, 1)).astype("float32")
+    conv = keras.layers.Conv2D(2, 3, padding="same")
+    assert np.abs(np_(conv(roll(x, (2, 3)))) - roll(np_(conv(x)), (2, 3))).max() > 1e-2
+
+
+def test_group_tables():
+    assert [len(group_elements(g)) for g in ("trivial", "c2", "d2", "c4", "d4")] == [1, 2, 4, 4, 8]
+    x = np.arange(16.0).reshape(1, 4, 4, 1)
+    images = {np_(apply_element(x, g)).tobytes() for g in group_elements("d4")}
+    assert len(images) == 8  # all distinct: D4 acts faithfully
+    for g in group_elements("d4"):
+        np.testing.assert_array_equal(np_(apply_element(apply_element(x, g), g.inverse())), x)
+    rot = np_(apply_element(x, group_elements("c4")[1]))[0, ..., 0]
+    np.testing.assert_array_equal(rot, np.rot90(x[0, ..., 0]))
+    with pytest.raises(ValueError, match="unknown symmetry group"):
+        group_elements("p6m")
+
+
+@pytest.mark.parametrize("group", ["d4", "c4", "d2", "c2"])
+def test_symmetric_conv_commutes_with_group(rng, group):
+    x = rng.normal(size=(2, 8, 8, 2)).astype("float32")
+    conv = SymmetricPeriodicConv2D(3, 3, dilation_rate=2, group=group)
+    y = np_(conv(x))
+    for g in group_elements(group):
+        np.testing.assert_allclose(np_(conv(np_(apply_element(x, g)))), np_(apply_element(y, g)), atol=1e-5)
+    # A free kernel does not commute with the group.
+    free = PeriodicConv2D(3, 3, dilation_rate=2)
+    g = group_elements(group)[1]
+    assert np.abs(np_(free(np_(apply_element(x, g)))) - np_(apply_element(np_(free(x)), g))).max() > 1e-3
+
+
+def test_symmetric_conv_rejects_bad_kernels():
+    with pytest.raises(ValueError, match="odd kernel"):
+        SymmetricPeriodicConv2D(2, 2, group="d4")
+    with pytest.raises(ValueError, match="square kernel"):
+        SymmetricPeriodicConv2D(2, (3, 5), group="d4")
+    with pytest.raises(ValueError, match="square input"):
+        SymmetricPeriodicConv2D(2, 3, group="d4")(np.zeros((1, 6, 4, 1), "float32"))
+
+
+def _invariant_trunk():
+    return keras.Sequential([PeriodicConv2D(6, 3, dilation_rate=2, activation="relu"),
+                             PeriodicConv2D(6, 3, activation="relu"), InvariantPooling2D(("mean", "max"))])
+
+
+@pytest.mark.parametrize("group,shape", [("d4", (8, 8)), ("c4", (6, 6)), ("d2", (6, 4)), ("c2", (5, 4))])
+def test_group_average_is_invariant(rng, group, shape):
+    layer = GroupAverage(_invariant_trunk(), group)
+    x = rng.normal(size=(3, *shape, 1)).astype("float32")
+    y = np_(layer(x))
+    assert y.shape == (3, 12)
+    for g in group_elements(group):
+        np.testing.assert_allclose(np_(layer(np_(apply_element(x, g)))), y, rtol=1e-5, atol=1e-6)
+    for shift in [(1, 2), (3, 1)]:
+        np.testing.assert_allclose(np_(layer(roll(x, shift))), y, rtol=1e-5, atol=1e-6)
+    # Without the average, the same trunk is shift- but not point-group-invariant.
+    trunk = layer.layer
+    g = group_elements(group)[1]
+    assert np.abs(np_(trunk(np_(apply_element(x, g)))) - np_(trunk(x))).max() > 1e-4
+
+
+def test_group_average_equivariant_mode(rng):
+    inner = PeriodicConv2D(2, 3)
+    layer = GroupAverage(inner, "d4", equivariant=True)
+    x = rng.normal(size=(1, 6, 6, 1)).astype("float32")
+    y = np_(layer(x))
+    for g in group_elements("d4"):
+        np.testing.assert_allclose(np_(layer(np_(apply_element(x, g)))), np_(apply_element(y, g)), atol=1e-5)
+
+
+def test_group_average_rejects_non_square_for_d4():
+    with pytest.raises(ValueError, match="square input"):
+        GroupAverage(_invariant_trunk(), "d4")(np.zeros((1, 6, 4, 1), "float32"))
+
+
+def test_invariant_pooling(rng):
+    x = rng.normal(size=(2, 5, 5, 3)).astype("float32")
+    y = np_(InvariantPooling2D(("mean", "max"))(x))
+    np.testing.assert_allclose(y, np.concatenate([x.mean((1, 2)), x.max((1, 2))], -1), rtol=1e-6)
+    with pytest.raises(ValueError, match="modes"):
+        InvariantPooling2D("median")
+
+
+@pytest.mark.parametrize("residual,normalization,tied", [(False, None, None), (True, "layer", "d4"),
+                                                         (True, "batch", None)])
+def test_dilated_block_equivariance(rng, residual, normalization, tied):
+    block = DilatedBlock(5, [1, 2, 4, 8], residual=residual, normalization=normalization, tied_group=tied)
+    assert block.receptive_field == receptive_field(3, [1, 2, 4, 8]) == 31
+    x = rng.normal(size=(2, 8, 8, 2)).astype("float32")
+    y = np_(block(x))
+    assert y.shape == (2, 8, 8, 5)
+    np.testing.assert_allclose(np_(block(roll(x, (3, 5)))), roll(y, (3, 5)), atol=1e-5)
+    if tied:
+        for g in group_elements(tied):
+            np.testing.assert_allclose(np_(block(np_(apply_element(x, g)))), np_(apply_element(y, g)),
+                                       atol=1e-5)
+
+
+def test_dilated_block_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="dilations"):
+        DilatedBlock(4, [])
+    with pytest.raises(ValueError, match="normalization"):
+        DilatedBlock(4, [1], normalization="group")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: PeriodicPadding2D(((1, 2), (3, 0))),
+    lambda: PeriodicConv2D(3, 3, dilation_rate=2, activation="relu"),
+    lambda: SymmetricPeriodicConv2D(3, 3, group="c4"),
+    lambda: InvariantPooling2D(("mean", "max")),
+    lambda: DilatedBlock(4, [1, 2], residual=True, normalization="layer", tied_group="d2"),
+    lambda: GroupAverage(_invariant_trunk(), "d4"),
+])
+def test_layer_serialization_round_trip(rng, make):
+    layer = make()
+    x = rng.normal(size=(2, 6, 6, 2)).astype("float32")
+    y = np_(layer(x))
+    clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
+    if not clone.built:  # serialize_keras_object carries the build config
+        clone.build(x.shape)
+    clone.set_weights(layer.get_weights())
+    np.testing.assert_allclose(np_(clone(x)), y, rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape,match", [((2, 8, 8), "ndim=4"), ((2, 4, 8, 8, 1), "ndim=4")])
+def test_layers_reject_wrong_rank(shape, match):
+    for layer in (PeriodicConv2D(2, 3), PeriodicPadding2D(1), InvariantPooling2D()):
+        with pytest.raises(ValueError, match=match):
+            layer(np.zeros(shape, "float32"))
+
+
+def test_conv_rejects_wrong_channel_count_after_build():
+    conv = PeriodicConv2D(2, 3)
+    conv(np.zeros((1, 4, 4, 1), "float32"))
+    with pytest.raises(ValueError, match="expected axis -1"):
+        conv(np.zeros((1, 4, 4, 3), "float32"))
