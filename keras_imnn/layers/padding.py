@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_imnn.layers.validation import check_spatial_input
@@ -35,20 +36,20 @@ def periodic_pad(x: Any, padding: tuple[tuple[int, int], tuple[int, int]]) -> An
     Padding larger than the input tiles it, as the lattice is periodic.
     """
     (top, bottom), (left, right) = padding
-    for axis, before, after in ((1, top, bottom), (2, left, right)):
-        if before == 0 and after == 0:
-            continue
-        size = x.shape[axis]
-        if size is not None and before <= size and after <= size:
-            # Static and no larger than the input: slices + concat are cheaper than a gather.
-            lead = (slice(None),) * axis
-            head = [x[lead + (slice(size - before, size),)]] if before else []
-            tail = [x[lead + (slice(0, after),)]] if after else []
-            x = ops.concatenate([*head, x, *tail], axis=axis)
-        else:
-            n = ops.shape(x)[axis]
-            x = ops.take(x, ops.mod(ops.arange(-before, n + after), n), axis=axis)
-    return x
+    if top == bottom == left == right == 0:
+        return x
+    _, h, w, c = ops.shape(x)  # Python ints where static, tensors where not
+    if isinstance(h, int) and isinstance(w, int):
+        rows = np.arange(-top, h + bottom) % h
+        cols = np.arange(-left, w + right) % w
+        index = (rows[:, None] * w + cols[None, :]).reshape(-1)
+    else:
+        rows = ops.mod(ops.arange(-top, h + bottom), h)
+        cols = ops.mod(ops.arange(-left, w + right), w)
+        index = ops.reshape(rows[:, None] * w + cols[None, :], (-1,))
+    # One gather over the flattened grid copies the data once (two concats would copy it twice).
+    padded = ops.take(ops.reshape(x, (-1, h * w, c)), index, axis=1)
+    return ops.reshape(padded, (-1, h + top + bottom, w + left + right, c))
 
 
 @keras.saving.register_keras_serializable(package="keras_imnn")

@@ -1,0 +1,41 @@
+"""The keras-imnn command line, run as a user would (in-process through main())."""
+import pytest
+
+from keras_imnn.cli import main
+
+
+def test_list_prints_every_model(capsys):
+    import keras_imnn
+
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in keras_imnn.list_models():
+        assert name in out
+
+
+def test_list_filters_by_task(capsys):
+    assert main(["list", "--task", "magnet"]) == 0
+    out = capsys.readouterr().out
+    assert "magnet_inv" in out and "photonic_inv" not in out
+
+
+def test_info_prints_summary_and_parameter_count(capsys):
+    import keras_imnn
+
+    assert main(["info", "photonic_inv_dilated"]) == 0
+    out = capsys.readouterr().out
+    params = keras_imnn.load("photonic_inv_dilated", pretrained=False).count_params()
+    assert f"parameters: {params:,}" in out
+    assert "receptive field: 13×13" in out and "dilations" in out
+
+
+def test_info_unknown_name_is_one_clear_line(capsys):
+    assert main(["info", "photonic_inv_dilatd"]) == 2
+    err = capsys.readouterr().err
+    assert "Did you mean 'photonic_inv_dilated'" in err and "Traceback" not in err
+
+
+def test_no_command_is_a_usage_error():
+    with pytest.raises(SystemExit) as exc:
+        main([])
+    assert exc.value.code == 2
