@@ -66,6 +66,8 @@ def main() -> None:
         # Size-agnostic models are timed on 32×32 like the photonic ones; fixed ones on their own size.
         shape = (32, 32, 1) if None in shape else shape
         models[name] = (keras_imnn.load(name, pretrained=False), inputs(shape))
+    models["photonic_inv_dilated (tied)"] = (
+        keras_imnn.load("photonic_inv_dilated", pretrained=False, invariance="tied"), x32)
     seconds = time_models(models, args.batch, args.repeats)
     base = seconds["conv2d_stack (zero padding)"]
 

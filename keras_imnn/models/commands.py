@@ -10,23 +10,33 @@ def receptive_field_of(spec) -> str:
     from keras_imnn.layers import receptive_field
 
     cfg = spec.config
-    if cfg.arch == "dense":
-        return "whole lattice"
+    if cfg.arch != "inv":
+        return "whole input (flatten + dense)"
     rf = receptive_field(cfg.kernel_size, cfg.dilations)
-    return f"{rf}×{rf}" if cfg.arch == "inv" else f"{rf}×{rf} + pooling"
+    return f"{rf}×{rf}"
 
 
 def _list(args: argparse.Namespace) -> int:
-    from keras_imnn.models.registry import SPECS, manifest
+    from keras_imnn.models.registry import SPECS, build_model, manifest
 
     trained = manifest()
-    print(f"{'name':<22}{'task':<10}{'group':<8}{'pretrained':<11}default dataset")
+    rows = []
     for spec in SPECS:
         if args.task and spec.task != args.task:
             continue
-        group = spec.config.group if spec.config.arch == "inv" else "none"
-        print(f"{spec.name:<22}{spec.task:<10}{group:<8}{'yes' if spec.name in trained else 'no':<11}"
-              f"{spec.dataset}")
+        cfg = spec.config
+        rows.append((spec.name, spec.task, f"{build_model(cfg).count_params():,}",
+                     (cfg.group or "none") if cfg.arch == "inv" else "none (baseline)",
+                     receptive_field_of(spec), "yes" if spec.name in trained else "no", spec.dataset))
+    header = ("name", "task", "params", "invariance group", "receptive field", "pretrained",
+              "default dataset")
+    if args.markdown:
+        for row in (header, ("---",) * len(header), *rows):
+            print("| " + " | ".join(row) + " |")
+    else:
+        widths = [max(len(r[i]) for r in (header, *rows)) + 2 for i in range(len(header))]
+        for row in (header, *rows):
+            print("".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     return 0
 
 
@@ -50,6 +60,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register the zoo subcommands."""
     p = sub.add_parser("list", help="list the zoo's model names")
     p.add_argument("--task", choices=("photonic", "magnet"), help="only this task's models")
+    p.add_argument("--markdown", action="store_true", help="print a Markdown table (as in the README)")
     p.set_defaults(func=_list)
     p = sub.add_parser("info", help="a model's description, summary and parameter count")
     p.add_argument("name", help="a name from `keras-imnn list`")
