@@ -13,6 +13,7 @@ from keras_imnn.layers import (
     InvariantPooling2D,
     PeriodicConv2D,
     PeriodicPadding2D,
+    RandomLatticeSymmetry,
     SymmetricPeriodicConv2D,
     apply_element,
     group_elements,
@@ -222,3 +223,18 @@ def test_conv_rejects_wrong_channel_count_after_build():
     conv(np.zeros((1, 4, 4, 1), "float32"))
     with pytest.raises(ValueError, match="expected axis -1"):
         conv(np.zeros((1, 4, 4, 3), "float32"))
+
+
+def test_random_lattice_symmetry_maps_each_sample_by_a_group_element_and_shift(rng):
+    x = rng.normal(size=(32, 5, 5, 2)).astype("float32")
+    layer = RandomLatticeSymmetry("d4", seed=1)
+    np.testing.assert_array_equal(np_(layer(x)), x)  # identity at inference
+    y = np_(layer(x, training=True))
+    used = set()
+    for i in range(len(x)):
+        matches = [(k, a, b) for k, g in enumerate(group_elements("d4"))
+                   for a in range(5) for b in range(5)
+                   if np.array_equal(np.roll(np_(apply_element(x[i:i + 1], g))[0], (a, b), (0, 1)), y[i])]
+        assert matches, f"sample {i} is not a symmetry image of its input"
+        used.add(matches[0])
+    assert len(used) > 10  # per-sample randomness, not one transform for the whole batch

@@ -3,6 +3,7 @@
 Periodic padding/convolution give exact equivariance to periodic shifts; ``GroupAverage`` or
 ``SymmetricPeriodicConv2D`` add a point group; ``InvariantPooling2D`` makes it an invariance.
 """
+from keras_imnn.layers.augment import RandomLatticeSymmetry
 from keras_imnn.layers.blocks import DilatedBlock, receptive_field
 from keras_imnn.layers.conv import PeriodicConv2D, SymmetricPeriodicConv2D
 from keras_imnn.layers.padding import PeriodicPadding2D
@@ -15,6 +16,7 @@ __all__ = [
     "InvariantPooling2D",
     "PeriodicConv2D",
     "PeriodicPadding2D",
+    "RandomLatticeSymmetry",
     "SymmetricPeriodicConv2D",
     "apply_element",
     "group_elements",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import keras
 
-from keras_imnn.layers import DilatedBlock, GroupAverage, InvariantPooling2D
+from keras_imnn.layers import DilatedBlock, GroupAverage, InvariantPooling2D, RandomLatticeSymmetry
 from keras_imnn.layers.symmetry import check_group_fits, normalize_group
 from keras_imnn.models.config import ModelConfig
 
@@ -35,6 +35,8 @@ def build_model(cfg: ModelConfig, name: str = "imnn") -> keras.Model:
     """The functional model for ``cfg``: input ``(batch, *cfg.input_shape)`` → ``(batch, outputs)``."""
     inputs = keras.Input(shape=cfg.input_shape, name="inputs")
     x = keras.layers.Rescaling(cfg.input_scale, cfg.input_offset, name="normalize")(inputs)
+    if cfg.augment is not None:
+        x = RandomLatticeSymmetry(cfg.augment, name="augment")(x)
     if cfg.arch == "cnn":
         x = _trunk_cnn(x, cfg)
     elif cfg.arch == "inv":

@@ -26,6 +26,8 @@ class ModelConfig:
         pooling: invariant pooling modes ("mean", "max").
         head_units: hidden dense layers before the output layer.
         input_scale, input_offset: the model normalizes raw inputs as ``x·scale + offset``.
+        augment: None, or a point group: during training only, each sample is mapped by a random
+            element of it and a random periodic shift (for the non-invariant baselines).
     """
 
     arch: str
@@ -42,6 +44,7 @@ class ModelConfig:
     head_units: tuple[int, ...] = ()
     input_scale: float = 1.0
     input_offset: float = 0.0
+    augment: str | None = None
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHES:

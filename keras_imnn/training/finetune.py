@@ -1,0 +1,108 @@
+"""One-call fine-tuning of a (pretrained) zoo model on a user's few hundred samples."""
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from keras_imnn.models.registry import load
+from keras_imnn.training.data import Arrays
+from keras_imnn.training.train import fit
+
+FREEZE = ("trunk", "none")
+TASKS = ("regression", "classification")
+
+
+def _is_head(layer: keras.layers.Layer) -> bool:
+    return layer.name == "output" or layer.name.startswith("head_")
+
+
+def replace_head(model: keras.Model, n_outputs: int) -> keras.Model:
+    """The same trunk with a fresh linear ``output`` layer of ``n_outputs`` units."""
+    features = model.get_layer("output").input
+    outputs = keras.layers.Dense(n_outputs, name="output")(features)
+    return keras.Model(model.inputs, outputs, name=model.name)
+
+
+def check_xy(x: Any, y: Any, model: keras.Model, task: str) -> Arrays:
+    """Validate numpy inputs against ``model`` and ``task``; say what is wrong and what is accepted."""
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise ValueError(f"x must be a real numeric array; got dtype {x.dtype}")
+    expected = model.input_shape[1:]
+    if x.ndim == len(expected):  # (n, H, W) → (n, H, W, 1), as Keras does
+        x = x[..., None]
+    if x.ndim != len(expected) + 1 or any(e is not None and e != s for e, s in zip(expected, x.shape[1:])):
+        raise ValueError(f"x must have shape (n, {', '.join('any' if e is None else str(e) for e in expected)})"
+                         f" for this model; got {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"x contains {np.count_nonzero(~np.isfinite(x))} NaN or infinite values")
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise ValueError(f"y must be a real numeric array; got dtype {y.dtype}")
+    y = y.reshape(len(y), -1) if y.ndim == 1 else y
+    if y.ndim != 2 or len(y) != len(x):
+        raise ValueError(f"y must have shape (n,) or (n, k) with n = len(x) = {len(x)}; got {y.shape}")
+    if not np.isfinite(y).all():
+        raise ValueError(f"y contains {np.count_nonzero(~np.isfinite(y))} NaN or infinite values")
+    if task == "classification" and not np.isin(y, (0, 1)).all():
+        raise ValueError("classification targets must be 0 or 1 (1 = negative sign)")
+    return Arrays(x.astype(np.float32), y.astype(np.float32))
+
+
+def finetune(name_or_model: str | keras.Model, x: Any, y: Any = None, *, task: str = "regression",
+             n_outputs: int | None = None, freeze: str = "trunk", epochs: int = 100,
+             validation_split: float = 0.2, validation_data: Any = None, batch_size: int = 32,
+             learning_rate: float = 1e-3, patience: int = 10, seed: int = 0,
+             verbose: Any = "auto") -> tuple[keras.Model, keras.callbacks.History]:
+    """Fine-tune a pretrained zoo model (or any Keras model) on your data in one call.
+
+    Args:
+        name_or_model: a zoo name (its pretrained checkpoint is loaded) or a ``keras.Model``.
+        x: inputs ``(n, H, W)`` or ``(n, H, W, 1)`` (numpy), or a ``tf.data.Dataset`` of
+            ``(x, y)`` batches (then ``y`` is None).
+        y: targets ``(n,)`` or ``(n, k)``; 0/1 for classification.
+        task: "regression" (MSE) or "classification" (binary cross-entropy on a logit).
+        n_outputs: output size; defaults to ``y``'s width. A size different from the model's
+            replaces the output layer with a fresh one.
+        freeze: "trunk" (train only the dense head) or "none" (train everything).
+        validation_split: fraction of numpy data held out (seeded) for early stopping.
+        validation_data: or an explicit ``(x, y)`` / ``tf.data.Dataset`` for validation.
+
+    Returns:
+        ``(model, history)``: the fitted ``keras.Model`` (best validation weights) and its history.
+    """
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}; got {task!r}")
+    if freeze not in FREEZE:
+        raise ValueError(f"freeze must be one of {FREEZE}; got {freeze!r}")
+    model = load(name_or_model) if isinstance(name_or_model, str) else name_or_model
+    if not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"validation_split must be in [0, 1); got {validation_split}")
+
+    is_dataset = hasattr(x, "element_spec")
+    if is_dataset:
+        if y is not None:
+            raise ValueError("pass y=None with a tf.data.Dataset: it must yield (x, y) batches")
+        train, validation = x, validation_data
+        width = n_outputs or model.output_shape[-1]
+    else:
+        data = check_xy(x, y, model, task)
+        width = n_outputs or data.y.shape[1]
+        if validation_data is not None:
+            train, validation = data, check_xy(*validation_data, model, task)
+        elif validation_split > 0:
+            order = np.random.default_rng(seed).permutation(len(data))
+            n_val = max(1, int(round(validation_split * len(data))))
+            val, tr = order[:n_val], order[n_val:]
+            train, validation = Arrays(data.x[tr], data.y[tr]), Arrays(data.x[val], data.y[val])
+        else:
+            train, validation = data, None
+    if width != model.output_shape[-1]:
+        model = replace_head(model, width)
+    for layer in model.layers:
+        layer.trainable = freeze == "none" or _is_head(layer)
+    history = fit(model, train, validation, task=task, epochs=epochs, batch_size=batch_size,
+                  learning_rate=learning_rate, patience=patience, seed=seed, verbose=verbose)
+    return model, history

@@ -1,0 +1,137 @@
+"""Train a zoo model on a TFDS dataset: Keras ``fit`` with early stopping, deterministic by seed."""
+from __future__ import annotations
+
+import datetime
+import json
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from keras_imnn.models.registry import get_spec, load
+from keras_imnn.training.data import Arrays, load_split, task_of
+from keras_imnn.training.evaluation import evaluate_arrays
+
+TASK_OF_MODEL = {"photonic": "regression", "magnet": "classification"}
+
+
+def compile_model(model: keras.Model, task: str, learning_rate: float = 1e-3) -> keras.Model:
+    """Adam + MSE (regression) or binary cross-entropy on the "negative sign" logit."""
+    if task == "regression":
+        loss, metrics = keras.losses.MeanSquaredError(), [keras.metrics.MeanAbsoluteError(name="mae")]
+    elif task == "classification":
+        loss = keras.losses.BinaryCrossentropy(from_logits=True)
+        metrics = [keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")]
+    else:
+        raise ValueError(f"task must be 'regression' or 'classification'; got {task!r}")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=metrics)
+    return model
+
+
+def fit(model: keras.Model, train: Any, validation: Any = None, *, task: str, epochs: int = 200,
+        batch_size: int = 32, learning_rate: float = 1e-3, patience: int = 20, seed: int = 0,
+        verbose: Any = "auto") -> keras.callbacks.History:
+    """Compile and fit; early stopping (best weights restored) on the validation loss if given.
+
+    ``train``/``validation`` are ``Arrays`` or ``tf.data.Dataset``s of (x, y) batches.
+    """
+    keras.utils.set_random_seed(seed)
+    compile_model(model, task, learning_rate)
+    monitor = "val_loss" if validation is not None else "loss"
+    callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)]
+    if isinstance(validation, Arrays):
+        validation = (validation.x, validation.y)
+    if isinstance(train, Arrays):
+        return model.fit(train.x, train.y, validation_data=validation, epochs=epochs,
+                         batch_size=batch_size, shuffle=True, callbacks=callbacks, verbose=verbose)
+    return model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks,
+                     verbose=verbose)
+
+
+@dataclass
+class RunResult:
+    """A finished training run: the model, its history and its test metrics."""
+
+    model: keras.Model
+    history: dict[str, list[float]]
+    metrics: dict[str, float]
+    info: dict[str, Any]
+
+
+def load_task_splits(dataset: str, *, data_dir: str | None, target: str,
+                     n_train: int | None, seed: int) -> tuple[Arrays, Arrays, Arrays]:
+    """(train subset, validation, test); datasets without a validation split hold out 10 % of train."""
+    train = load_split(dataset, "train", data_dir=data_dir, target=target)
+    try:
+        validation = load_split(dataset, "validation", data_dir=data_dir, target=target)
+    except ValueError:
+        train, validation = _hold_out(train, 0.1, seed)
+    return train.take(n_train, seed), validation, load_split(dataset, "test", data_dir=data_dir, target=target)
+
+
+def _hold_out(data: Arrays, fraction: float, seed: int) -> tuple[Arrays, Arrays]:
+    import numpy as np
+
+    order = np.random.default_rng(seed + 1).permutation(len(data))
+    n_val = max(1, int(round(fraction * len(data))))
+    pick = lambda idx: Arrays(data.x[idx], data.y[idx], None if data.weight is None else data.weight[idx])  # noqa: E731
+    return pick(np.sort(order[n_val:])), pick(np.sort(order[:n_val]))
+
+
+def train(name: str, dataset: str | None = None, *, n_train: int | None = None, seed: int = 0,
+          epochs: int = 200, batch_size: int = 32, learning_rate: float = 1e-3, patience: int = 20,
+          augment: bool = False, target: str = "tm", data_dir: str | None = None,
+          out: str | Path | None = None, verbose: Any = "auto", **overrides: Any) -> RunResult:
+    """Train zoo model ``name`` from scratch on ``n_train`` examples of ``dataset``'s train split.
+
+    Args:
+        name: a zoo name.
+        dataset: TFDS name (default: the model's default dataset).
+        n_train: training examples, a random subset fixed by ``seed`` (None: the whole split).
+        augment: random point-group + shift augmentation (for the non-invariant baselines).
+        target: photonic target polarization, "tm" or "te" (gap-to-midgap ratio of bands 1–2).
+        out: directory for ``model.keras`` and ``run.json`` (config, command, metrics).
+        **overrides: ``ModelConfig`` fields.
+
+    Returns:
+        ``RunResult`` with test-split metrics (regression: MAE, RMSE, R², has-gap accuracy;
+        classification: accuracy, sign overlap).
+    """
+    spec = get_spec(name)
+    dataset = dataset or spec.dataset
+    task = task_of(dataset)
+    if TASK_OF_MODEL[spec.task] != task:
+        raise ValueError(f"{name!r} is a {spec.task} model and cannot train on {dataset!r}")
+    train_data, val_data, test_data = load_task_splits(dataset, data_dir=data_dir, target=target,
+                                                       n_train=n_train, seed=seed)
+    if augment:
+        overrides.setdefault("augment", "d4" if train_data.x.shape[1] == train_data.x.shape[2] else "d2")
+    keras.utils.set_random_seed(seed)
+    model = load(name, pretrained=False, **overrides)
+    history = fit(model, train_data, val_data, task=task, epochs=epochs, batch_size=batch_size,
+                  learning_rate=learning_rate, patience=patience, seed=seed, verbose=verbose)
+    metrics = evaluate_arrays(model, test_data, task)
+    info = {
+        "model": name, "dataset": dataset, "n_train": len(train_data), "seed": seed,
+        "augment": bool(augment), "target": target, "epochs_run": len(history.history["loss"]),
+        "config": get_spec(name).config.replace(**overrides).to_dict(), "test_metrics": metrics,
+        "command": " ".join(shlex.quote(a) for a in sys.argv),
+        "date": datetime.date.today().isoformat(),
+    }
+    if out is not None:
+        save_run(out, model, info, history.history)
+    return RunResult(model, history.history, metrics, info)
+
+
+def save_run(out: str | Path, model: keras.Model, info: dict[str, Any],
+             history: dict[str, list[float]]) -> Path:
+    """Write ``model.keras`` and ``run.json`` (``info`` + the loss history) under ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save(out / "model.keras")
+    record = {**info, "history": {k: [float(v) for v in vals] for k, vals in history.items()}}
+    (out / "run.json").write_text(json.dumps(record, indent=2))
+    return out

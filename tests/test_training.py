@@ -1,0 +1,122 @@
+"""Training, evaluation and one-call fine-tuning on small synthetic data."""
+import json
+
+import numpy as np
+import pytest
+import keras
+import tensorflow as tf
+
+import keras_imnn
+from keras_imnn.cli import main
+from keras_imnn.training.data import Arrays, arrays_from_examples, gap_to_midgap
+from keras_imnn.training.evaluation import regression_metrics
+from keras_imnn.training.finetune import finetune
+from keras_imnn.training.train import fit, save_run
+
+
+def small_model(**overrides):
+    return keras_imnn.load("photonic_inv_dilated", pretrained=False, input_shape=(8, 8, 1), filters=4,
+                           **overrides)
+
+
+def invariant_task(rng, n=96):
+    """y = a D4- and shift-invariant function of the cell: learnable by the invariant model."""
+    x = rng.uniform(1, 20, size=(n, 8, 8, 1)).astype("float32")
+    y = (x.mean(axis=(1, 2, 3)) / 10.0 - 1.0).astype("float32")
+    return x, y
+
+
+def test_regression_metrics_known_values():
+    m = regression_metrics(np.array([0.0, 0.1, 0.2, 0.3]), np.array([0.0, 0.1, 0.0, 0.5]))
+    assert m["mae"] == pytest.approx(0.1)
+    assert m["rmse"] == pytest.approx(np.sqrt(0.02))
+    assert m["r2"] == pytest.approx(1 - 0.08 / 0.05)
+    assert m["has_gap_accuracy"] == pytest.approx(0.75)  # only 0.0 predicted for a 0.2 gap misses
+
+
+def test_gap_to_midgap_and_feature_mapping():
+    np.testing.assert_allclose(gap_to_midgap(np.array([0.0, 0.1]), np.array([0.0, 0.5])), [0.0, 0.2])
+    data = arrays_from_examples({"eps": np.ones((3, 32, 32)), "te_gap": np.array([0, 0.1, 0.2]),
+                                 "te_midgap": np.array([0.3, 0.5, 0.4]), "tm_gap": np.zeros(3),
+                                 "tm_midgap": np.ones(3)}, target="te")
+    assert data.x.shape == (3, 32, 32, 1) and data.y[:, 0].tolist() == pytest.approx([0, 0.2, 0.5])
+    with pytest.raises(ValueError, match="expected 'x' and 'y'"):
+        arrays_from_examples({"images": np.ones(3)})
+
+
+def test_fit_learns_an_invariant_target(rng):
+    x, y = invariant_task(rng)
+    model = small_model()
+    history = fit(model, Arrays(x[:80], y[:80, None]), Arrays(x[80:], y[80:, None]), task="regression",
+                  epochs=60, learning_rate=1e-2, patience=60, verbose=0)
+    assert history.history["val_loss"][-1] < 0.1 * history.history["val_loss"][0]
+
+
+def test_finetune_replaces_head_and_freezes_trunk(rng):
+    x, y = invariant_task(rng)
+    base = small_model()
+    trunk_before = [w.copy() for w in base.get_layer("group_average").get_weights()]
+    y3 = np.stack([y, 2 * y, -y], axis=1)
+    model, history = finetune(base, x, y3, epochs=3, verbose=0)
+    assert model.output_shape == (None, 3)
+    assert "val_loss" in history.history  # validation_split held data out
+    for before, after in zip(trunk_before, model.get_layer("group_average").get_weights()):
+        np.testing.assert_array_equal(before, after)
+    model_all, _ = finetune(small_model(), x, y, freeze="none", epochs=2, verbose=0)
+    assert all(layer.trainable for layer in model_all.layers)
+
+
+def test_finetune_accepts_tf_data(rng):
+    x, y = invariant_task(rng, n=32)
+    ds = tf.data.Dataset.from_tensor_slices((x, y[:, None])).batch(8)
+    model, history = finetune(small_model(), ds, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    with pytest.raises(ValueError, match="y=None"):
+        finetune(small_model(), ds, y, epochs=1)
+
+
+@pytest.mark.parametrize("x_fn,y_fn,match", [
+    (lambda x: x.astype(str), lambda y: y, "real numeric array"),
+    (lambda x: x[:, :4], lambda y: y, r"shape \(n, 8, 8, 1\)"),
+    (lambda x: np.where(x > 19.9, np.nan, x), lambda y: y, "NaN"),
+    (lambda x: x, lambda y: y[:-1], "n = len"),
+    (lambda x: x, lambda y: np.full_like(y, np.inf), "NaN or infinite"),
+])
+def test_finetune_rejects_bad_data(rng, x_fn, y_fn, match):
+    x, y = invariant_task(rng, n=16)
+    with pytest.raises(ValueError, match=match):
+        finetune(small_model(), x_fn(x), y_fn(y), epochs=1)
+
+
+def test_finetune_rejects_bad_options(rng):
+    x, y = invariant_task(rng, n=16)
+    with pytest.raises(ValueError, match="must be 0 or 1"):
+        finetune(small_model(), x, y, task="classification", epochs=1)
+    with pytest.raises(ValueError, match="freeze must be one of"):
+        finetune(small_model(), x, y, freeze="half", epochs=1)
+    with pytest.raises(ValueError, match="task must be one of"):
+        finetune(small_model(), x, y, task="ranking", epochs=1)
+
+
+def test_augmented_baseline_trains_and_saves(rng, tmp_path):
+    x, y = invariant_task(rng, n=32)
+    model = keras_imnn.load("photonic_cnn", pretrained=False, input_shape=(8, 8, 1), filters=4,
+                            augment="d4")
+    history = fit(model, Arrays(x, y[:, None]), task="regression", epochs=2, verbose=0)
+    out = save_run(tmp_path / "run", model, {"model": "photonic_cnn"}, history.history)
+    loaded = keras.saving.load_model(out / "model.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    assert json.loads((out / "run.json").read_text())["history"]["loss"]
+
+
+def test_cli_finetune_on_npz(rng, tmp_path, capsys):
+    x, y = invariant_task(rng, n=24)
+    base = small_model()
+    base.save(tmp_path / "base.keras")
+    np.savez(tmp_path / "cells.npz", x=x, y=y)
+    assert main(["finetune", str(tmp_path / "base.keras"), "--data", str(tmp_path / "cells.npz"),
+                 "--out", str(tmp_path / "ft"), "--epochs", "2"]) == 0
+    assert (tmp_path / "ft" / "model.keras").exists()
+    assert main(["finetune", str(tmp_path / "base.keras"), "--data", str(tmp_path / "none.npz"),
+                 "--out", str(tmp_path / "ft2")]) == 2
+    assert "no such data file" in capsys.readouterr().err
