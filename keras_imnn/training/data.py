@@ -22,12 +22,20 @@ class Arrays:
     def __len__(self) -> int:
         return len(self.x)
 
+    def subset(self, index: np.ndarray) -> Arrays:
+        return Arrays(self.x[index], self.y[index], None if self.weight is None else self.weight[index])
+
     def take(self, n: int | None, seed: int = 0) -> Arrays:
         """A random subset of ``n`` examples (all of them if ``n`` is None), fixed by ``seed``."""
         if n is None or n >= len(self):
             return self
-        index = np.sort(np.random.default_rng(seed).choice(len(self), size=n, replace=False))
-        return Arrays(self.x[index], self.y[index], None if self.weight is None else self.weight[index])
+        return self.subset(np.sort(np.random.default_rng(seed).choice(len(self), size=n, replace=False)))
+
+    def split(self, fraction: float, seed: int = 0) -> tuple[Arrays, Arrays]:
+        """(rest, held out): a random ``fraction`` (at least one example) held out, fixed by ``seed``."""
+        order = np.random.default_rng(seed).permutation(len(self))
+        n_held = max(1, int(round(fraction * len(self))))
+        return self.subset(np.sort(order[n_held:])), self.subset(np.sort(order[:n_held]))
 
 
 def task_of(dataset: str) -> str:

@@ -93,10 +93,7 @@ def finetune(name_or_model: str | keras.Model, x: Any, y: Any = None, *, task: s
         if validation_data is not None:
             train, validation = data, check_xy(*validation_data, model, task)
         elif validation_split > 0:
-            order = np.random.default_rng(seed).permutation(len(data))
-            n_val = max(1, int(round(validation_split * len(data))))
-            val, tr = order[:n_val], order[n_val:]
-            train, validation = Arrays(data.x[tr], data.y[tr]), Arrays(data.x[val], data.y[val])
+            train, validation = data.split(validation_split, seed)
         else:
             train, validation = data, None
     if width != model.output_shape[-1]:

@@ -68,45 +68,44 @@ def load_task_splits(dataset: str, *, data_dir: str | None, target: str,
     try:
         validation = load_split(dataset, "validation", data_dir=data_dir, target=target)
     except ValueError:
-        train, validation = _hold_out(train, 0.1, seed)
+        train, validation = train.split(0.1, seed + 1)
     return train.take(n_train, seed), validation, load_split(dataset, "test", data_dir=data_dir, target=target)
 
 
-def _hold_out(data: Arrays, fraction: float, seed: int) -> tuple[Arrays, Arrays]:
-    import numpy as np
-
-    order = np.random.default_rng(seed + 1).permutation(len(data))
-    n_val = max(1, int(round(fraction * len(data))))
-    pick = lambda idx: Arrays(data.x[idx], data.y[idx], None if data.weight is None else data.weight[idx])  # noqa: E731
-    return pick(np.sort(order[n_val:])), pick(np.sort(order[:n_val]))
-
-
 def train(name: str, dataset: str | None = None, *, n_train: int | None = None, seed: int = 0,
-          epochs: int = 200, batch_size: int = 32, learning_rate: float = 1e-3, patience: int = 20,
-          augment: bool = False, target: str = "tm", data_dir: str | None = None,
-          out: str | Path | None = None, verbose: Any = "auto", **overrides: Any) -> RunResult:
+          target: str = "tm", data_dir: str | None = None, **kwargs: Any) -> RunResult:
     """Train zoo model ``name`` from scratch on ``n_train`` examples of ``dataset``'s train split.
 
     Args:
         name: a zoo name.
         dataset: TFDS name (default: the model's default dataset).
         n_train: training examples, a random subset fixed by ``seed`` (None: the whole split).
-        augment: random point-group + shift augmentation (for the non-invariant baselines).
         target: photonic target polarization, "tm" or "te" (gap-to-midgap ratio of bands 1–2).
-        out: directory for ``model.keras`` and ``run.json`` (config, command, metrics).
-        **overrides: ``ModelConfig`` fields.
+        data_dir: TFDS data directory.
+        **kwargs: as ``train_on`` (epochs, batch_size, augment, out, model overrides, ...).
 
     Returns:
         ``RunResult`` with test-split metrics (regression: MAE, RMSE, R², has-gap accuracy;
         classification: accuracy, sign overlap).
     """
+    dataset = dataset or get_spec(name).dataset
+    splits = load_task_splits(dataset, data_dir=data_dir, target=target, n_train=n_train, seed=seed)
+    return train_on(name, *splits, task=task_of(dataset), seed=seed,
+                    info={"dataset": dataset, "target": target}, **kwargs)
+
+
+def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: Arrays, *, task: str,
+             seed: int = 0, epochs: int = 200, batch_size: int = 32, learning_rate: float = 1e-3,
+             patience: int = 20, augment: bool = False, out: str | Path | None = None,
+             verbose: Any = "auto", info: dict[str, Any] | None = None, **overrides: Any) -> RunResult:
+    """Train zoo model ``name`` from scratch on arrays already loaded; score it on ``test_data``.
+
+    ``augment`` adds random point-group + shift augmentation (for the non-invariant baselines);
+    ``out`` receives ``model.keras`` and ``run.json`` (config, command, metrics, history).
+    """
     spec = get_spec(name)
-    dataset = dataset or spec.dataset
-    task = task_of(dataset)
     if TASK_OF_MODEL[spec.task] != task:
-        raise ValueError(f"{name!r} is a {spec.task} model and cannot train on {dataset!r}")
-    train_data, val_data, test_data = load_task_splits(dataset, data_dir=data_dir, target=target,
-                                                       n_train=n_train, seed=seed)
+        raise ValueError(f"{name!r} is a {spec.task} model and cannot learn a {task} task")
     if augment:
         overrides.setdefault("augment", "d4" if train_data.x.shape[1] == train_data.x.shape[2] else "d2")
     keras.utils.set_random_seed(seed)
@@ -114,16 +113,16 @@ def train(name: str, dataset: str | None = None, *, n_train: int | None = None, 
     history = fit(model, train_data, val_data, task=task, epochs=epochs, batch_size=batch_size,
                   learning_rate=learning_rate, patience=patience, seed=seed, verbose=verbose)
     metrics = evaluate_arrays(model, test_data, task)
-    info = {
-        "model": name, "dataset": dataset, "n_train": len(train_data), "seed": seed,
-        "augment": bool(augment), "target": target, "epochs_run": len(history.history["loss"]),
-        "config": get_spec(name).config.replace(**overrides).to_dict(), "test_metrics": metrics,
+    record = {
+        "model": name, **(info or {}), "n_train": len(train_data), "seed": seed,
+        "augment": bool(augment), "epochs_run": len(history.history["loss"]),
+        "config": spec.config.replace(**overrides).to_dict(), "test_metrics": metrics,
         "command": " ".join(shlex.quote(a) for a in sys.argv),
         "date": datetime.date.today().isoformat(),
     }
     if out is not None:
-        save_run(out, model, info, history.history)
-    return RunResult(model, history.history, metrics, info)
+        save_run(out, model, record, history.history)
+    return RunResult(model, history.history, metrics, record)
 
 
 def save_run(out: str | Path, model: keras.Model, info: dict[str, Any],
