@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -25,7 +26,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 from tqdm import tqdm
 
-from keras_imnn.training.data import Arrays, load_npz, task_of
+from keras_imnn.training.checkpoints import photonic_npz_splits
+from keras_imnn.training.data import task_of
 from keras_imnn.training.train import load_task_splits, train_on
 
 # (label, zoo name, augment, overrides)
@@ -48,17 +50,6 @@ DILATION_STACKS = ([1, 1, 1], [1, 2, 3], [3, 2, 1], [2, 2, 2], [1, 2, 4, 8])
 for task, name in (("photonic", "photonic_inv_dilated"), ("magnet", "magnet_inv_dilated")):
     VARIANTS[task]["dilations"] = [(f"{name} {d}", name, False, {"dilations": d}) for d in DILATION_STACKS]
 METRICS = {"regression": ("mae", "r2"), "classification": ("accuracy", "sign_overlap")}
-
-
-def photonic_npz_splits(path: str, n_test: int, n_validation: int, target: str) -> tuple[Arrays, Arrays, Arrays]:
-    """Cells of `keras-imnn generate photonic` in the TFDS builder's order: test, validation, train."""
-    data = load_npz(path, target)
-    if len(data) <= n_test + n_validation:
-        raise ValueError(f"{path} holds {len(data)} cells: need more than n_test + n_validation = "
-                         f"{n_test + n_validation}")
-    idx = np.arange(len(data))
-    return (data.subset(idx[n_test + n_validation:]), data.subset(idx[n_test:n_test + n_validation]),
-            data.subset(idx[:n_test]))
 
 
 def summarize(results: list[dict], task: str) -> tuple[str, dict]:
@@ -117,8 +108,11 @@ def main() -> None:
     parser.add_argument("--patience", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--target", default="tm", choices=("tm", "te"))
+    parser.add_argument("--max-minutes", type=float, default=None,
+                        help="start no new run after this long (finished runs are kept; rerun to resume)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
+    deadline = time.monotonic() + 60 * args.max_minutes if args.max_minutes else float("inf")
 
     default = {"photonic": "photonic_crystals/gapped", "magnet": "frustrated_magnets/square_6x4_j2_0.5"}
     dataset = args.dataset or default[args.task]
@@ -136,9 +130,13 @@ def main() -> None:
     results = json.loads(results_path.read_text()) if results_path.exists() else []
     done = {(r["variant"], r["n_train"], r["seed"]) for r in results}
     sizes = args.sizes or [len(train)]
-    runs = [(v, n, s) for n in sizes for v in VARIANTS[args.task][args.variants] for s in args.seeds
+    # Seed-major order: a run cut short by --max-minutes still covers every model and size.
+    runs = [(v, n, s) for s in args.seeds for n in sizes for v in VARIANTS[args.task][args.variants]
             if (v[0], min(n, len(train)), s) not in done]
     for (label, name, augment, overrides), n, seed in tqdm(runs, desc="training runs"):
+        if time.monotonic() > deadline:
+            print(f"time budget reached: {len(results)} runs done; rerun to resume")
+            break
         result = train_on(name, train.take(n, seed), val, test, task=task, seed=seed, epochs=args.epochs,
                           patience=args.patience, batch_size=args.batch_size, augment=augment,
                           verbose=0, info={"data": source}, **overrides)

@@ -120,3 +120,19 @@ def test_cli_finetune_on_npz(rng, tmp_path, capsys):
     assert main(["finetune", str(tmp_path / "base.keras"), "--data", str(tmp_path / "none.npz"),
                  "--out", str(tmp_path / "ft2")]) == 2
     assert "no such data file" in capsys.readouterr().err
+
+
+def test_checkpoint_training_writes_verified_manifest(rng, tmp_path):
+    from keras_imnn.training.checkpoints import main as train_checkpoints
+
+    n = 2600  # 2 000 test + 500 validation (the builder's order) + 100 train
+    x = rng.uniform(1, 20, size=(n, 32, 32)).astype("float32")
+    gap = np.where(x.mean(axis=(1, 2)) > 10.5, 0.05, 0.0)
+    np.savez(tmp_path / "cells.npz", eps=x, tm_gap=gap, tm_midgap=np.full(n, 0.4))
+    train_checkpoints(["photonic", "--npz", str(tmp_path / "cells.npz"), "--models", "photonic_inv",
+                       "--weights-dir", str(tmp_path / "w"), "--epochs", "1"])
+    entry = json.loads((tmp_path / "w" / "manifest.json").read_text())["photonic_inv"]
+    assert (entry["n_train"], entry["n_validation"], entry["n_test"]) == (100, 500, 2000)
+    assert set(entry["test_metrics"]) == {"mae", "rmse", "r2", "has_gap_accuracy"}
+    model = keras_imnn.load("photonic_inv", weights_dir=tmp_path / "w")  # sha256 verified
+    assert model.predict(x[:2, ..., None], verbose=0).shape == (2, 1)

@@ -1,0 +1,89 @@
+"""Train the zoo's pretrained checkpoints and record them in ``weights/manifest.json``.
+
+    python -m keras_imnn.training.checkpoints photonic --npz CELLS.npz [--models ...] [--weights-dir weights]
+    python -m keras_imnn.training.checkpoints magnet [--dataset frustrated_magnets/square_6x4_j2_0.5]
+
+Photonic cells come from ``keras-imnn generate photonic --config gapped --n N`` (cells 0..N−1 of
+``photonic_crystals/gapped``: the first 2 000 are its fixed test split, the next 500 validation,
+the rest train); magnet data from the TFDS builder. Each checkpoint is a ``.weights.h5`` file;
+``keras_imnn.load`` checks its sha256 against the manifest before loading it.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from keras_imnn.models.registry import WEIGHTS_DIR, list_models, sha256
+from keras_imnn.training.data import Arrays, load_npz
+from keras_imnn.training.train import load_task_splits, train_on
+
+DATASET_VERSION = {"photonic_crystals": "1.0.0", "frustrated_magnets": "1.0.0"}
+
+
+def photonic_npz_splits(path: str, n_test: int = 2000, n_validation: int = 500,
+                        target: str = "tm") -> tuple[Arrays, Arrays, Arrays]:
+    """(train, validation, test) of generated cells, in the TFDS builder's order: test first."""
+    data = load_npz(path, target)
+    if len(data) <= n_test + n_validation:
+        raise ValueError(f"{path} holds {len(data)} cells: need more than n_test + n_validation = "
+                         f"{n_test + n_validation}")
+    idx = list(range(len(data)))
+    return (data.subset(idx[n_test + n_validation:]), data.subset(idx[n_test:n_test + n_validation]),
+            data.subset(idx[:n_test]))
+
+
+def record_checkpoint(weights_dir: Path, name: str, entry: dict) -> dict:
+    """Add ``name``'s entry (with the file's sha256) to the manifest, keeping the others."""
+    path = weights_dir / "manifest.json"
+    manifest = json.loads(path.read_text()) if path.exists() else {}
+    manifest[name] = {**entry, "sha256": sha256(weights_dir / entry["file"])}
+    path.write_text(json.dumps(dict(sorted(manifest.items())), indent=2) + "\n")
+    return manifest[name]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("task", choices=("photonic", "magnet"))
+    parser.add_argument("--npz", help="photonic: generated gapped cells")
+    parser.add_argument("--dataset", help="TFDS dataset (default: the models' default)")
+    parser.add_argument("--data-dir")
+    parser.add_argument("--models", nargs="*", help="zoo names (default: all of the task)")
+    parser.add_argument("--weights-dir", default=str(WEIGHTS_DIR))
+    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--patience", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    default = {"photonic": "photonic_crystals/gapped", "magnet": "frustrated_magnets/square_6x4_j2_0.5"}
+    dataset = args.dataset or default[args.task]
+    task = {"photonic": "regression", "magnet": "classification"}[args.task]
+    if args.npz:
+        splits, source = photonic_npz_splits(args.npz), f"{Path(args.npz).name} (keras-imnn generate)"
+    else:
+        splits, source = load_task_splits(dataset, data_dir=args.data_dir, target="tm", n_train=None,
+                                          seed=args.seed), dataset
+    weights_dir = Path(args.weights_dir)
+    command = " ".join(shlex.quote(a) for a in [Path(sys.executable).name, "-m", __spec__.name, *sys.argv[1:]])
+    for name in args.models or list_models(args.task):
+        result = train_on(name, *splits, task=task, seed=args.seed, epochs=args.epochs,
+                          patience=args.patience, batch_size=args.batch_size, verbose=2)
+        file = f"{name}/model.weights.h5"
+        (weights_dir / name).mkdir(parents=True, exist_ok=True)
+        result.model.save_weights(weights_dir / file)
+        entry = record_checkpoint(weights_dir, name, {
+            "file": file, "dataset": dataset, "dataset_version": DATASET_VERSION[dataset.split("/")[0]],
+            "data": source, "n_train": len(splits[0]), "n_validation": len(splits[1]),
+            "n_test": len(splits[2]), "epochs_run": result.info["epochs_run"], "seed": args.seed,
+            "command": command, "backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
+            "test_metrics": result.metrics, "date": datetime.date.today().isoformat()})
+        print(json.dumps({name: entry}, indent=2), flush=True)
+
+
+if __name__ == "__main__":
+    main()
