@@ -20,7 +20,8 @@ LAPACK calls and uses Li's rule for TE.
 """
 from __future__ import annotations
 
-from typing import Literal
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Literal, Mapping
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -183,17 +184,33 @@ def _solve_pwe(eps: np.ndarray, k: np.ndarray, n_bands: int, polarization: str,
         qy, qx = q[..., 1], q[..., 0]
         mats = (qy[None, :, :, None] * ops[0][:, None] * qy[None, :, None, :]
                 + qx[None, :, :, None] * ops[1][:, None] * qx[None, :, None, :])
-    # Single-threaded LAPACK: for these small matrices BLAS threads cost more than they
-    # give (measured 4× slower with 2 threads on a loaded 2-core machine); parallelize over cells.
-    with threadpool_limits(1):
-        lam = np.linalg.eigvalsh(mats)[..., :n_bands]
+    lam = np.linalg.eigvalsh(mats)[..., :n_bands]
     return np.sqrt(np.clip(lam, 0.0, None))
+
+
+def _solve_pwe_batched(cells: np.ndarray, k: np.ndarray, n_bands: int, polarization: str,
+                       n_max: int, n_jobs: int, progress: bool | None) -> np.ndarray:
+    """Chunks of cells through :func:`_solve_pwe` on ``n_jobs`` threads (LAPACK drops the GIL)."""
+    n_pw = (2 * n_max + 1) ** 2
+    # Chunks bound each (chunk, n_k, P, P) complex matrix stack to ~64 MB.
+    chunk = int(np.clip(2**26 // (16 * len(k) * n_pw**2), 1, -(-len(cells) // n_jobs)))
+    starts = range(0, len(cells), chunk)
+    show = progress if progress is not None else len(cells) >= 64
+    # One BLAS thread per solve: for these small matrices BLAS threads cost more than they
+    # give (measured 4× slower with 2 threads on a loaded 2-core machine).
+    with threadpool_limits(1), ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        parts = pool.map(lambda s: _solve_pwe(cells[s:s + chunk], k, n_bands, polarization,
+                                              n_max), starts)
+        return np.concatenate(list(tqdm(parts, total=len(starts), unit="chunk",
+                                        desc=f"PWE {polarization.upper()} bands",
+                                        disable=not show or len(starts) == 1)))
 
 
 def band_structure(eps: np.ndarray, k_points: np.ndarray, n_bands: int = 10,
                    polarization: Polarization = "tm", *, backend: str = "pwe",
-                   n_max: int = N_MAX, time_reversal: bool = True,
-                   progress: bool | None = None) -> np.ndarray:
+                   n_max: int = N_MAX, time_reversal: bool = True, n_jobs: int = 1,
+                   progress: bool | None = None,
+                   mpb_options: Mapping[str, Any] | None = None) -> np.ndarray:
     """Photonic bands of square-lattice pixel cells.
 
     Args:
@@ -203,9 +220,12 @@ def band_structure(eps: np.ndarray, k_points: np.ndarray, n_bands: int = 10,
         n_bands: number of lowest bands returned.
         polarization: "tm" (E out of plane, MPB's TM) or "te".
         backend: "pwe" (this module) or "mpb" (needs the ``mpb`` binary).
-        n_max: plane-wave cutoff |m_x|, |m_y| ≤ n_max, (2·n_max+1)² plane waves.
+        n_max: PWE plane-wave cutoff |m_x|, |m_y| ≤ n_max, (2·n_max+1)² plane waves.
         time_reversal: solve only one of each pair k, −k (mod reciprocal vectors).
-        progress: tqdm progress bar over chunks of cells; None = only for ≥ 64 cells.
+        n_jobs: cells solved at once (threads for "pwe", processes for "mpb").
+        progress: tqdm progress bar over chunks of cells; None = only for ≥ 64 cells ("pwe").
+        mpb_options: keyword arguments of :func:`keras_imnn.physics.photonic.mpb.
+            mpb_band_structure` (resolution, upsample, mesh_size, tolerance).
 
     Returns:
         ωa/2πc, ascending per k-point: (n_k, n_bands) or (b, n_k, n_bands).
@@ -215,28 +235,29 @@ def band_structure(eps: np.ndarray, k_points: np.ndarray, n_bands: int = 10,
         raise ValueError(f"polarization must be one of {_POLARIZATIONS}, got {polarization!r}")
     if backend not in _BACKENDS:
         raise ValueError(f"backend must be one of {_BACKENDS}, got {backend!r}")
+    if mpb_options and backend != "mpb":
+        raise ValueError("mpb_options are only accepted with backend='mpb'")
+    if not isinstance(n_max, (int, np.integer)) or n_max < 1:
+        raise ValueError(f"n_max must be a positive integer, got {n_max!r}")
+    if not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be a positive integer, got {n_jobs!r}")
     cells = _validate_eps(eps)
     k = _validate_k(k_points)
     single = cells.ndim == 2
     cells = cells[None] if single else cells
     n_pw = (2 * n_max + 1) ** 2
-    if not 1 <= n_bands <= n_pw:
-        raise ValueError(f"n_bands must be in 1..{n_pw} for n_max={n_max}, got {n_bands}")
+    if not isinstance(n_bands, (int, np.integer)) or not 1 <= n_bands <= n_pw:
+        raise ValueError(f"n_bands must be an integer in 1..{n_pw} for n_max={n_max}, "
+                         f"got {n_bands!r}")
     unique, inverse = time_reversal_reduce(k) if time_reversal else (
         np.arange(len(k)), np.arange(len(k)))
     if backend == "mpb":
         from keras_imnn.physics.photonic.mpb import mpb_band_structure
 
-        out = mpb_band_structure(cells, k[unique], n_bands, pol)
+        out = mpb_band_structure(cells, k[unique], n_bands, pol, n_jobs=n_jobs,
+                                 **(mpb_options or {}))
     else:
-        # Chunks bound the (chunk, n_k, P, P) complex matrix stack to ~256 MB.
-        chunk = max(1, int(2**28 // (16 * len(unique) * n_pw**2)))
-        starts = range(0, len(cells), chunk)
-        show = progress if progress is not None else len(cells) >= 64
-        out = np.concatenate([
-            _solve_pwe(cells[s:s + chunk], k[unique], n_bands, pol, n_max)
-            for s in tqdm(starts, desc=f"PWE {pol.upper()} bands", unit="chunk",
-                          disable=not show or len(starts) == 1)])
+        out = _solve_pwe_batched(cells, k[unique], n_bands, pol, n_max, n_jobs, progress)
     out = out[:, inverse]
     return out[0] if single else out
 
