@@ -64,7 +64,7 @@ def _generate(args: argparse.Namespace) -> int:
                             cache_dir=cache)
     seconds = time.perf_counter() - start
     path = out / f"{stem}.{args.format}"
-    write_arrays(path, data, {"config": args.config, "seed": args.seed, "n_max": settings.n_max,
+    write_arrays(path, data, {"config": args.config, "n_max": settings.n_max,
                               "k_grid_n": settings.k_grid_n, "n_bands": settings.n_bands})
     shutil.rmtree(cache)
     stats = dataset.label_statistics(data["tm_gap"], data["tm_midgap"])

@@ -1,0 +1,82 @@
+"""`keras-imnn generate photonic` and `keras-imnn plot photonic` end to end on a handful of cells."""
+from __future__ import annotations
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+from keras_imnn.cli import main
+from keras_imnn.physics.photonic.cells import sample_unit_cells
+from keras_imnn.physics.photonic.dataset import FIELDS, SolverSettings, make_examples
+
+
+def test_generate_npz_and_h5_hold_the_same_labelled_cells(tmp_path, capsys):
+    args = ["generate", "photonic", "--config", "sibcl", "--n", "5", "--out", str(tmp_path),
+            "--seed", "3", "--workers", "1", "--n-max", "3"]
+    assert main(args) == 0
+    assert main(args + ["--format", "h5"]) == 0
+    assert "TM gap (bands 1-2) in" in capsys.readouterr().out
+    npz = np.load(tmp_path / "photonic_sibcl_n5_seed3.npz")
+    with h5py.File(tmp_path / "photonic_sibcl_n5_seed3.h5") as h5:
+        assert h5.attrs["config"] == "sibcl" and h5.attrs["n_max"] == 3
+        for key in FIELDS:
+            np.testing.assert_array_equal(npz[key], h5[key][()])
+    expected = make_examples("sibcl", 3, 0, 5, SolverSettings(n_max=3))
+    for key in FIELDS:
+        np.testing.assert_array_equal(npz[key], expected[key])
+    np.testing.assert_array_equal(npz["eps"], sample_unit_cells(5, "sibcl", 3).eps.astype(np.float32))
+    assert npz["tm_bands"].shape == (5, 256, 10) and npz["te_gaps"].shape == (5, 9)
+    summary = json.loads((tmp_path / "photonic_sibcl_n5_seed3.json").read_text())
+    assert summary["tm_gap_statistics"]["n"] == 5 and summary["n_max"] == 3
+    assert not list(tmp_path.glob(".cache-*")), "the chunk cache is removed after writing"
+
+
+def test_generate_resumes_from_cached_chunks(tmp_path):
+    from keras_imnn.physics.photonic.dataset import generate_chunks
+
+    cache = tmp_path / "cache"
+    settings = SolverSettings(n_max=2)
+    first = list(generate_chunks("gapped", 0, 0, 6, settings, chunk_size=2, workers=1,
+                                 cache_dir=cache, progress=False))
+    files = sorted(cache.glob("*.npz"))
+    assert len(files) == 3
+    # A chunk file that exists is trusted: mark one to see that it is read, not recomputed.
+    marked = dict(np.load(files[1]))
+    marked["tm_gap"] = marked["tm_gap"] + 100.0
+    np.savez(files[1], **marked)
+    second = list(generate_chunks("gapped", 0, 0, 6, settings, chunk_size=2, workers=1,
+                                  cache_dir=cache, progress=False))
+    np.testing.assert_array_equal(second[1]["tm_gap"], first[1]["tm_gap"] + 100.0)
+    np.testing.assert_array_equal(second[0]["tm_bands"], first[0]["tm_bands"])
+
+
+def test_generate_in_two_processes_matches_one(tmp_path):
+    from keras_imnn.physics.photonic.dataset import generate
+
+    settings = SolverSettings(n_max=2)
+    one = generate("sibcl", 4, 1, settings, chunk_size=2, workers=1, progress=False)
+    two = generate("sibcl", 4, 1, settings, chunk_size=2, workers=2, progress=False)
+    for key in FIELDS:
+        np.testing.assert_array_equal(one[key], two[key])
+
+
+def test_plot_writes_a_small_png(tmp_path):
+    data = tmp_path / "d"
+    assert main(["generate", "photonic", "--config", "gapped", "--n", "4", "--out", str(data),
+                 "--workers", "1", "--n-max", "3"]) == 0
+    png = tmp_path / "cells.png"
+    assert main(["plot", "photonic", "--data", str(data / "photonic_gapped_n4_seed0.npz"),
+                 "--cells", "2", "--out", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size < 300_000
+
+
+def test_bad_user_input_gives_one_clear_line(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["generate", "photonic", "--config", "gaped", "--out", str(tmp_path)])
+    assert "invalid choice: 'gaped' (choose from 'gapped', 'sibcl')" in capsys.readouterr().err
+    assert main(["generate", "photonic", "--n", "0", "--out", str(tmp_path)]) == 2
+    assert "--n must be >= 1" in capsys.readouterr().err
+    assert main(["plot", "photonic", "--data", str(tmp_path / "missing.npz")]) == 2
+    assert "no such data file" in capsys.readouterr().err
