@@ -178,6 +178,8 @@ def generate_chunks(config: str, seed: int, start: int, n: int,
             for chunk in pool.imap(_chunk_job, jobs):
                 bar.update(len(chunk["index"]))
                 yield chunk
+            pool.close()  # let the workers exit on their own; `with` alone would terminate them
+            pool.join()
 
 
 def generate(config: str, n: int, seed: int = 0, settings: SolverSettings = SolverSettings(),

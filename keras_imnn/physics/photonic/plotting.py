@@ -67,7 +67,7 @@ def plot_cells_and_gaps(data: dict[str, np.ndarray], n_cells: int = 3,
     gapped = ratio > 0
     ax.hist(ratio[gapped], bins=30, color="tab:blue", label=f"gapped: {gapped.mean():.1%}")
     ax.bar([0.0], [np.sum(~gapped)], width=0.01, color="0.5", label=f"no gap: {(~gapped).mean():.1%}")
-    ax.set_xlabel("TM gap / midgap, bands 1–2 (k_grid(16))")
+    ax.set_xlabel("TM gap / midgap, bands 1–2")
     ax.set_ylabel("cells")
     ax.set_title(f"labels of {len(ratio)} cells", fontsize=10)
     ax.legend(fontsize=8)
