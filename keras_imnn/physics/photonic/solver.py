@@ -121,61 +121,72 @@ def _pixel_ft_1d(eps: np.ndarray, m: np.ndarray) -> np.ndarray:
     return eps @ phase.T
 
 
-def _plane_waves(n_max: int) -> np.ndarray:
-    """Integer plane-wave indices m, shape (P, 2), P = (2·n_max+1)², x-major."""
-    r = np.arange(-n_max, n_max + 1)
-    mx, my = np.meshgrid(r, r, indexing="ij")
+def _windows(k: np.ndarray, n_max: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Plane-wave window per k-point: the q = k + m with |q_x|, |q_y| ≤ n_max + ½.
+
+    The window depends only on k modulo reciprocal vectors and is D4-symmetric, which makes
+    bands exactly invariant under D4 and k → −k. k is reduced to [−½, ½); a component at −½
+    (the zone edge) takes m ∈ [−n_max, n_max + 1], every other one m ∈ [−n_max, n_max].
+    Returns the reduced k (n_k, 2) and per-direction edge flags (n_k,), (n_k,).
+    """
+    k_red = k - np.floor(k + 0.5)
+    edge = np.isclose(k_red, -0.5, rtol=0.0, atol=1e-12)
+    k_red[edge] = -0.5
+    return k_red, edge[:, 0], edge[:, 1]
+
+
+def _plane_waves(xr: np.ndarray, yr: np.ndarray) -> np.ndarray:
+    """Integer plane-wave indices m on the window xr × yr, shape (P, 2), x-major."""
+    mx, my = np.meshgrid(xr, yr, indexing="ij")
     return np.stack([mx.ravel(), my.ravel()], axis=-1)
 
 
-def _toeplitz(coeff: np.ndarray, n_max: int) -> np.ndarray:
-    """(..., 2L+1) Fourier coefficients on m = −2M..2M → (..., 2M+1, 2M+1) Toeplitz [c(m−n)]."""
-    r = np.arange(2 * n_max + 1)
-    return coeff[..., (r[:, None] - r[None, :]) + 2 * n_max]
+def _diffs(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All differences of a window's indices, and the (len, len) index of m − m' into them."""
+    span = len(r) - 1
+    return np.arange(-span, span + 1), (r[:, None] - r[None, :]) + span
 
 
-def _eta_tm(eps: np.ndarray, n_max: int) -> np.ndarray:
-    """Ho's inverse of the 2D Toeplitz matrix of ε: (b, n, n) → (b, P, P)."""
-    d = np.arange(-2 * n_max, 2 * n_max + 1)
-    cy = _pixel_ft_1d(eps, d)                                    # (b, nx, D): FT along y
-    c2 = _pixel_ft_1d(np.swapaxes(cy, -1, -2), d)                # (b, Dy, Dx)
-    c2 = np.swapaxes(c2, -1, -2)                                 # (b, Dx, Dy)
-    m = _plane_waves(n_max)
-    diff = m[:, None, :] - m[None, :, :] + 2 * n_max
-    toe = c2[:, diff[..., 0], diff[..., 1]]
-    return np.linalg.inv(toe)
+def _eta_tm(eps: np.ndarray, xr: np.ndarray, yr: np.ndarray) -> np.ndarray:
+    """Ho's inverse of the 2D Toeplitz matrix of ε on the window: (b, n, n) → (b, P, P)."""
+    dx, _ = _diffs(xr)
+    dy, _ = _diffs(yr)
+    cy = _pixel_ft_1d(eps, dy)                                         # (b, n_x, Dy)
+    c2 = np.swapaxes(_pixel_ft_1d(np.swapaxes(cy, -1, -2), dx), -1, -2)  # (b, Dx, Dy)
+    m = _plane_waves(xr, yr)
+    diff = m[:, None, :] - m[None, :, :] + np.array([len(xr) - 1, len(yr) - 1])
+    return np.linalg.inv(c2[:, diff[..., 0], diff[..., 1]])
 
 
-def _eta_li(eps: np.ndarray, n_max: int) -> np.ndarray:
+def _eta_li(eps: np.ndarray, xr: np.ndarray, yr: np.ndarray) -> np.ndarray:
     """Li's η^xx for a staircase cell: Laurent in x of (Toeplitz in y of ε)⁻¹. (b,n,n)→(b,P,P)."""
-    n = eps.shape[-1]
-    d = np.arange(-2 * n_max, 2 * n_max + 1)
-    inv_cols = np.linalg.inv(_toeplitz(_pixel_ft_1d(eps, d), n_max))   # (b, nx, My, My)
-    # Laurent in x of the column-wise constant matrix function: exact pixel FT along x.
-    centers = (np.arange(n) + 0.5) / n
-    phase = np.exp(-2j * np.pi * d[:, None] * centers[None, :]) * np.sinc(d / n)[:, None] / n
-    f = np.einsum("dc,bcij->bdij", phase, inv_cols)               # (b, Dx, My, My)
-    m = _plane_waves(n_max)
-    dx = m[:, None, 0] - m[None, :, 0] + 2 * n_max
-    return f[:, dx, m[:, None, 1] + n_max, m[None, :, 1] + n_max]
+    dx, idx_x = _diffs(xr)
+    dy, idx_y = _diffs(yr)
+    inv_cols = np.linalg.inv(_pixel_ft_1d(eps, dy)[..., idx_y])        # (b, n_x, My, My)
+    # Laurent in x of this column-wise constant matrix function: exact pixel FT along x.
+    f = np.moveaxis(_pixel_ft_1d(np.moveaxis(inv_cols, 1, -1), dx), -1, 1)  # (b, Dx, My, My)
+    nx, ny = len(xr), len(yr)
+    ix = np.repeat(np.arange(nx), ny)
+    iy = np.tile(np.arange(ny), nx)
+    return f[:, idx_x[ix[:, None], ix[None, :]], iy[:, None], iy[None, :]]
 
 
-def _operators(eps: np.ndarray, polarization: str, n_max: int) -> list[np.ndarray]:
+def _operators(eps: np.ndarray, polarization: str, xr: np.ndarray,
+               yr: np.ndarray) -> list[np.ndarray]:
     if polarization == "tm":
-        return [_eta_tm(eps, n_max)]
-    eta_xx = _eta_li(eps, n_max)
-    eta_yy = _eta_li(np.swapaxes(eps, -1, -2), n_max)
+        return [_eta_tm(eps, xr, yr)]
+    eta_xx = _eta_li(eps, xr, yr)
+    eta_yy = _eta_li(np.swapaxes(eps, -1, -2), yr, xr)
     # η^yy was built on the transposed cell: permute its plane-wave indices back (mx ↔ my).
-    side = 2 * n_max + 1
-    perm = np.arange(side * side).reshape(side, side).T.ravel()
+    perm = np.arange(len(xr) * len(yr)).reshape(len(yr), len(xr)).T.ravel()
     return [eta_xx, eta_yy[:, perm][:, :, perm]]
 
 
-def _solve_pwe(eps: np.ndarray, k: np.ndarray, n_bands: int, polarization: str,
-               n_max: int) -> np.ndarray:
-    """(b, n, n) cells, (n_k, 2) k → (b, n_k, n_bands) frequencies ωa/2πc."""
-    ops = _operators(eps, polarization, n_max)
-    q = k[:, None, :] + _plane_waves(n_max)[None, :, :]           # (n_k, P, 2)
+def _solve_window(eps: np.ndarray, k: np.ndarray, n_bands: int, polarization: str,
+                  xr: np.ndarray, yr: np.ndarray) -> np.ndarray:
+    """Bands of (b, n, n) cells at (n_k, 2) k-points sharing one plane-wave window."""
+    ops = _operators(eps, polarization, xr, yr)
+    q = k[:, None, :] + _plane_waves(xr, yr)[None, :, :]              # (n_k, P, 2)
     if polarization == "tm":
         w = np.linalg.norm(q, axis=-1)
         mats = w[None, :, :, None] * ops[0][:, None] * w[None, :, None, :]
@@ -186,6 +197,21 @@ def _solve_pwe(eps: np.ndarray, k: np.ndarray, n_bands: int, polarization: str,
                 + qx[None, :, :, None] * ops[1][:, None] * qx[None, :, None, :])
     lam = np.linalg.eigvalsh(mats)[..., :n_bands]
     return np.sqrt(np.clip(lam, 0.0, None))
+
+
+def _solve_pwe(eps: np.ndarray, k: np.ndarray, n_bands: int, polarization: str,
+               n_max: int) -> np.ndarray:
+    """(b, n, n) cells, (n_k, 2) k → (b, n_k, n_bands) frequencies ωa/2πc."""
+    k_red, edge_x, edge_y = _windows(k, n_max)
+    out = np.empty((len(eps), len(k), n_bands))
+    for ex in (False, True):
+        for ey in (False, True):
+            sel = (edge_x == ex) & (edge_y == ey)
+            if sel.any():
+                xr = np.arange(-n_max, n_max + 1 + ex)
+                yr = np.arange(-n_max, n_max + 1 + ey)
+                out[:, sel] = _solve_window(eps, k_red[sel], n_bands, polarization, xr, yr)
+    return out
 
 
 def _solve_pwe_batched(cells: np.ndarray, k: np.ndarray, n_bands: int, polarization: str,
