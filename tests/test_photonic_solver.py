@@ -161,6 +161,15 @@ def test_batch_and_single_cell_agree_and_shapes():
     assert k_grid().shape == (256, 2) and gamma_x_m_path().shape == (16, 2)
 
 
+def test_tensorflow_eigensolver_agrees_with_numpy():
+    pytest.importorskip("tensorflow")
+    cells = np.stack([REF["cells"][1], random_cell(3)])  # real (inversion) and complex paths
+    for pol in ("tm", "te"):
+        ref = band_structure(cells, gamma_x_m_path(1), 6, pol, n_max=4)
+        out = band_structure(cells, gamma_x_m_path(1), 6, pol, n_max=4, backend="pwe-tf")
+        assert np.allclose(out, ref, rtol=1e-9, atol=1e-6)
+
+
 def test_band_gaps_definition():
     bands = np.array([[0.0, 0.5, 0.6], [0.3, 0.4, 0.45]])  # (n_k, n_bands)
     gaps, mids = band_gaps(bands)

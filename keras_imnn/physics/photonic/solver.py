@@ -20,7 +20,7 @@ LAPACK calls and uses Li's rule for TE.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
@@ -43,7 +43,7 @@ __all__ = ["DEFAULT_N_MAX", "band_gaps", "band_structure", "gamma_x_m_path", "k_
 
 Polarization = Literal["tm", "te"]
 _POLARIZATIONS = ("tm", "te")
-_BACKENDS = ("pwe", "mpb")
+_BACKENDS = ("pwe", "pwe-tf", "mpb")
 #: Default plane-wave cutoff per polarization, |m_x|, |m_y| ≤ n_max: (2·n_max+1)² plane waves.
 #: TM converges fast (Laurent's rule is exact for E_z); TE needs more: at n_max 6 TE bands 1–4
 #: are within 2 % of converged MPB even for ε = 1/20 cells (benchmarks/, README).
@@ -145,8 +145,17 @@ def _operators(eps: np.ndarray, polarization: str, xr: np.ndarray,
     return [eta_xx, eta_yy[:, perm][:, :, perm]]
 
 
+def _eigvalsh_tf(mats: np.ndarray) -> np.ndarray:
+    """Stacked Hermitian eigenvalues with TensorFlow (on a GPU when TensorFlow sees one)."""
+    import tensorflow as tf  # optional: the physics package must not need TensorFlow
+
+    # TensorFlow returns eigenvalues of a complex Hermitian matrix with a complex dtype.
+    return np.real(tf.linalg.eigvalsh(tf.convert_to_tensor(mats)).numpy())
+
+
 def _solve_window(eps: np.ndarray, k: np.ndarray, n_bands: int, polarization: str,
-                  xr: np.ndarray, yr: np.ndarray, centers: np.ndarray | None) -> np.ndarray:
+                  xr: np.ndarray, yr: np.ndarray, centers: np.ndarray | None,
+                  eigvalsh: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """Bands of (b, n, n) cells at (n_k, 2) k-points sharing one plane-wave window."""
     ops = _operators(eps, polarization, xr, yr)
     m = _plane_waves(xr, yr)
@@ -164,12 +173,13 @@ def _solve_window(eps: np.ndarray, k: np.ndarray, n_bands: int, polarization: st
         qy, qx = q[..., 1], q[..., 0]
         mats = (qy[None, :, :, None] * ops[0][:, None] * qy[None, :, None, :]
                 + qx[None, :, :, None] * ops[1][:, None] * qx[None, :, None, :])
-    lam = np.linalg.eigvalsh(mats)[..., :n_bands]
+    lam = eigvalsh(mats)[..., :n_bands]
     return np.sqrt(np.clip(lam, 0.0, None))
 
 
 def _solve_pwe(eps: np.ndarray, k: np.ndarray, n_bands: int, polarization: str,
-               n_max: int, centers: np.ndarray | None = None) -> np.ndarray:
+               n_max: int, centers: np.ndarray | None = None,
+               eigvalsh: Callable[[np.ndarray], np.ndarray] = np.linalg.eigvalsh) -> np.ndarray:
     """(b, n, n) cells, (n_k, 2) k → (b, n_k, n_bands) frequencies ωa/2πc.
 
     ``centers`` (b, 2): each cell's inversion centre (lattice units) if all have one.
@@ -183,7 +193,7 @@ def _solve_pwe(eps: np.ndarray, k: np.ndarray, n_bands: int, polarization: str,
                 xr = np.arange(-n_max, n_max + 1 + ex)
                 yr = np.arange(-n_max, n_max + 1 + ey)
                 out[:, sel] = _solve_window(eps, k_red[sel], n_bands, polarization, xr, yr,
-                                            centers)
+                                            centers, eigvalsh)
     return out
 
 
@@ -214,7 +224,8 @@ def _symmetry_groups(cells: np.ndarray, time_reversal: bool,
 
 def _solve_pwe_batched(cells: np.ndarray, k: np.ndarray, n_bands: int, polarization: str,
                        n_max: int, n_jobs: int, progress: bool | None, time_reversal: bool,
-                       symmetry: bool) -> np.ndarray:
+                       symmetry: bool,
+                       eigvalsh: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """Chunks of cells through :func:`_solve_pwe` on ``n_jobs`` threads (LAPACK drops the GIL),
     each cell solved only at the k-points irreducible under its symmetry group."""
     n_pw = (2 * n_max + 1) ** 2
@@ -231,7 +242,7 @@ def _solve_pwe_batched(cells: np.ndarray, k: np.ndarray, n_bands: int, polarizat
     def run(task):
         members, unique, inverse, centers = task
         return _solve_pwe(cells[members], k[unique], n_bands, polarization, n_max,
-                          centers)[:, inverse]
+                          centers, eigvalsh)[:, inverse]
 
     out = np.empty((len(cells), len(k), n_bands))
     show = progress if progress is not None else len(cells) >= 64
@@ -260,7 +271,9 @@ def band_structure(eps: np.ndarray, k_points: np.ndarray, n_bands: int = 10,
         k_points: (n_k, 2) Bloch vectors in reciprocal-lattice units.
         n_bands: number of lowest bands returned.
         polarization: "tm" (E out of plane, MPB's TM) or "te".
-        backend: "pwe" (this module) or "mpb" (needs the ``mpb`` binary).
+        backend: "pwe" (this module, numpy/LAPACK), "pwe-tf" (the same with the eigenvalues
+            from TensorFlow, which uses a GPU when present; needs TensorFlow) or "mpb" (needs
+            the ``mpb`` binary).
         n_max: PWE plane-wave cutoff |m_x|, |m_y| ≤ n_max, (2·n_max+1)² plane waves;
             None = :data:`DEFAULT_N_MAX` of the polarization.
         time_reversal: solve only one of each pair k, −k (mod reciprocal vectors).
@@ -302,8 +315,9 @@ def band_structure(eps: np.ndarray, k_points: np.ndarray, n_bands: int = 10,
         out = mpb_band_structure(cells, k[unique], n_bands, pol, n_jobs=n_jobs,
                                  **(mpb_options or {}))[:, inverse]
     else:
+        eigvalsh = _eigvalsh_tf if backend == "pwe-tf" else np.linalg.eigvalsh
         out = _solve_pwe_batched(cells, k, n_bands, pol, n_max, n_jobs, progress,
-                                 time_reversal, symmetry)
+                                 time_reversal, symmetry, eigvalsh)
     return out[0] if single else out
 
 
