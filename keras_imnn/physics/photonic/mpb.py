@@ -42,7 +42,8 @@ def _run_one(cell: np.ndarray, k_points: np.ndarray, n_bands: int, polarization:
         (Path(tmp) / "run.ctl").write_text(_CTL.format(
             k_points=ks, resolution=resolution, mesh_size=mesh_size, n_bands=n_bands,
             tolerance=tolerance, polarization=polarization))
-        proc = subprocess.run(["mpb", "run.ctl"], cwd=tmp, capture_output=True, text=True)
+        proc = subprocess.run(["mpb", "run.ctl"], cwd=tmp, capture_output=True, text=True,
+                              check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"mpb failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
     tag = f"{polarization}freqs:"

@@ -20,71 +20,34 @@ LAPACK calls and uses Li's rule for TE.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from keras_imnn.physics.photonic.kpoints import (
+    D4,
+    INVERSION,
+    cell_symmetries,
+    gamma_x_m_path,
+    k_grid,
+    reduce_k_points,
+    time_reversal_reduce,
+)
+
+__all__ = ["DEFAULT_N_MAX", "band_gaps", "band_structure", "gamma_x_m_path", "k_grid",
+           "time_reversal_reduce"]
+
 Polarization = Literal["tm", "te"]
 _POLARIZATIONS = ("tm", "te")
-_BACKENDS = ("pwe", "mpb")
-#: Default plane-wave cutoff |m_x|, |m_y| ≤ N_MAX: (2·N_MAX+1)² plane waves.
-N_MAX = 6
-
-
-def k_grid(n: int = 16) -> np.ndarray:
-    """Uniform k-grid k = i/n − 1/2 (i = 0..n−1) per direction, reciprocal-lattice units.
-
-    For even n it contains Γ, X and M and maps onto itself under the square's point group D4
-    modulo reciprocal-lattice vectors. Returns (n·n, 2) float64, kx-major (row = i·n + j).
-    """
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"k_grid: n must be a positive integer, got {n!r}")
-    k = np.arange(n) / n - 0.5
-    kx, ky = np.meshgrid(k, k, indexing="ij")
-    return np.stack([kx.ravel(), ky.ravel()], axis=-1)
-
-
-def gamma_x_m_path(points_between: int = 4) -> np.ndarray:
-    """Γ → X → M → Γ path with ``points_between`` points interpolated between corners.
-
-    Γ = (0, 0), X = (1/2, 0), M = (1/2, 1/2), reciprocal-lattice units. The default gives the
-    16 k-points of the MPB reference. Returns (3·(points_between+1)+1, 2) float64.
-    """
-    if not isinstance(points_between, (int, np.integer)) or points_between < 0:
-        raise ValueError(f"points_between must be an integer >= 0, got {points_between!r}")
-    corners = np.array([[0.0, 0.0], [0.5, 0.0], [0.5, 0.5], [0.0, 0.0]])
-    t = np.arange(points_between + 1)[:, None] / (points_between + 1)
-    legs = [a + t * (b - a) for a, b in zip(corners[:-1], corners[1:])]
-    return np.concatenate(legs + [corners[-1:]])
-
-
-def time_reversal_reduce(k_points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Representatives of k-points that are equal up to k → −k and reciprocal-lattice vectors.
-
-    ω(k) = ω(−k) (time reversal) and ω(k + G) = ω(k), so only one of each such pair needs
-    solving. Returns ``(unique, inverse)`` with ``k_points[unique]`` to solve and
-    ``bands_full = bands_unique[..., inverse, :]``. On k_grid(16) this solves 130 of 256 points.
-    """
-    k = np.asarray(k_points, dtype=np.float64)
-    # Canonical label of the class {k, −k} mod 1, rounded so grid points compare exactly.
-    scale = 1e9
-    a = np.round(np.mod(k, 1.0) * scale).astype(np.int64) % int(scale)
-    b = np.round(np.mod(-k, 1.0) * scale).astype(np.int64) % int(scale)
-    a_t = [tuple(r) for r in a]
-    b_t = [tuple(r) for r in b]
-    keys = [min(x, y) for x, y in zip(a_t, b_t)]
-    first: dict[tuple, int] = {}
-    unique: list[int] = []
-    inverse = np.empty(len(keys), dtype=np.int64)
-    for i, key in enumerate(keys):
-        if key not in first:
-            first[key] = len(unique)
-            unique.append(i)
-        inverse[i] = first[key]
-    return np.asarray(unique, dtype=np.int64), inverse
+_BACKENDS = ("pwe", "pwe-tf", "mpb")
+#: Default plane-wave cutoff per polarization, |m_x|, |m_y| ≤ n_max: (2·n_max+1)² plane waves.
+#: TM converges fast (Laurent's rule is exact for E_z); TE needs more: at n_max 6 TE bands 1–4
+#: are within 2 % of converged MPB even for ε = 1/20 cells (benchmarks/, README).
+DEFAULT_N_MAX = {"tm": 5, "te": 6}
 
 
 def _validate_eps(eps: np.ndarray) -> np.ndarray:
@@ -121,61 +84,87 @@ def _pixel_ft_1d(eps: np.ndarray, m: np.ndarray) -> np.ndarray:
     return eps @ phase.T
 
 
-def _plane_waves(n_max: int) -> np.ndarray:
-    """Integer plane-wave indices m, shape (P, 2), P = (2·n_max+1)², x-major."""
-    r = np.arange(-n_max, n_max + 1)
-    mx, my = np.meshgrid(r, r, indexing="ij")
+def _windows(k: np.ndarray, n_max: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Plane-wave window per k-point: the q = k + m with |q_x|, |q_y| ≤ n_max + ½.
+
+    The window depends only on k modulo reciprocal vectors and is D4-symmetric, which makes
+    bands exactly invariant under D4 and k → −k. k is reduced to [−½, ½); a component at −½
+    (the zone edge) takes m ∈ [−n_max, n_max + 1], every other one m ∈ [−n_max, n_max].
+    Returns the reduced k (n_k, 2) and per-direction edge flags (n_k,), (n_k,).
+    """
+    k_red = k - np.floor(k + 0.5)
+    edge = np.isclose(k_red, -0.5, rtol=0.0, atol=1e-12)
+    k_red[edge] = -0.5
+    return k_red, edge[:, 0], edge[:, 1]
+
+
+def _plane_waves(xr: np.ndarray, yr: np.ndarray) -> np.ndarray:
+    """Integer plane-wave indices m on the window xr × yr, shape (P, 2), x-major."""
+    mx, my = np.meshgrid(xr, yr, indexing="ij")
     return np.stack([mx.ravel(), my.ravel()], axis=-1)
 
 
-def _toeplitz(coeff: np.ndarray, n_max: int) -> np.ndarray:
-    """(..., 2L+1) Fourier coefficients on m = −2M..2M → (..., 2M+1, 2M+1) Toeplitz [c(m−n)]."""
-    r = np.arange(2 * n_max + 1)
-    return coeff[..., (r[:, None] - r[None, :]) + 2 * n_max]
+def _diffs(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All differences of a window's indices, and the (len, len) index of m − m' into them."""
+    span = len(r) - 1
+    return np.arange(-span, span + 1), (r[:, None] - r[None, :]) + span
 
 
-def _eta_tm(eps: np.ndarray, n_max: int) -> np.ndarray:
-    """Ho's inverse of the 2D Toeplitz matrix of ε: (b, n, n) → (b, P, P)."""
-    d = np.arange(-2 * n_max, 2 * n_max + 1)
-    cy = _pixel_ft_1d(eps, d)                                    # (b, nx, D): FT along y
-    c2 = _pixel_ft_1d(np.swapaxes(cy, -1, -2), d)                # (b, Dy, Dx)
-    c2 = np.swapaxes(c2, -1, -2)                                 # (b, Dx, Dy)
-    m = _plane_waves(n_max)
-    diff = m[:, None, :] - m[None, :, :] + 2 * n_max
-    toe = c2[:, diff[..., 0], diff[..., 1]]
-    return np.linalg.inv(toe)
+def _eta_tm(eps: np.ndarray, xr: np.ndarray, yr: np.ndarray) -> np.ndarray:
+    """Ho's inverse of the 2D Toeplitz matrix of ε on the window: (b, n, n) → (b, P, P)."""
+    dx, _ = _diffs(xr)
+    dy, _ = _diffs(yr)
+    cy = _pixel_ft_1d(eps, dy)                                         # (b, n_x, Dy)
+    c2 = np.swapaxes(_pixel_ft_1d(np.swapaxes(cy, -1, -2), dx), -1, -2)  # (b, Dx, Dy)
+    m = _plane_waves(xr, yr)
+    diff = m[:, None, :] - m[None, :, :] + np.array([len(xr) - 1, len(yr) - 1])
+    return np.linalg.inv(c2[:, diff[..., 0], diff[..., 1]])
 
 
-def _eta_li(eps: np.ndarray, n_max: int) -> np.ndarray:
+def _eta_li(eps: np.ndarray, xr: np.ndarray, yr: np.ndarray) -> np.ndarray:
     """Li's η^xx for a staircase cell: Laurent in x of (Toeplitz in y of ε)⁻¹. (b,n,n)→(b,P,P)."""
-    n = eps.shape[-1]
-    d = np.arange(-2 * n_max, 2 * n_max + 1)
-    inv_cols = np.linalg.inv(_toeplitz(_pixel_ft_1d(eps, d), n_max))   # (b, nx, My, My)
-    # Laurent in x of the column-wise constant matrix function: exact pixel FT along x.
-    centers = (np.arange(n) + 0.5) / n
-    phase = np.exp(-2j * np.pi * d[:, None] * centers[None, :]) * np.sinc(d / n)[:, None] / n
-    f = np.einsum("dc,bcij->bdij", phase, inv_cols)               # (b, Dx, My, My)
-    m = _plane_waves(n_max)
-    dx = m[:, None, 0] - m[None, :, 0] + 2 * n_max
-    return f[:, dx, m[:, None, 1] + n_max, m[None, :, 1] + n_max]
+    dx, idx_x = _diffs(xr)
+    dy, idx_y = _diffs(yr)
+    inv_cols = np.linalg.inv(_pixel_ft_1d(eps, dy)[..., idx_y])        # (b, n_x, My, My)
+    # Laurent in x of this column-wise constant matrix function: exact pixel FT along x.
+    f = np.moveaxis(_pixel_ft_1d(np.moveaxis(inv_cols, 1, -1), dx), -1, 1)  # (b, Dx, My, My)
+    nx, ny = len(xr), len(yr)
+    ix = np.repeat(np.arange(nx), ny)
+    iy = np.tile(np.arange(ny), nx)
+    return f[:, idx_x[ix[:, None], ix[None, :]], iy[:, None], iy[None, :]]
 
 
-def _operators(eps: np.ndarray, polarization: str, n_max: int) -> list[np.ndarray]:
+def _operators(eps: np.ndarray, polarization: str, xr: np.ndarray,
+               yr: np.ndarray) -> list[np.ndarray]:
     if polarization == "tm":
-        return [_eta_tm(eps, n_max)]
-    eta_xx = _eta_li(eps, n_max)
-    eta_yy = _eta_li(np.swapaxes(eps, -1, -2), n_max)
+        return [_eta_tm(eps, xr, yr)]
+    eta_xx = _eta_li(eps, xr, yr)
+    eta_yy = _eta_li(np.swapaxes(eps, -1, -2), yr, xr)
     # η^yy was built on the transposed cell: permute its plane-wave indices back (mx ↔ my).
-    side = 2 * n_max + 1
-    perm = np.arange(side * side).reshape(side, side).T.ravel()
+    perm = np.arange(len(xr) * len(yr)).reshape(len(yr), len(xr)).T.ravel()
     return [eta_xx, eta_yy[:, perm][:, :, perm]]
 
 
-def _solve_pwe(eps: np.ndarray, k: np.ndarray, n_bands: int, polarization: str,
-               n_max: int) -> np.ndarray:
-    """(b, n, n) cells, (n_k, 2) k → (b, n_k, n_bands) frequencies ωa/2πc."""
-    ops = _operators(eps, polarization, n_max)
-    q = k[:, None, :] + _plane_waves(n_max)[None, :, :]           # (n_k, P, 2)
+def _eigvalsh_tf(mats: np.ndarray) -> np.ndarray:
+    """Stacked Hermitian eigenvalues with TensorFlow (on a GPU when TensorFlow sees one)."""
+    import tensorflow as tf  # optional: the physics package must not need TensorFlow
+
+    # TensorFlow returns eigenvalues of a complex Hermitian matrix with a complex dtype.
+    return np.real(tf.linalg.eigvalsh(tf.convert_to_tensor(mats)).numpy())
+
+
+def _solve_window(eps: np.ndarray, k: np.ndarray, n_bands: int, polarization: str,
+                  xr: np.ndarray, yr: np.ndarray, centers: np.ndarray | None,
+                  eigvalsh: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Bands of (b, n, n) cells at (n_k, 2) k-points sharing one plane-wave window."""
+    ops = _operators(eps, polarization, xr, yr)
+    m = _plane_waves(xr, yr)
+    if centers is not None:
+        # Moving each cell's inversion centre to the origin (a diagonal unitary) makes the
+        # operators real: real LAPACK is 2–2.5× faster than complex at these sizes.
+        phase = np.exp(2j * np.pi * centers @ m.T)                    # (b, P)
+        ops = [(phase[:, :, None] * op * phase[:, None, :].conj()).real for op in ops]
+    q = k[:, None, :] + m[None, :, :]                                 # (n_k, P, 2)
     if polarization == "tm":
         w = np.linalg.norm(q, axis=-1)
         mats = w[None, :, :, None] * ops[0][:, None] * w[None, :, None, :]
@@ -184,31 +173,94 @@ def _solve_pwe(eps: np.ndarray, k: np.ndarray, n_bands: int, polarization: str,
         qy, qx = q[..., 1], q[..., 0]
         mats = (qy[None, :, :, None] * ops[0][:, None] * qy[None, :, None, :]
                 + qx[None, :, :, None] * ops[1][:, None] * qx[None, :, None, :])
-    lam = np.linalg.eigvalsh(mats)[..., :n_bands]
+    lam = eigvalsh(mats)[..., :n_bands]
     return np.sqrt(np.clip(lam, 0.0, None))
 
 
+def _solve_pwe(eps: np.ndarray, k: np.ndarray, n_bands: int, polarization: str,
+               n_max: int, centers: np.ndarray | None = None,
+               eigvalsh: Callable[[np.ndarray], np.ndarray] = np.linalg.eigvalsh) -> np.ndarray:
+    """(b, n, n) cells, (n_k, 2) k → (b, n_k, n_bands) frequencies ωa/2πc.
+
+    ``centers`` (b, 2): each cell's inversion centre (lattice units) if all have one.
+    """
+    k_red, edge_x, edge_y = _windows(k, n_max)
+    out = np.empty((len(eps), len(k), n_bands))
+    for ex in (False, True):
+        for ey in (False, True):
+            sel = (edge_x == ex) & (edge_y == ey)
+            if sel.any():
+                xr = np.arange(-n_max, n_max + 1 + ex)
+                yr = np.arange(-n_max, n_max + 1 + ey)
+                out[:, sel] = _solve_window(eps, k_red[sel], n_bands, polarization, xr, yr,
+                                            centers, eigvalsh)
+    return out
+
+
+def _symmetry_groups(cells: np.ndarray, time_reversal: bool,
+                     symmetry: bool) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+    """Cells grouped by the k-point operations they allow: (cell indices, ops, centres)."""
+    if not symmetry:
+        ops = D4[[0, INVERSION]] if time_reversal else D4[[0]]
+        return [(np.arange(len(cells)), ops, None)]
+    found = [cell_symmetries(c) for c in cells]
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for i, (ops, _) in enumerate(found):
+        groups.setdefault(tuple(ops), []).append(i)
+    out = []
+    n = cells.shape[-1]
+    for key, members in groups.items():
+        ops = D4[list(key)]
+        if time_reversal:
+            ops = np.concatenate([ops, -ops])
+        centers = None
+        if INVERSION in key:
+            # cell[i] = cell[s − 1 − i] for the inversion's shift s: centre at s/2 pixels.
+            row = key.index(INVERSION)
+            centers = np.array([found[i][1][row] for i in members]) / (2 * n)
+        out.append((np.array(members), ops, centers))
+    return out
+
+
 def _solve_pwe_batched(cells: np.ndarray, k: np.ndarray, n_bands: int, polarization: str,
-                       n_max: int, n_jobs: int, progress: bool | None) -> np.ndarray:
-    """Chunks of cells through :func:`_solve_pwe` on ``n_jobs`` threads (LAPACK drops the GIL)."""
+                       n_max: int, n_jobs: int, progress: bool | None, time_reversal: bool,
+                       symmetry: bool,
+                       eigvalsh: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Chunks of cells through :func:`_solve_pwe` on ``n_jobs`` threads (LAPACK drops the GIL),
+    each cell solved only at the k-points irreducible under its symmetry group."""
     n_pw = (2 * n_max + 1) ** 2
-    # Chunks bound each (chunk, n_k, P, P) complex matrix stack to ~64 MB.
-    chunk = int(np.clip(2**26 // (16 * len(k) * n_pw**2), 1, -(-len(cells) // n_jobs)))
-    starts = range(0, len(cells), chunk)
+    tasks = []
+    for members, ops, centers in _symmetry_groups(cells, time_reversal, symmetry):
+        unique, inverse = reduce_k_points(k, ops)
+        # Chunks bound each (chunk, n_k, P, P) complex matrix stack to ~64 MB.
+        chunk = int(np.clip(2**26 // (16 * len(unique) * n_pw**2), 1,
+                            -(-len(members) // n_jobs)))
+        for start in range(0, len(members), chunk):
+            sl = slice(start, start + chunk)
+            tasks.append((members[sl], unique, inverse, None if centers is None else centers[sl]))
+
+    def run(task):
+        members, unique, inverse, centers = task
+        return _solve_pwe(cells[members], k[unique], n_bands, polarization, n_max,
+                          centers, eigvalsh)[:, inverse]
+
+    out = np.empty((len(cells), len(k), n_bands))
     show = progress if progress is not None else len(cells) >= 64
     # One BLAS thread per solve: for these small matrices BLAS threads cost more than they
     # give (measured 4× slower with 2 threads on a loaded 2-core machine).
     with threadpool_limits(1), ThreadPoolExecutor(max_workers=n_jobs) as pool:
-        parts = pool.map(lambda s: _solve_pwe(cells[s:s + chunk], k, n_bands, polarization,
-                                              n_max), starts)
-        return np.concatenate(list(tqdm(parts, total=len(starts), unit="chunk",
-                                        desc=f"PWE {polarization.upper()} bands",
-                                        disable=not show or len(starts) == 1)))
+        results = tqdm(pool.map(run, tasks), total=len(tasks), unit="chunk",
+                       desc=f"PWE {polarization.upper()} bands",
+                       disable=not show or len(tasks) == 1)
+        for task, bands in zip(tasks, results):
+            out[task[0]] = bands
+    return out
 
 
 def band_structure(eps: np.ndarray, k_points: np.ndarray, n_bands: int = 10,
                    polarization: Polarization = "tm", *, backend: str = "pwe",
-                   n_max: int = N_MAX, time_reversal: bool = True, n_jobs: int = 1,
+                   n_max: int | None = None, time_reversal: bool = True, symmetry: bool = True,
+                   n_jobs: int = 1,
                    progress: bool | None = None,
                    mpb_options: Mapping[str, Any] | None = None) -> np.ndarray:
     """Photonic bands of square-lattice pixel cells.
@@ -219,9 +271,15 @@ def band_structure(eps: np.ndarray, k_points: np.ndarray, n_bands: int = 10,
         k_points: (n_k, 2) Bloch vectors in reciprocal-lattice units.
         n_bands: number of lowest bands returned.
         polarization: "tm" (E out of plane, MPB's TM) or "te".
-        backend: "pwe" (this module) or "mpb" (needs the ``mpb`` binary).
-        n_max: PWE plane-wave cutoff |m_x|, |m_y| ≤ n_max, (2·n_max+1)² plane waves.
+        backend: "pwe" (this module, numpy/LAPACK), "pwe-tf" (the same with the eigenvalues
+            from TensorFlow, which uses a GPU when present; needs TensorFlow) or "mpb" (needs
+            the ``mpb`` binary).
+        n_max: PWE plane-wave cutoff |m_x|, |m_y| ≤ n_max, (2·n_max+1)² plane waves;
+            None = :data:`DEFAULT_N_MAX` of the polarization.
         time_reversal: solve only one of each pair k, −k (mod reciprocal vectors).
+        symmetry: "pwe" only: also use each cell's own D4 symmetries (detected exactly on the
+            pixels) to solve only irreducible k-points, and real arithmetic for cells with an
+            inversion centre. Results are the same as without, up to round-off.
         n_jobs: cells solved at once (threads for "pwe", processes for "mpb").
         progress: tqdm progress bar over chunks of cells; None = only for ≥ 64 cells ("pwe").
         mpb_options: keyword arguments of :func:`keras_imnn.physics.photonic.mpb.
@@ -237,6 +295,7 @@ def band_structure(eps: np.ndarray, k_points: np.ndarray, n_bands: int = 10,
         raise ValueError(f"backend must be one of {_BACKENDS}, got {backend!r}")
     if mpb_options and backend != "mpb":
         raise ValueError("mpb_options are only accepted with backend='mpb'")
+    n_max = DEFAULT_N_MAX[pol] if n_max is None else n_max
     if not isinstance(n_max, (int, np.integer)) or n_max < 1:
         raise ValueError(f"n_max must be a positive integer, got {n_max!r}")
     if not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
@@ -249,16 +308,16 @@ def band_structure(eps: np.ndarray, k_points: np.ndarray, n_bands: int = 10,
     if not isinstance(n_bands, (int, np.integer)) or not 1 <= n_bands <= n_pw:
         raise ValueError(f"n_bands must be an integer in 1..{n_pw} for n_max={n_max}, "
                          f"got {n_bands!r}")
-    unique, inverse = time_reversal_reduce(k) if time_reversal else (
-        np.arange(len(k)), np.arange(len(k)))
     if backend == "mpb":
         from keras_imnn.physics.photonic.mpb import mpb_band_structure
 
+        unique, inverse = reduce_k_points(k, D4[[0, INVERSION]] if time_reversal else D4[[0]])
         out = mpb_band_structure(cells, k[unique], n_bands, pol, n_jobs=n_jobs,
-                                 **(mpb_options or {}))
+                                 **(mpb_options or {}))[:, inverse]
     else:
-        out = _solve_pwe_batched(cells, k[unique], n_bands, pol, n_max, n_jobs, progress)
-    out = out[:, inverse]
+        eigvalsh = _eigvalsh_tf if backend == "pwe-tf" else np.linalg.eigvalsh
+        out = _solve_pwe_batched(cells, k, n_bands, pol, n_max, n_jobs, progress,
+                                 time_reversal, symmetry, eigvalsh)
     return out[0] if single else out
 
 
