@@ -53,8 +53,8 @@ def main() -> None:
         summarize(args.summarize)
         return
     settings = SolverSettings()
-    print(f"n_max={settings.n_max}, {settings.n_bands} bands, k_grid({settings.k_grid_n}), TM+TE, "
-          f"one process")
+    print(f"n_max TM {settings.cutoff('tm')} TE {settings.cutoff('te')}, {settings.n_bands} bands, "
+          f"k_grid({settings.k_grid_n}), TM+TE, one process")
     for config in CONFIGS:
         seconds = per_cell_seconds(config, args.cells, settings)
         build = args.n * seconds / args.cores

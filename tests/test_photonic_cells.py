@@ -91,12 +91,9 @@ def test_gap_labels_invariant_under_d4_and_periodic_shifts(make_cell, tm_gapped)
     images = d4_transforms(cell) + [np.roll(cell, rng.integers(1, 32, 2), axis=(0, 1))
                                     for _ in range(3)]
     for pol in ("tm", "te"):
-        # n_max = 3 keeps this fast. The solver's square plane-wave set at a zone-boundary
-        # k-component (−1/2) is not mapped onto itself by rotations and mirrors, so images of a
-        # cell without symmetry differ there by ~1e-4 in ω at this cutoff and by ~5e-6 in the
-        # midgaps: invariant far inside the solver's accuracy (0.005), not bit for bit.
+        # n_max = 3 keeps this fast; the invariance is exact up to round-off at any cutoff.
         gaps, mids = band_gaps(band_structure(np.stack(images), k_grid(16), 4, pol, n_max=3))
-        np.testing.assert_allclose(gaps, np.broadcast_to(gaps[0], gaps.shape), atol=2e-5)
-        np.testing.assert_allclose(mids, np.broadcast_to(mids[0], mids.shape), atol=2e-5)
+        np.testing.assert_allclose(gaps, np.broadcast_to(gaps[0], gaps.shape), atol=1e-10)
+        np.testing.assert_allclose(mids, np.broadcast_to(mids[0], mids.shape), atol=1e-10)
         if pol == "tm":
             assert (gaps[0, 0] > 0.05) == tm_gapped

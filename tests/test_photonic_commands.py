@@ -20,7 +20,7 @@ def test_generate_npz_and_h5_hold_the_same_labelled_cells(tmp_path, capsys):
     assert "TM gap (bands 1-2) in" in capsys.readouterr().out
     npz = np.load(tmp_path / "photonic_sibcl_n5_seed3.npz")
     with h5py.File(tmp_path / "photonic_sibcl_n5_seed3.h5") as h5:
-        assert h5.attrs["config"] == "sibcl" and h5.attrs["n_max"] == 3
+        assert h5.attrs["config"] == "sibcl" and h5.attrs["n_max_te"] == 3
         for key in FIELDS:
             np.testing.assert_array_equal(npz[key], h5[key][()])
     expected = make_examples("sibcl", 3, 0, 5, SolverSettings(n_max=3))
@@ -29,7 +29,7 @@ def test_generate_npz_and_h5_hold_the_same_labelled_cells(tmp_path, capsys):
     np.testing.assert_array_equal(npz["eps"], sample_unit_cells(5, "sibcl", 3).eps.astype(np.float32))
     assert npz["tm_bands"].shape == (5, 256, 10) and npz["te_gaps"].shape == (5, 9)
     summary = json.loads((tmp_path / "photonic_sibcl_n5_seed3.json").read_text())
-    assert summary["tm_gap_statistics"]["n"] == 5 and summary["n_max"] == 3
+    assert summary["tm_gap_statistics"]["n"] == 5 and summary["n_max_tm"] == 3
     assert not list(tmp_path.glob(".cache-*")), "the chunk cache is removed after writing"
 
 

@@ -42,10 +42,10 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
+from keras_imnn.physics.photonic.cells import N_PIXELS
 from keras_imnn.physics.photonic.dataset import (
     SolverSettings, chunk_ranges, generate_chunks, make_examples)
 
-_N_PIXELS = 32
 _SCALARS = ("tm_gap", "tm_midgap", "te_gap", "te_midgap", "eps_background", "eps_inclusion",
             "filling")
 
@@ -53,14 +53,15 @@ _SCALARS = ("tm_gap", "tm_midgap", "te_gap", "te_midgap", "eps_background", "eps
 @dataclasses.dataclass
 class PhotonicCrystalsConfig(tfds.core.BuilderConfig):
     """cells: unit-cell distribution (``keras_imnn.physics.photonic.cells.CONFIGS``); split sizes;
-    seed of the cells; n_max: plane-wave cutoff of the solver; chunk_size: cells per task."""
+    seed of the cells; n_max: plane-wave cutoff of the solver (None: its defaults, TM 5 and TE 6);
+    chunk_size: cells per task."""
 
     cells: str = "gapped"
     n_train: int = 16_000
     n_validation: int = 2_000
     n_test: int = 2_000
     seed: int = 0
-    n_max: int = SolverSettings.n_max
+    n_max: int | None = None
     chunk_size: int = 25
 
     @property
@@ -95,7 +96,7 @@ class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {
         "1.0.0": "Initial release: gapped and sibcl configs, 10 TM and TE bands on k_grid(16) "
-                 "from the PWE solver at n_max = 5.",
+                 "from the PWE solver at its default cutoffs (TM n_max 5, TE n_max 6).",
     }
     BUILDER_CONFIGS = [
         PhotonicCrystalsConfig(
@@ -127,7 +128,7 @@ class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
         settings = self.builder_config.settings
         n_k, n_bands = settings.k_grid_n ** 2, settings.n_bands
         features = {
-            "eps": tfds.features.Tensor(shape=(_N_PIXELS, _N_PIXELS, 1), dtype=np.float32),
+            "eps": tfds.features.Tensor(shape=(N_PIXELS, N_PIXELS, 1), dtype=np.float32),
             "seed": tfds.features.Scalar(dtype=np.int64),
             "index": tfds.features.Scalar(dtype=np.int64),
         }

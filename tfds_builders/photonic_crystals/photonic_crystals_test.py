@@ -1,6 +1,8 @@
 """photonic_crystals: the tiny configs through tfds.testing, the Beam path, and label sanity."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import tensorflow_datasets as tfds
 
@@ -33,7 +35,7 @@ class PhotonicCrystalsBeamTest(tfds.testing.TestCase):
         beamed = tfds.builder("photonic_crystals/gapped_tiny", data_dir=self.tmp_dir + "/beam")
         beamed.download_and_prepare(download_config=tfds.download.DownloadConfig(
             beam_runner=beam.runners.DirectRunner()))
-        cache = local.data_dir_root / "downloads" / "photonic_crystals_cache"
+        cache = Path(local.data_dir_root) / "downloads" / "photonic_crystals_cache"
         self.assertEqual(list(cache.rglob("*.npz")), [], "chunk caches are removed once written")
         for split, indices in (("test", range(0, 8)), ("validation", range(8, 12)),
                                ("train", range(12, 24))):

@@ -35,7 +35,7 @@ def plot_cells_and_gaps(data: dict[str, np.ndarray], n_cells: int = 3,
     chosen = pick_cells(ratio, min(n_cells, len(ratio)))
     eps = np.asarray(data["eps"], np.float64).reshape(len(ratio), 32, 32)[chosen]
     path_k = gamma_x_m_path(_POINTS_BETWEEN)
-    bands = {pol: band_structure(eps, path_k, settings.n_bands, pol, n_max=settings.n_max)
+    bands = {pol: band_structure(eps, path_k, settings.n_bands, pol, n_max=settings.cutoff(pol))
              for pol in ("tm", "te")}
     corners = np.arange(4) * (_POINTS_BETWEEN + 1)
 
