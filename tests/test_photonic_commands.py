@@ -33,35 +33,6 @@ def test_generate_npz_and_h5_hold_the_same_labelled_cells(tmp_path, capsys):
     assert not list(tmp_path.glob(".cache-*")), "the chunk cache is removed after writing"
 
 
-def test_generate_resumes_from_cached_chunks(tmp_path):
-    from keras_imnn.physics.photonic.dataset import generate_chunks
-
-    cache = tmp_path / "cache"
-    settings = SolverSettings(n_max=2)
-    first = list(generate_chunks("gapped", 0, 0, 6, settings, chunk_size=2, workers=1,
-                                 cache_dir=cache, progress=False))
-    files = sorted(cache.glob("*.npz"))
-    assert len(files) == 3
-    # A chunk file that exists is trusted: mark one to see that it is read, not recomputed.
-    marked = dict(np.load(files[1]))
-    marked["tm_gap"] = marked["tm_gap"] + 100.0
-    np.savez(files[1], **marked)
-    second = list(generate_chunks("gapped", 0, 0, 6, settings, chunk_size=2, workers=1,
-                                  cache_dir=cache, progress=False))
-    np.testing.assert_array_equal(second[1]["tm_gap"], first[1]["tm_gap"] + 100.0)
-    np.testing.assert_array_equal(second[0]["tm_bands"], first[0]["tm_bands"])
-
-
-def test_generate_in_two_processes_matches_one(tmp_path):
-    from keras_imnn.physics.photonic.dataset import generate
-
-    settings = SolverSettings(n_max=2)
-    one = generate("sibcl", 4, 1, settings, chunk_size=2, workers=1, progress=False)
-    two = generate("sibcl", 4, 1, settings, chunk_size=2, workers=2, progress=False)
-    for key in FIELDS:
-        np.testing.assert_array_equal(one[key], two[key])
-
-
 def test_plot_writes_a_small_png(tmp_path):
     data = tmp_path / "d"
     assert main(["generate", "photonic", "--config", "gapped", "--n", "4", "--out", str(data),

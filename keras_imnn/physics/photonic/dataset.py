@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections import deque
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Iterator
 
@@ -153,7 +155,14 @@ def generate_chunks(config: str, seed: int, start: int, n: int,
             return
         # spawn, not fork: the parent may hold TensorFlow threads (TFDS), which fork would copy.
         with multiprocessing.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
-            for chunk in pool.imap(_chunk_job, jobs):
+            # At most two chunks per worker in flight (not Pool.imap, which queues every chunk):
+            # a consumer that stops early (TFDS max_examples_per_split) leaves idle workers,
+            # not ones that keep solving the rest of the split.
+            queue = iter(jobs)
+            pending = deque(pool.apply_async(_chunk_job, (job,)) for job in islice(queue, 2 * workers))
+            while pending:
+                chunk = pending.popleft().get()
+                pending.extend(pool.apply_async(_chunk_job, (job,)) for job in islice(queue, 1))
                 bar.update(len(chunk["index"]))
                 yield chunk
             pool.close()  # let the workers exit on their own; `with` alone would terminate them
