@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from keras_imnn.physics.photonic.cells import CONFIGS
 from keras_imnn.physics.photonic.dataset import (
@@ -30,14 +29,13 @@ def per_cell_seconds(config: str, cells: int, settings: SolverSettings) -> tuple
     """(wall, CPU) seconds per cell in this process; CPU time is what a shared machine's load
     does not inflate much, and what the projection to idle cores uses."""
     make_examples(config, 0, 0, 2, settings)  # warm-up: imports, FFT plans, caches
-    with threadpool_limits(1):
-        wall, cpu = time.perf_counter(), time.process_time()
-        make_examples(config, 0, 0, cells, settings)
-        return (time.perf_counter() - wall) / cells, (time.process_time() - cpu) / cells
+    wall, cpu = time.perf_counter(), time.process_time()
+    make_examples(config, 0, 0, cells, settings)
+    return (time.perf_counter() - wall) / cells, (time.process_time() - cpu) / cells
 
 
 def summarize(cache: Path) -> None:
-    files = sorted(cache.glob("*.npz"))
+    files = sorted(f for f in cache.glob("*.npz") if not f.name.endswith(".partial.npz"))
     gap = np.concatenate([np.load(f)["tm_gap"] for f in files]) if files else np.zeros(0)
     mid = np.concatenate([np.load(f)["tm_midgap"] for f in files]) if files else np.zeros(0)
     stats = label_statistics(gap, mid)

@@ -102,11 +102,7 @@ def _chunk_job(job: tuple[str, int, int, int, SolverSettings, str | None]) -> di
         if path.exists():
             with np.load(path) as cached:
                 return {key: cached[key] for key in FIELDS}
-    # One BLAS thread per process: the parallelism is over chunks.
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        examples = make_examples(config, seed, start, n, settings)
+    examples = make_examples(config, seed, start, n, settings)  # the solver uses 1 BLAS thread
     if path is not None:
         partial = path.with_suffix(".partial.npz")
         np.savez(partial, **examples)
