@@ -5,14 +5,16 @@ frequencies ωa/2πc. TM = E out of the plane (MPB's TM), TE = H out of the plan
 
 Method. A unit cell is an (n, n) array of piecewise-constant pixels, pixel (i, j) covering
 [i/n, (i+1)/n) × [j/n, (j+1)/n) with i along x, so its Fourier coefficients are exact (DFT × sinc).
-Fields are expanded in the plane waves e^{i2π(κ+m)·r}, m ∈ [−M, M]² (``n_max`` = M):
+Fields are expanded in the plane waves e^{i2π(κ+m)·r} with |κ_x+m_x|, |κ_y+m_y| ≤ M + ½
+(``n_max`` = M; (2M+1)² plane waves, one more row/column on the zone edge), a D4-symmetric
+window, so bands are exactly D4- and time-reversal-covariant:
 
 * TM (E_z tangential to every interface, Laurent's rule is exact):
   |κ+m| [ε]⁻¹ |κ+m| E = (ω/2πc)² E, with [ε] the Toeplitz matrix of ε (Ho's inverse rule).
 * TE (H_z): (κ+m)_y η^xx (κ+m)_y + (κ+m)_x η^yy (κ+m)_x, with Li's factorization for staircase
   cells: η^xx = Laurent-in-x of the inverse of the Toeplitz-in-y matrix of ε (E_x is continuous
-  along y, D_x along x), η^yy likewise with x and y swapped. It converges far faster than Ho's
-  rule or Laurent's rule on 1/ε for high-contrast cells (measured: see benchmarks/).
+  along y, D_x along x), η^yy likewise with x and y swapped. Measured on an ε = 1/20 cell,
+  Ho's rule (one 2D inverse) is still 4–5 % low on TE bands 1–2 at n_max 11, Li's within 1 %.
 
 Written here rather than taken from a library: legume-gme's PWE (the closest maintained one) solves
 one k-point of one cell at a time with Ho's rule only; this batches cells × k-points in stacked
