@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--n-jobs", type=int, default=2, help="cores for both solvers")
     parser.add_argument("--n-max", type=int, default=None,
                         help=f"PWE plane-wave cutoff (default per polarization {DEFAULT_N_MAX})")
-    parser.add_argument("--dataset-n-max", nargs="+", default=["5,6", "5,5"],
+    parser.add_argument("--dataset-n-max", nargs="+", default=["5,6", "5,5", "4,5"],
                         help="TM,TE cutoff pairs timed in the dataset setting")
     parser.add_argument("--repeat", type=int, default=3, help="PWE timing repeats (best of)")
     parser.add_argument("--skip-mpb", action="store_true", help="PWE only (no mpb binary)")

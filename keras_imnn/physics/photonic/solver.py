@@ -167,16 +167,26 @@ def _solve_window(eps: np.ndarray, k: np.ndarray, n_bands: int, polarization: st
         phase = np.exp(2j * np.pi * centers @ m.T)                    # (b, P)
         ops = [(phase[:, :, None] * op * phase[:, None, :].conj()).real for op in ops]
     q = k[:, None, :] + m[None, :, :]                                 # (n_k, P, 2)
-    if polarization == "tm":
-        w = np.linalg.norm(q, axis=-1)
-        mats = w[None, :, :, None] * ops[0][:, None] * w[None, :, None, :]
-    else:
-        # H_z equation: ∂y(η^xx ∂y H) + ∂x(η^yy ∂x H).
-        qy, qx = q[..., 1], q[..., 0]
-        mats = (qy[None, :, :, None] * ops[0][:, None] * qy[None, :, None, :]
-                + qx[None, :, :, None] * ops[1][:, None] * qx[None, :, None, :])
-    lam = eigvalsh(mats)[..., :n_bands]
-    return np.sqrt(np.clip(lam, 0.0, None))
+    # TM: |q| η |q|; TE (H_z equation ∂y(η^xx ∂y H) + ∂x(η^yy ∂x H)): q_y η^xx q_y + q_x η^yy q_x.
+    weights = [np.linalg.norm(q, axis=-1)] if polarization == "tm" else [q[..., 1], q[..., 0]]
+    # Assemble and solve a few k-points at a time: the matrices stay in cache between the
+    # two steps (assembling the whole stack at once took as long as the eigensolver).
+    p = len(m)
+    chunk_bytes = 2**22 if eigvalsh is np.linalg.eigvalsh else 2**27  # a GPU wants big batches
+    step = max(1, chunk_bytes // (16 * len(eps) * p * p))
+    buf = np.empty((len(eps), min(step, len(k)), p, p), dtype=ops[0].dtype)
+    tmp = np.empty_like(buf)
+    out = np.empty((len(eps), len(k), n_bands))
+    for start in range(0, len(k), step):
+        n = min(step, len(k) - start)
+        mats, scratch = buf[:, :n], tmp[:, :n]
+        for term, (op, w) in enumerate(zip(ops, weights)):
+            outer = w[start:start + n, :, None] * w[start:start + n, None, :]
+            np.multiply(op[:, None], outer[None], out=scratch if term else mats)
+            if term:
+                mats += scratch
+        out[:, start:start + n] = eigvalsh(mats)[..., :n_bands]
+    return np.sqrt(np.clip(out, 0.0, None))
 
 
 def _solve_pwe(eps: np.ndarray, k: np.ndarray, n_bands: int, polarization: str,
