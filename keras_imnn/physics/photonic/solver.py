@@ -244,9 +244,9 @@ def _solve_pwe_batched(cells: np.ndarray, k: np.ndarray, n_bands: int, polarizat
     tasks = []
     for members, ops, centers in _symmetry_groups(cells, time_reversal, symmetry):
         unique, inverse = reduce_k_points(k, ops)
-        # Chunks bound each (chunk, n_k, P, P) complex matrix stack to ~64 MB.
-        chunk = int(np.clip(2**26 // (16 * len(unique) * n_pw**2), 1,
-                            -(-len(members) // n_jobs)))
+        # A chunk's operators (chunk, P, P) stay within a few MB, cache-sized like the
+        # matrices assembled from them; at least one chunk per thread.
+        chunk = int(np.clip(2**22 // (16 * n_pw**2), 1, -(-len(members) // n_jobs)))
         for start in range(0, len(members), chunk):
             sl = slice(start, start + chunk)
             tasks.append((members[sl], unique, inverse, None if centers is None else centers[sl]))
