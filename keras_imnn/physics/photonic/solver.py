@@ -293,7 +293,8 @@ def band_structure(eps: np.ndarray, k_points: np.ndarray, n_bands: int = 10,
             pixels) to solve only irreducible k-points, and real arithmetic for cells with an
             inversion centre. Results are the same as without, up to round-off.
         n_jobs: cells solved at once (threads for "pwe", processes for "mpb").
-        progress: tqdm progress bar over chunks of cells; None = only for ≥ 64 cells ("pwe").
+        progress: tqdm progress bar over chunks of cells; None = only for ≥ 64 cells ("pwe")
+            or ≥ 4 cells ("mpb").
         mpb_options: keyword arguments of :func:`keras_imnn.physics.photonic.mpb.
             mpb_band_structure` (resolution, upsample, mesh_size, tolerance).
 
@@ -324,7 +325,8 @@ def band_structure(eps: np.ndarray, k_points: np.ndarray, n_bands: int = 10,
         from keras_imnn.physics.photonic.mpb import mpb_band_structure
 
         unique, inverse = reduce_k_points(k, D4[[0, INVERSION]] if time_reversal else D4[[0]])
-        out = mpb_band_structure(cells, k[unique], n_bands, pol, n_jobs=n_jobs,
+        show = progress if progress is not None else len(cells) >= 4
+        out = mpb_band_structure(cells, k[unique], n_bands, pol, n_jobs=n_jobs, progress=show,
                                  **(mpb_options or {}))[:, inverse]
     else:
         eigvalsh = _eigvalsh_tf if backend == "pwe-tf" else np.linalg.eigvalsh
