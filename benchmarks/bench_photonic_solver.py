@@ -63,9 +63,10 @@ def main() -> None:
     parser.add_argument("--n-jobs", type=int, default=2, help="cores for both solvers")
     parser.add_argument("--n-max", type=int, default=None,
                         help=f"PWE plane-wave cutoff (default per polarization {DEFAULT_N_MAX})")
-    parser.add_argument("--dataset-n-max", nargs="+", default=["5,6", "5,5"],
+    parser.add_argument("--dataset-n-max", nargs="+", default=["5,6", "5,5", "4,5"],
                         help="TM,TE cutoff pairs timed in the dataset setting")
-    parser.add_argument("--repeat", type=int, default=3, help="PWE timing repeats (best of)")
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="timing repeats, best of, the same for both solvers")
     parser.add_argument("--skip-mpb", action="store_true", help="PWE only (no mpb binary)")
     args = parser.parse_args()
 
@@ -81,7 +82,7 @@ def main() -> None:
     solvers = {"PWE": {"n_bands": 8, "n_max": args.n_max, "repeat": args.repeat}}
     if not args.skip_mpb:
         # MPB's highest band in a block converges poorly, so 8 good bands need num-bands 10.
-        mpb = {"backend": "mpb", "mpb_options": {"resolution": 32}, "repeat": 1}
+        mpb = {"backend": "mpb", "mpb_options": {"resolution": 32}, "repeat": args.repeat}
         solvers["MPB res 32, 10 bands"] = {"n_bands": 10, **mpb}
         solvers["MPB res 32, 8 bands"] = {"n_bands": 8, **mpb}
     for pol in ("tm", "te"):

@@ -139,9 +139,11 @@ def test_time_reversal_reduction_is_exact():
 def test_cell_symmetry_reduction_matches_full_solve():
     # Rods shifted so the inversion centre sits on a pixel corner / a pixel centre; a random cell.
     square = np.pad(np.full((5, 5), 9.0), ((0, 27), (0, 27)), constant_values=1.0)
+    mirror = random_cell(3)
+    mirror[16:] = mirror[:16][::-1]  # mirror x → 1 − x only: real ops stay complex, k reduced
     cells = np.stack([np.roll(rods(8.9, 0.2), (3, 8), axis=(0, 1)), np.roll(square, (2, 7), (0, 1)),
-                      random_cell(3)])
-    assert [len(cell_symmetries(c)[0]) for c in cells] == [8, 8, 1]
+                      random_cell(3), mirror])
+    assert [len(cell_symmetries(c)[0]) for c in cells] == [8, 8, 1, 2]
     assert len(reduce_k_points(k_grid(16), np.concatenate([D4, -D4]))[0]) == 45
     k = k_grid(6)
     for pol in ("tm", "te"):

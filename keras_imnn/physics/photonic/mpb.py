@@ -14,6 +14,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+from tqdm.auto import tqdm
 
 _CTL = """(set! geometry-lattice (make lattice (size 1 1 no-size)))
 (set! default-material (make dielectric (epsilon 1)))
@@ -58,7 +59,7 @@ def _run_one(cell: np.ndarray, k_points: np.ndarray, n_bands: int, polarization:
 def mpb_band_structure(cells: np.ndarray, k_points: np.ndarray, n_bands: int,
                        polarization: str, *, resolution: int = 32, upsample: int = 1,
                        mesh_size: int = 3, tolerance: float = 1e-9,
-                       n_jobs: int = 1) -> np.ndarray:
+                       n_jobs: int = 1, progress: bool = False) -> np.ndarray:
     """Bands from MPB for a batch of pixel cells.
 
     Args:
@@ -72,6 +73,7 @@ def mpb_band_structure(cells: np.ndarray, k_points: np.ndarray, n_bands: int,
             (the reference uses 4 with resolution 128).
         mesh_size, tolerance: MPB's subpixel-averaging mesh and eigensolver tolerance.
         n_jobs: MPB processes run at once (one cell each).
+        progress: tqdm progress bar over cells.
 
     Returns:
         (b, n_k, n_bands) frequencies ωa/2πc.
@@ -82,4 +84,6 @@ def mpb_band_structure(cells: np.ndarray, k_points: np.ndarray, n_bands: int,
     args = (np.asarray(k_points), n_bands, polarization, resolution, upsample, mesh_size,
             tolerance)
     with ThreadPoolExecutor(max_workers=max(1, n_jobs)) as pool:
-        return np.stack(list(pool.map(lambda c: _run_one(c, *args), cells)))
+        runs = pool.map(lambda c: _run_one(c, *args), cells)
+        return np.stack(list(tqdm(runs, total=len(cells), desc=f"MPB {polarization.upper()}",
+                                  unit="cell", disable=not progress)))
