@@ -1,6 +1,6 @@
 """Cost of labelling photonic-crystal cells, and the full-build time it implies.
 
-Times ``make_examples`` (TM and TE, 10 bands on k_grid(16), the dataset's solver setting) in one
+Times ``make_examples`` (TM and TE, 10 bands on k_grid(16), each config's solver setting) in one
 process on a small batch of each config and extrapolates the 20 000-cell build to a core count:
 generation is one process per core, so the build takes n · (CPU s/cell) / cores plus TFDS
 writing.
@@ -22,7 +22,7 @@ import numpy as np
 
 from keras_imnn.physics.photonic.cells import CONFIGS
 from keras_imnn.physics.photonic.dataset import (
-    SolverSettings, format_histogram, label_statistics, make_examples)
+    DATASET_N_MAX, SolverSettings, format_histogram, label_statistics, make_examples)
 
 
 def per_cell_seconds(config: str, cells: int, settings: SolverSettings) -> tuple[float, float]:
@@ -53,14 +53,13 @@ def main() -> None:
     if args.summarize:
         summarize(args.summarize)
         return
-    settings = SolverSettings()
-    print(f"n_max TM {settings.cutoff('tm')} TE {settings.cutoff('te')}, {settings.n_bands} bands, "
-          f"k_grid({settings.k_grid_n}), TM+TE, one process")
     for config in CONFIGS:
+        settings = SolverSettings(n_max=DATASET_N_MAX[config])
         wall, cpu = per_cell_seconds(config, args.cells, settings)
         build = args.n * cpu / args.cores
-        print(f"{config:7s} {wall:.3f} s/cell wall, {cpu:.3f} s/cell CPU -> {args.n} cells on "
-              f"{args.cores} idle cores: {build / 60:.1f} min (+ TFDS writing)")
+        print(f"{config:7s} (n_max TM {settings.cutoff('tm')}, TE {settings.cutoff('te')}) "
+              f"{wall:.3f} s/cell wall, {cpu:.3f} s/cell CPU -> {args.n} cells on {args.cores} "
+              f"idle cores: {build / 60:.1f} min (+ TFDS writing)")
 
 if __name__ == "__main__":
     main()

@@ -44,7 +44,7 @@ from etils import epath
 
 from keras_imnn.physics.photonic.cells import N_PIXELS
 from keras_imnn.physics.photonic.dataset import (
-    SolverSettings, chunk_ranges, generate_chunks, make_examples)
+    DATASET_N_MAX, SolverSettings, chunk_ranges, generate_chunks, make_examples)
 
 _SCALARS = ("tm_gap", "tm_midgap", "te_gap", "te_midgap", "eps_background", "eps_inclusion",
             "filling")
@@ -53,8 +53,8 @@ _SCALARS = ("tm_gap", "tm_midgap", "te_gap", "te_midgap", "eps_background", "eps
 @dataclasses.dataclass
 class PhotonicCrystalsConfig(tfds.core.BuilderConfig):
     """cells: unit-cell distribution (``keras_imnn.physics.photonic.cells.CONFIGS``); split sizes;
-    seed of the cells; n_max: plane-wave cutoff of the solver (None: its defaults, TM 5 and TE 6);
-    chunk_size: cells per task."""
+    seed of the cells; n_max: plane-wave cutoff of the solver for TM and TE (None: its defaults,
+    TM 5 and TE 6; see ``DATASET_N_MAX``); chunk_size: cells per task."""
 
     cells: str = "gapped"
     n_train: int = 16_000
@@ -96,7 +96,7 @@ class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {
         "1.0.0": "Initial release: gapped and sibcl configs, 10 TM and TE bands on k_grid(16) "
-                 "from the PWE solver at its default cutoffs (TM n_max 5, TE n_max 6).",
+                 "from the PWE solver (cutoffs TM/TE: gapped 5/6, sibcl 5/5).",
     }
     BUILDER_CONFIGS = [
         PhotonicCrystalsConfig(
@@ -104,7 +104,7 @@ class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
             description="20 000 C4v cells: high-index inclusions (ε ~ U(6, 20)) in a low-index "
                         "background (ε ~ U(1, 2)); most have a TM gap between bands 1 and 2."),
         PhotonicCrystalsConfig(
-            name="sibcl", cells="sibcl",
+            name="sibcl", cells="sibcl", n_max=DATASET_N_MAX["sibcl"],
             description="20 000 cells of the SIB-CL distribution (Loh et al. 2022): level sets of "
                         "Fourier sums over {-1,0,1}², both ε ~ U(1, 20), filling ~ U(0.01, 0.99)."),
         PhotonicCrystalsConfig(

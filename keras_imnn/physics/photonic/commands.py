@@ -23,8 +23,8 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", default="npz", choices=_FORMATS, help="file format")
     p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     p.add_argument("--n-max", type=int, default=None,
-                   help="plane-wave cutoff of the solver for TM and TE (default: the "
-                        "solver's, TM 5 and TE 6, as in the TFDS datasets)")
+                   help="plane-wave cutoff of the solver for TM and TE (default: the TFDS "
+                        "config's: TM 5 / TE 6 for gapped, 5 / 5 for sibcl)")
     p.set_defaults(func=_generate)
 
 
@@ -56,7 +56,8 @@ def _generate(args: argparse.Namespace) -> int:
 
     if args.n < 1:
         raise ValueError(f"--n must be >= 1, got {args.n}")
-    settings = dataset.SolverSettings(n_max=args.n_max)
+    n_max = dataset.DATASET_N_MAX[args.config] if args.n_max is None else args.n_max
+    settings = dataset.SolverSettings(n_max=n_max)
     cutoffs = {"n_max_tm": settings.cutoff("tm"), "n_max_te": settings.cutoff("te")}
     out = Path(args.out)
     stem = f"photonic_{args.config}_n{args.n}_seed{args.seed}"
