@@ -22,7 +22,12 @@ import numpy as np
 
 from keras_imnn.physics.photonic.cells import CONFIGS
 from keras_imnn.physics.photonic.dataset import (
-    DATASET_N_MAX, SolverSettings, format_histogram, label_statistics, make_examples)
+    DATASET_N_MAX,
+    SolverSettings,
+    format_histogram,
+    label_statistics,
+    make_examples,
+)
 
 
 def per_cell_seconds(config: str, cells: int, settings: SolverSettings) -> tuple[float, float]:

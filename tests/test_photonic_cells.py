@@ -1,4 +1,4 @@
-"""Unit cells: conventions, determinism, value ranges, symmetry, and invariance of the gap labels."""
+"""Unit cells: conventions, determinism, value ranges, symmetry, invariance of the gap labels."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 
 from keras_imnn.physics.photonic.cells import (
-    CONFIGS, d4_transforms, holes, pixel_centers, random_unit_cells, rods, sample_unit_cells)
+    CONFIGS,
+    d4_transforms,
+    holes,
+    pixel_centers,
+    random_unit_cells,
+    rods,
+    sample_unit_cells,
+)
 from keras_imnn.physics.photonic.solver import band_gaps, band_structure, k_grid
 
 REFERENCE = Path(__file__).parent / "data" / "photonic_mpb.npz"

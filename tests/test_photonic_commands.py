@@ -1,4 +1,4 @@
-"""`keras-imnn generate photonic` and `keras-imnn plot photonic` end to end on a handful of cells."""
+"""`keras-imnn generate photonic` and `keras-imnn plot photonic` end to end on a few cells."""
 from __future__ import annotations
 
 import json
@@ -26,7 +26,8 @@ def test_generate_npz_and_h5_hold_the_same_labelled_cells(tmp_path, capsys):
     expected = make_examples("sibcl", 3, 0, 5, SolverSettings(n_max=3))
     for key in FIELDS:
         np.testing.assert_array_equal(npz[key], expected[key])
-    np.testing.assert_array_equal(npz["eps"], sample_unit_cells(5, "sibcl", 3).eps.astype(np.float32))
+    cells = sample_unit_cells(5, "sibcl", 3).eps.astype(np.float32)
+    np.testing.assert_array_equal(npz["eps"], cells)
     assert npz["tm_bands"].shape == (5, 256, 10) and npz["te_gaps"].shape == (5, 9)
     summary = json.loads((tmp_path / "photonic_sibcl_n5_seed3.json").read_text())
     assert summary["tm_gap_statistics"]["n"] == 5 and summary["n_max_tm"] == 3

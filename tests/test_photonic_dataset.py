@@ -1,4 +1,4 @@
-"""Chunked, cached, multi-process generation of labelled cells (keras_imnn.physics.photonic.dataset)."""
+"""Chunked, cached, multi-process generation of labelled cells (physics.photonic.dataset)."""
 from __future__ import annotations
 
 import time
@@ -6,7 +6,12 @@ import time
 import numpy as np
 
 from keras_imnn.physics.photonic.dataset import (
-    FIELDS, SolverSettings, generate, generate_chunks, label_statistics)
+    FIELDS,
+    SolverSettings,
+    generate,
+    generate_chunks,
+    label_statistics,
+)
 
 
 def test_generate_resumes_from_cached_chunks(tmp_path):
@@ -44,7 +49,8 @@ def test_a_consumer_that_stops_early_leaves_no_runaway_workers(tmp_path):
 
 
 def test_label_statistics_counts_gaps_and_ratio_bins():
-    stats = label_statistics(np.array([0.0, 0.0, 0.01, 0.03, 0.1]), np.array([1.0, 1.0, 0.5, 0.1, 0.2]))
+    stats = label_statistics(np.array([0.0, 0.0, 0.01, 0.03, 0.1]),
+                             np.array([1.0, 1.0, 0.5, 0.1, 0.2]))
     assert stats["n"] == 5 and stats["gap_fraction"] == 0.6
     # ratios 0, 0, 0.02, 0.3, 0.5 over bins [0, 1e-9, 0.05, 0.1, 0.2, 0.3, 0.4, inf)
     assert stats["counts"] == [2, 1, 0, 0, 0, 1, 1]

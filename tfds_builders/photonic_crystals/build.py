@@ -17,7 +17,8 @@ import time
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="gapped")
-    parser.add_argument("--data_dir", default=None, help="TFDS data dir (default ~/tensorflow_datasets)")
+    parser.add_argument("--data_dir", default=None,
+                        help="TFDS data dir (default ~/tensorflow_datasets)")
     parser.add_argument("--max_examples_per_split", type=int, default=None,
                         help="build only the first examples of each split (a timing sample)")
     parser.add_argument("--beam_pipeline_options", default=None,

@@ -14,8 +14,8 @@ Features (``n_k`` = 256 points of ``k_grid(16)``, k = i/16 − 1/2 per direction
   (min_k ω_{b+1} + max_k ω_b) / 2 (defined also where the gap is 0).
 * ``tm_gap``, ``tm_midgap``, ``te_gap``, ``te_midgap`` float32: the same for bands 1 and 2. The
   usual target is ``tm_gap / tm_midgap``. k_grid(16) maps onto itself under D4 and lattice
-  translations, so every label is exactly invariant under the cell's D4 transforms and periodic
-  shifts.
+  translations, so every label is invariant (to round-off) under the cell's D4 transforms and
+  periodic shifts.
 * ``eps_background``, ``eps_inclusion`` float32: the two permittivities of the cell (the
   inclusion is the level-set region); ``filling`` float32: fraction of pixels holding
   ``eps_inclusion``.
@@ -37,6 +37,7 @@ chunks become a Beam ``FlatMap`` instead, for clusters.
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -44,7 +45,12 @@ from etils import epath
 
 from keras_imnn.physics.photonic.cells import N_PIXELS
 from keras_imnn.physics.photonic.dataset import (
-    DATASET_N_MAX, SolverSettings, chunk_ranges, generate_chunks, make_examples)
+    DATASET_N_MAX,
+    SolverSettings,
+    chunk_ranges,
+    generate_chunks,
+    make_examples,
+)
 
 _SCALARS = ("tm_gap", "tm_midgap", "te_gap", "te_midgap", "eps_background", "eps_inclusion",
             "filling")
@@ -94,11 +100,11 @@ class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
     """Square-lattice photonic-crystal unit cells with TM/TE band structures and gaps."""
 
     VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {
+    RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: gapped and sibcl configs, 10 TM and TE bands on k_grid(16) "
                  "from the PWE solver (cutoffs TM/TE: gapped 5/6, sibcl 5/5).",
     }
-    BUILDER_CONFIGS = [
+    BUILDER_CONFIGS: ClassVar[list[PhotonicCrystalsConfig]] = [
         PhotonicCrystalsConfig(
             name="gapped", cells="gapped",
             description="20 000 C4v cells: high-index inclusions (ε ~ U(6, 20)) in a low-index "

@@ -12,7 +12,8 @@ from its seed and index, and batches with the same seed are prefixes of each oth
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -36,7 +37,7 @@ class UnitCells(NamedTuple):
 
 
 def pixel_centers(n: int = N_PIXELS) -> np.ndarray:
-    """Pixel-centre coordinates ``(i + 1/2) / n`` along one axis, shape ``(n,)``, in lattice units."""
+    """Pixel-centre coordinates ``(i + 1/2) / n`` along one axis, ``(n,)``, lattice units."""
     return (np.arange(n) + 0.5) / n
 
 
@@ -46,7 +47,8 @@ def _distance_to_center(n: int) -> np.ndarray:
     return np.hypot(x[:, None], x[None, :])
 
 
-def rods(radius: float, eps_rod: float, eps_background: float = 1.0, n: int = N_PIXELS) -> np.ndarray:
+def rods(radius: float, eps_rod: float, eps_background: float = 1.0,
+         n: int = N_PIXELS) -> np.ndarray:
     """Circular rod of radius ``radius`` (lattice units) centred in the cell, ``(n, n)`` float64.
 
     A pixel holds ``eps_rod`` when its centre lies within ``radius`` of (1/2, 1/2), the
@@ -56,8 +58,9 @@ def rods(radius: float, eps_rod: float, eps_background: float = 1.0, n: int = N_
     return np.where(_distance_to_center(n) <= radius, float(eps_rod), float(eps_background))
 
 
-def holes(radius: float, eps_background: float, eps_hole: float = 1.0, n: int = N_PIXELS) -> np.ndarray:
-    """Circular hole of radius ``radius`` centred in a slab of ``eps_background``, ``(n, n)`` float64.
+def holes(radius: float, eps_background: float, eps_hole: float = 1.0,
+          n: int = N_PIXELS) -> np.ndarray:
+    """Circular hole of radius ``radius`` centred in a slab of ``eps_background``, ``(n, n)``.
 
     The MPB references' cell 1 is ``holes(0.35, 13.0)``.
     """
@@ -71,7 +74,7 @@ def _check_radius(radius: float) -> None:
 
 
 def d4_transforms(cell: np.ndarray) -> list[np.ndarray]:
-    """The 8 images of ``cell`` (..., n, n) under D4 about the cell centre (flips and transposes)."""
+    """The 8 images of ``cell`` (..., n, n) under D4 about the cell centre (rotations, mirrors)."""
     rotations = [cell]
     for _ in range(3):
         rotations.append(np.rot90(rotations[-1], axes=(-2, -1)))
@@ -96,7 +99,8 @@ def _fourier_field(rng: np.random.Generator, g_max: int, n: int, decay: float) -
     """
     g = np.arange(-g_max, g_max + 1)
     size = (g.size, g.size)
-    amplitude = rng.uniform(0.0, 1.0, size) * (1.0 + g[:, None] ** 2 + g[None, :] ** 2) ** (-decay / 2)
+    g2 = g[:, None] ** 2 + g[None, :] ** 2
+    amplitude = rng.uniform(0.0, 1.0, size) * (1.0 + g2) ** (-decay / 2)
     coefficient = amplitude * np.exp(2j * np.pi * rng.uniform(0.0, 1.0, size))
     phase = np.exp(2j * np.pi * np.outer(g, pixel_centers(n) - 0.5))  # (n_g, n)
     return np.real(np.einsum("ab,ai,bj->ij", coefficient, phase, phase))
@@ -142,7 +146,8 @@ def _draw_gapped(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, f
     return mask, eps_background, eps_inclusion, actual
 
 
-_DRAWS: dict[str, Callable[[np.random.Generator, int], tuple[np.ndarray, float, float, float]]] = {
+_Draw = Callable[[np.random.Generator, int], tuple[np.ndarray, float, float, float]]
+_DRAWS: dict[str, _Draw] = {
     "gapped": _draw_gapped,
     "sibcl": _draw_sibcl,
 }
@@ -175,12 +180,13 @@ def sample_unit_cells(n: int, config: str = "gapped", seed: int = 0, start: int 
     eps = np.empty((n, N_PIXELS, N_PIXELS))
     params = np.empty((3, n))
     for i in range(n):
-        mask, eps_background, eps_inclusion, filling = draw(np.random.default_rng([seed, start + i]), N_PIXELS)
+        rng = np.random.default_rng([seed, start + i])
+        mask, eps_background, eps_inclusion, filling = draw(rng, N_PIXELS)
         eps[i] = np.where(mask, eps_inclusion, eps_background)
         params[:, i] = eps_background, eps_inclusion, filling
     return UnitCells(eps, *params)
 
 
 def random_unit_cells(n: int, config: str = "gapped", seed: int = 0) -> np.ndarray:
-    """``(n, 32, 32)`` float64 relative permittivities of ``n`` random cells (see sample_unit_cells)."""
+    """``(n, 32, 32)`` float64 permittivities of ``n`` random cells (see sample_unit_cells)."""
     return sample_unit_cells(n, config, seed).eps

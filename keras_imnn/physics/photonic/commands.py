@@ -114,7 +114,8 @@ def read_arrays(path) -> dict:
 
         with h5py.File(path, "r") as f:
             return {key: f[key][()] for key in f} | dict(f.attrs)
-    raise ValueError(f"--data must be a .npz or .h5 file from `keras-imnn generate photonic`, got {path}")
+    raise ValueError(f"--data must be a .npz or .h5 file from `keras-imnn generate photonic`, "
+                     f"got {path}")
 
 
 def _plot(args: argparse.Namespace) -> int:
@@ -130,7 +131,8 @@ def _plot(args: argparse.Namespace) -> int:
     else:
         if args.n < args.cells:
             raise ValueError(f"--n ({args.n}) must be at least --cells ({args.cells})")
-        data = dataset.generate(args.config, args.n, args.seed, workers=args.workers)
+        settings = dataset.SolverSettings(n_max=dataset.DATASET_N_MAX[args.config])
+        data = dataset.generate(args.config, args.n, args.seed, settings, workers=args.workers)
     path = plotting.plot_cells_and_gaps(data, n_cells=args.cells, out=args.out)
     print(f"wrote {path}")
     return 0

@@ -16,16 +16,21 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import islice
+from itertools import islice, pairwise
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from keras_imnn.physics.photonic.cells import sample_unit_cells
-from keras_imnn.physics.photonic.solver import DEFAULT_N_MAX, band_gaps, band_structure, k_grid
+from keras_imnn.physics.photonic.solver import (
+    DEFAULT_N_MAX,
+    band_gaps,
+    band_structure,
+    k_grid,
+)
 
 #: Array names of one example set, in the order they are written.
 FIELDS = (
@@ -70,8 +75,9 @@ class SolverSettings:
         return DEFAULT_N_MAX[polarization] if self.n_max is None else self.n_max
 
 
-def label_cells(eps: np.ndarray, settings: SolverSettings = SolverSettings()) -> dict[str, np.ndarray]:
-    """Bands and gaps of ``(b, 32, 32)`` cells (see the module docstring for the keys and shapes)."""
+def label_cells(eps: np.ndarray,
+                settings: SolverSettings = SolverSettings()) -> dict[str, np.ndarray]:
+    """Bands and gaps of ``(b, 32, 32)`` cells (keys and shapes: the module docstring)."""
     grid = k_grid(settings.k_grid_n)
     out: dict[str, np.ndarray] = {}
     for pol in ("tm", "te"):
@@ -85,7 +91,7 @@ def label_cells(eps: np.ndarray, settings: SolverSettings = SolverSettings()) ->
 
 def make_examples(config: str, seed: int, start: int, n: int,
                   settings: SolverSettings = SolverSettings()) -> dict[str, np.ndarray]:
-    """Cells ``start .. start + n - 1`` of ``config`` with ``seed``, labelled; float32 / int64 arrays.
+    """Cells ``start .. start + n - 1`` of ``config`` with ``seed``, labelled (float32 / int64).
 
     Keys: ``FIELDS``. ``eps`` is ``(n, 32, 32)``; ``seed`` and ``index`` regenerate a cell with
     ``sample_unit_cells(1, config, seed, start=index)``.
@@ -147,7 +153,8 @@ def generate_chunks(config: str, seed: int, start: int, n: int,
     if cache_dir is not None:
         Path(cache_dir).mkdir(parents=True, exist_ok=True)
         cache_dir = str(cache_dir)
-    jobs = [(config, seed, s, m, settings, cache_dir) for s, m in chunk_ranges(start, n, chunk_size)]
+    jobs = [(config, seed, s, m, settings, cache_dir)
+            for s, m in chunk_ranges(start, n, chunk_size)]
     bar = tqdm(total=n, unit="cell", desc=desc or f"photonic {config}", disable=not progress)
     with bar:
         if workers == 1 or len(jobs) == 1:
@@ -162,7 +169,8 @@ def generate_chunks(config: str, seed: int, start: int, n: int,
             # a consumer that stops early (TFDS max_examples_per_split) leaves idle workers,
             # not ones that keep solving the rest of the split.
             queue = iter(jobs)
-            pending = deque(pool.apply_async(_chunk_job, (job,)) for job in islice(queue, 2 * workers))
+            pending = deque(pool.apply_async(_chunk_job, (job,))
+                            for job in islice(queue, 2 * workers))
             while pending:
                 chunk = pending.popleft().get()
                 pending.extend(pool.apply_async(_chunk_job, (job,)) for job in islice(queue, 1))
@@ -174,7 +182,7 @@ def generate_chunks(config: str, seed: int, start: int, n: int,
 
 def generate(config: str, n: int, seed: int = 0, settings: SolverSettings = SolverSettings(),
              **kwargs) -> dict[str, np.ndarray]:
-    """``n`` labelled cells (indices 0 .. n-1) concatenated; ``kwargs`` go to :func:`generate_chunks`."""
+    """``n`` labelled cells (indices 0 .. n-1) in one dict; ``kwargs`` go to generate_chunks."""
     chunks = list(generate_chunks(config, seed, 0, n, settings, **kwargs))
     if not chunks:
         return make_examples(config, seed, 0, 0, settings)
@@ -206,7 +214,7 @@ def format_histogram(stats: dict[str, object]) -> str:
     """A Markdown table of :func:`label_statistics`."""
     bins = stats["bins"]
     names = ["0 (no gap)", f"(0, {bins[2]:g})"]
-    names += [f"[{lo:g}, {hi:g})" for lo, hi in zip(bins[2:-1], bins[3:])] + [f"≥ {bins[-1]:g}"]
+    names += [f"[{lo:g}, {hi:g})" for lo, hi in pairwise(bins[2:])] + [f"≥ {bins[-1]:g}"]
     rows = [f"| {name} | {count} | {count / max(stats['n'], 1):.1%} |"
             for name, count in zip(names, stats["counts"])]
     return "\n".join(["| TM gap / midgap (bands 1–2) | cells | share |", "|---|---|---|", *rows])

@@ -19,13 +19,15 @@ def pick_cells(ratio: np.ndarray, n_cells: int) -> np.ndarray:
 
 def plot_cells_and_gaps(data: dict[str, np.ndarray], n_cells: int = 3,
                         out: str | Path = "photonic_cells.png",
-                        settings: SolverSettings = SolverSettings()) -> Path:
+                        settings: SolverSettings | None = None) -> Path:
     """Draw ``n_cells`` cells of ``data`` (arrays of ``dataset.generate``) and the gap histogram.
 
     Top row: ε of each cell; bottom row: its TM (solid) and TE (dashed) bands along Γ–X–M–Γ with
     the dataset's TM gap between bands 1 and 2 (over k_grid(16)) shaded; right: histogram of the
-    TM gap-to-midgap ratio of all cells in ``data``. Returns the PNG path.
+    TM gap-to-midgap ratio of all cells in ``data``. ``settings``: the solver's for the diagrams
+    (default: its default cutoffs). Returns the PNG path.
     """
+    settings = settings or SolverSettings()
     import matplotlib
 
     matplotlib.use("Agg")
@@ -66,7 +68,8 @@ def plot_cells_and_gaps(data: dict[str, np.ndarray], n_cells: int = 3,
     ax = fig.add_subplot(grid[:, -1])
     gapped = ratio > 0
     ax.hist(ratio[gapped], bins=30, color="tab:blue", label=f"gapped: {gapped.mean():.1%}")
-    ax.bar([0.0], [np.sum(~gapped)], width=0.01, color="0.5", label=f"no gap: {(~gapped).mean():.1%}")
+    ax.bar([0.0], [np.sum(~gapped)], width=0.01, color="0.5",
+           label=f"no gap: {(~gapped).mean():.1%}")
     ax.set_xlabel("TM gap / midgap, bands 1–2")
     ax.set_ylabel("cells")
     ax.set_title(f"labels of {len(ratio)} cells", fontsize=10)
