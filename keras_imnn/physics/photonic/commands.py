@@ -3,10 +3,136 @@ from __future__ import annotations
 
 import argparse
 
+from keras_imnn.physics.photonic.cells import CONFIGS
+
+_FORMATS = ("npz", "h5")
+
 
 def add_generate(sub: argparse._SubParsersAction) -> None:
-    """Register ``generate photonic`` (filled in by the photonic issue)."""
+    """Register ``generate photonic``: labelled unit cells as one npz / HDF5 file, no TFDS."""
+    p = sub.add_parser(
+        "photonic", help="random photonic-crystal unit cells with TM/TE bands and gaps",
+        description="Write cells 0..N-1 of a unit-cell config with their TM/TE bands on "
+                    "k_grid(16) and band gaps (the arrays of the TFDS builder photonic_crystals; "
+                    "with --seed 0 they are exactly the cells of photonic_crystals/CONFIG, "
+                    "test split first). Interrupted runs resume from OUT/.cache-*.")
+    p.add_argument("--config", default="gapped", choices=CONFIGS, help="unit-cell distribution")
+    p.add_argument("--n", type=int, default=1000, help="number of cells (default 1000)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--seed", type=int, default=0, help="seed of the cells (default 0)")
+    p.add_argument("--format", default="npz", choices=_FORMATS, help="file format")
+    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    p.add_argument("--n-max", type=int, default=None,
+                   help="plane-wave cutoff of the solver for TM and TE (default: the TFDS "
+                        "config's: TM 5 / TE 6 for gapped, 5 / 5 for sibcl)")
+    p.set_defaults(func=_generate)
 
 
 def add_plot(sub: argparse._SubParsersAction) -> None:
-    """Register ``plot photonic`` (filled in by the photonic issue)."""
+    """Register ``plot photonic``: a few cells, their band diagrams and the label histogram."""
+    p = sub.add_parser(
+        "photonic", help="draw unit cells, their TM/TE band diagrams and the gap histogram",
+        description="Draw a few cells with their TM and TE bands along Γ–X–M–Γ and the histogram "
+                    "of the TM gap-to-midgap ratio (bands 1–2) as a PNG.")
+    p.add_argument("--data", default=None,
+                   help="npz / h5 file from `keras-imnn generate photonic` (histogram and cells); "
+                        "without it, --n cells of --config are generated")
+    p.add_argument("--config", default="gapped", choices=CONFIGS, help="unit-cell distribution")
+    p.add_argument("--n", type=int, default=200, help="cells generated when --data is not given")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated cells")
+    p.add_argument("--cells", type=int, default=3, help="cells drawn (default 3)")
+    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    p.add_argument("--out", default="photonic_cells.png", help="PNG path")
+    p.set_defaults(func=_plot)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    import json
+    import shutil
+    import time
+    from pathlib import Path
+
+    from keras_imnn.physics.photonic import dataset
+
+    if args.n < 1:
+        raise ValueError(f"--n must be >= 1, got {args.n}")
+    n_max = dataset.DATASET_N_MAX[args.config] if args.n_max is None else args.n_max
+    settings = dataset.SolverSettings(n_max=n_max)
+    cutoffs = {"n_max_tm": settings.cutoff("tm"), "n_max_te": settings.cutoff("te")}
+    out = Path(args.out)
+    stem = f"photonic_{args.config}_n{args.n}_seed{args.seed}"
+    cache = out / f".cache-{stem}-tm{cutoffs['n_max_tm']}-te{cutoffs['n_max_te']}"
+    start = time.perf_counter()
+    data = dataset.generate(args.config, args.n, args.seed, settings, workers=args.workers,
+                            cache_dir=cache)
+    seconds = time.perf_counter() - start
+    path = out / f"{stem}.{args.format}"
+    write_arrays(path, data, {"config": args.config, **cutoffs, "k_grid_n": settings.k_grid_n,
+                              "n_bands": settings.n_bands})
+    shutil.rmtree(cache)
+    stats = dataset.label_statistics(data["tm_gap"], data["tm_midgap"])
+    summary = {"file": str(path), "config": args.config, "n": args.n, "seed": args.seed,
+               **cutoffs, "workers": args.workers or dataset.default_workers(),
+               "seconds": round(seconds, 2), "tm_gap_statistics": stats}
+    path.with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n")
+    print(f"wrote {path} ({args.n} cells in {seconds:.1f} s); TM gap (bands 1-2) in "
+          f"{stats['gap_fraction']:.1%} of cells")
+    print(dataset.format_histogram(stats))
+    return 0
+
+
+def write_arrays(path, data: dict, attrs: dict) -> None:
+    """Save ``data`` as ``.npz`` (attrs as 0-d arrays) or ``.h5`` (attrs as file attributes)."""
+    import numpy as np
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".npz":
+        np.savez_compressed(path, **data, **{k: np.asarray(v) for k, v in attrs.items()})
+        return
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        for key, value in data.items():
+            f.create_dataset(key, data=value, compression="gzip")
+        f.attrs.update(attrs)
+
+
+def read_arrays(path) -> dict:
+    """Arrays written by :func:`write_arrays` (``.npz`` or ``.h5``)."""
+    from pathlib import Path
+
+    import numpy as np
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such data file: {path}")
+    if path.suffix == ".npz":
+        with np.load(path) as f:
+            return {key: f[key] for key in f.files}
+    if path.suffix in (".h5", ".hdf5"):
+        import h5py
+
+        with h5py.File(path, "r") as f:
+            return {key: f[key][()] for key in f} | dict(f.attrs)
+    raise ValueError(f"--data must be a .npz or .h5 file from `keras-imnn generate photonic`, "
+                     f"got {path}")
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from keras_imnn.physics.photonic import dataset, plotting
+
+    if args.cells < 1:
+        raise ValueError(f"--cells must be >= 1, got {args.cells}")
+    if args.data:
+        data = read_arrays(args.data)
+        missing = {"eps", "tm_gap", "tm_midgap"} - set(data)
+        if missing:
+            raise ValueError(f"{args.data} lacks {sorted(missing)}: not a photonic data file")
+    else:
+        if args.n < args.cells:
+            raise ValueError(f"--n ({args.n}) must be at least --cells ({args.cells})")
+        settings = dataset.SolverSettings(n_max=dataset.DATASET_N_MAX[args.config])
+        data = dataset.generate(args.config, args.n, args.seed, settings, workers=args.workers)
+    path = plotting.plot_cells_and_gaps(data, n_cells=args.cells, out=args.out)
+    print(f"wrote {path}")
+    return 0

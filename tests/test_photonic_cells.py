@@ -1,0 +1,106 @@
+"""Unit cells: conventions, determinism, value ranges, symmetry, invariance of the gap labels."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from keras_imnn.physics.photonic.cells import (
+    CONFIGS,
+    d4_transforms,
+    holes,
+    pixel_centers,
+    random_unit_cells,
+    rods,
+    sample_unit_cells,
+)
+from keras_imnn.physics.photonic.solver import band_gaps, band_structure, k_grid
+
+REFERENCE = Path(__file__).parent / "data" / "photonic_mpb.npz"
+
+
+def test_rods_and_holes_match_the_mpb_reference_cells():
+    cells = np.load(REFERENCE)["cells"]
+    np.testing.assert_array_equal(rods(0.25, 12.0), cells[0])
+    np.testing.assert_array_equal(holes(0.35, 13.0), cells[1])
+
+
+def test_pixel_grid_is_one_period_without_duplicated_edge():
+    x = pixel_centers()
+    np.testing.assert_allclose(x, (np.arange(32) + 0.5) / 32)
+    # Rolling by half a period moves the rod from the centre to the corner, wrapping around the
+    # edges: only true if pixel 0 follows pixel 31 at spacing 1/32.
+    corner = np.roll(rods(0.25, 12.0), (16, 16), axis=(0, 1))
+    d = np.minimum(x, 1 - x)
+    expected = np.where(np.hypot(d[:, None], d[None, :]) <= 0.25, 12.0, 1.0)
+    np.testing.assert_array_equal(corner, expected)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_deterministic_in_seed_and_index(config):
+    a = random_unit_cells(6, config, seed=3)
+    np.testing.assert_array_equal(a, random_unit_cells(6, config, seed=3))
+    assert not np.array_equal(a, random_unit_cells(6, config, seed=4))
+    np.testing.assert_array_equal(a[:4], random_unit_cells(4, config, seed=3))
+    np.testing.assert_array_equal(a[4:], sample_unit_cells(2, config, seed=3, start=4).eps)
+    assert a.shape == (6, 32, 32) and a.dtype == np.float64
+    assert len({cell.tobytes() for cell in a}) == 6
+
+
+def test_gapped_values_and_c4v_symmetry():
+    c = sample_unit_cells(200, "gapped", seed=1)
+    assert np.all((c.eps_background >= 1) & (c.eps_background <= 2))
+    assert np.all((c.eps_inclusion >= 6) & (c.eps_inclusion <= 20))
+    for cell, bg, inc, fill in zip(c.eps, c.eps_background, c.eps_inclusion, c.filling):
+        assert set(np.unique(cell)) == {bg, inc}
+        assert np.mean(cell == inc) == fill
+        for image in d4_transforms(cell):
+            np.testing.assert_array_equal(image, cell)
+    # Fillings ~ U(0.08, 0.35), up to one symmetry orbit (8 pixels) at the threshold.
+    assert 0.08 - 8 / 1024 <= c.filling.min() < 0.12 and 0.31 < c.filling.max() <= 0.35 + 8 / 1024
+
+
+def test_sibcl_values_and_no_symmetry():
+    c = sample_unit_cells(300, "sibcl", seed=1)
+    for eps in (c.eps_background, c.eps_inclusion):
+        assert np.all((eps >= 1) & (eps <= 20)) and eps.min() < 2 and eps.max() > 19
+    assert 1 / 1024 <= c.filling.min() < 0.05 and 0.95 < c.filling.max() <= 1023 / 1024
+    np.testing.assert_allclose([np.mean(e == i) for e, i in zip(c.eps, c.eps_inclusion)], c.filling)
+    symmetric = [all(np.array_equal(im, e) for im in d4_transforms(e)[1:]) for e in c.eps]
+    assert not any(symmetric)
+
+
+def test_bad_input_names_what_is_accepted():
+    with pytest.raises(ValueError, match="accepted: gapped, sibcl"):
+        random_unit_cells(2, "gaped")
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        random_unit_cells(2, "sibcl", seed=-1)
+    with pytest.raises(ValueError, match="radius"):
+        rods(0.8, 12.0)
+
+
+def _asymmetric_rod() -> np.ndarray:
+    cell = rods(0.2, 8.9)
+    cell[20:24, 9:11] = 8.9  # a bump breaks every symmetry but keeps the TM gap open
+    return cell
+
+
+@pytest.mark.parametrize("make_cell, tm_gapped", [
+    (lambda: random_unit_cells(1, "sibcl", seed=11)[0], False),
+    (lambda: random_unit_cells(1, "gapped", seed=11)[0], False),
+    (_asymmetric_rod, True),
+], ids=["sibcl", "gapped", "bumped-rod"])
+def test_gap_labels_invariant_under_d4_and_periodic_shifts(make_cell, tm_gapped):
+    """The labels on k_grid(16) must not change under the transforms the invariant models use."""
+    cell = make_cell()
+    rng = np.random.default_rng(0)
+    images = d4_transforms(cell) + [np.roll(cell, rng.integers(1, 32, 2), axis=(0, 1))
+                                    for _ in range(3)]
+    for pol in ("tm", "te"):
+        # n_max = 3 keeps this fast; the invariance is exact up to round-off at any cutoff.
+        gaps, mids = band_gaps(band_structure(np.stack(images), k_grid(16), 4, pol, n_max=3))
+        np.testing.assert_allclose(gaps, np.broadcast_to(gaps[0], gaps.shape), atol=1e-10)
+        np.testing.assert_allclose(mids, np.broadcast_to(mids[0], mids.shape), atol=1e-10)
+        if pol == "tm":
+            assert (gaps[0, 0] > 0.05) == tm_gapped

@@ -1,0 +1,180 @@
+"""TFDS builder ``photonic_crystals``: 2D photonic-crystal unit cells and their band gaps.
+
+Each example is one square-lattice unit cell (lattice constant 1) as a ``(32, 32, 1)`` map of
+relative permittivity ε, pixel (i, j) centred at ((i+½)/32, (j+½)/32), with its TM and TE band
+structures computed by keras_imnn's plane-wave solver (``keras_imnn.physics.photonic``). All
+frequencies are ωa/2πc; k-points in reciprocal-lattice units; TM = E out of the plane (MPB's TM).
+
+Features (``n_k`` = 256 points of ``k_grid(16)``, k = i/16 − 1/2 per direction, kx-major):
+
+* ``eps`` (32, 32, 1) float32: relative permittivity of the cell.
+* ``tm_bands``, ``te_bands`` (n_k, 10) float32: the 10 lowest frequencies at each k-point.
+* ``tm_gaps``, ``te_gaps`` (9,) float32: gap between bands b and b+1 over the grid,
+  max(0, min_k ω_{b+1} − max_k ω_b), for b = 1..9; ``tm_midgaps``, ``te_midgaps`` (9,) float32:
+  (min_k ω_{b+1} + max_k ω_b) / 2 (defined also where the gap is 0).
+* ``tm_gap``, ``tm_midgap``, ``te_gap``, ``te_midgap`` float32: the same for bands 1 and 2. The
+  usual target is ``tm_gap / tm_midgap``. k_grid(16) maps onto itself under D4 and lattice
+  translations, so every label is invariant (to round-off) under the cell's D4 transforms and
+  periodic shifts.
+* ``eps_background``, ``eps_inclusion`` float32: the two permittivities of the cell (the
+  inclusion is the level-set region); ``filling`` float32: fraction of pixels holding
+  ``eps_inclusion``.
+* ``seed``, ``index`` int64: ``keras_imnn.physics.photonic.cells.sample_unit_cells(1, config,
+  seed, start=index)`` regenerates the cell.
+
+Configs: ``gapped`` (C4v high-index inclusions in a low-index background, TM gaps common),
+``sibcl`` (the SIB-CL distribution of Loh et al. 2022), and ``gapped_tiny`` / ``sibcl_tiny``
+(24 cells with a coarser solver, for tests). Splits hold consecutive cell indices: ``test`` first
+(fixed: it does not depend on the train size), then ``validation``, then ``train``; so
+``keras-imnn generate photonic --config C --n N`` writes exactly cells 0..N−1 of config C.
+
+Generation runs chunks of cells in one process per core with a progress bar; finished chunks are
+cached under ``<data_dir>/downloads/photonic_crystals_cache`` so an interrupted build restarts
+where it stopped (the cache of a split is removed once that split is written). With
+``tfds build --beam_pipeline_options=...`` (or a ``beam_runner`` in the DownloadConfig) the same
+chunks become a Beam ``FlatMap`` instead, for clusters.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import numpy as np
+import tensorflow_datasets as tfds
+from etils import epath
+
+from keras_imnn.physics.photonic.cells import N_PIXELS
+from keras_imnn.physics.photonic.dataset import (
+    DATASET_N_MAX,
+    SolverSettings,
+    chunk_ranges,
+    generate_chunks,
+    make_examples,
+)
+
+_SCALARS = ("tm_gap", "tm_midgap", "te_gap", "te_midgap", "eps_background", "eps_inclusion",
+            "filling")
+
+
+@dataclasses.dataclass
+class PhotonicCrystalsConfig(tfds.core.BuilderConfig):
+    """cells: unit-cell distribution (``keras_imnn.physics.photonic.cells.CONFIGS``); split sizes;
+    seed of the cells; n_max: plane-wave cutoff of the solver for TM and TE (None: its defaults,
+    TM 5 and TE 6; see ``DATASET_N_MAX``); chunk_size: cells per task."""
+
+    cells: str = "gapped"
+    n_train: int = 16_000
+    n_validation: int = 2_000
+    n_test: int = 2_000
+    seed: int = 0
+    n_max: int | None = None
+    chunk_size: int = 25
+
+    @property
+    def settings(self) -> SolverSettings:
+        return SolverSettings(n_max=self.n_max)
+
+    def split_ranges(self) -> dict[str, tuple[int, int]]:
+        """Split name → (first cell index, number of cells): test, validation, train in order."""
+        sizes = {"test": self.n_test, "validation": self.n_validation, "train": self.n_train}
+        starts = np.cumsum([0] + list(sizes.values()))
+        return {name: (int(start), size) for (name, size), start in zip(sizes.items(), starts)}
+
+
+def _example(chunk: dict[str, np.ndarray], i: int) -> dict[str, np.ndarray]:
+    """Row ``i`` of a chunk from ``make_examples`` as a TFDS feature dict."""
+    example = {key: value[i] for key, value in chunk.items()}
+    example["eps"] = example["eps"][..., None]
+    return example
+
+
+def _chunk_examples(chunk: tuple[int, int], config: str, seed: int,
+                    settings: SolverSettings) -> list[tuple[int, dict[str, np.ndarray]]]:
+    """Keyed examples of one chunk (the Beam FlatMap)."""
+    start, n = chunk
+    examples = make_examples(config, seed, start, n, settings)
+    return [(start + i, _example(examples, i)) for i in range(n)]
+
+
+class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
+    """Square-lattice photonic-crystal unit cells with TM/TE band structures and gaps."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES: ClassVar[dict[str, str]] = {
+        "1.0.0": "Initial release: gapped and sibcl configs, 10 TM and TE bands on k_grid(16) "
+                 "from the PWE solver (cutoffs TM/TE: gapped 5/6, sibcl 5/5).",
+    }
+    BUILDER_CONFIGS: ClassVar[list[PhotonicCrystalsConfig]] = [
+        PhotonicCrystalsConfig(
+            name="gapped", cells="gapped",
+            description="20 000 C4v cells: high-index inclusions (ε ~ U(6, 20)) in a low-index "
+                        "background (ε ~ U(1, 2)); most have a TM gap between bands 1 and 2."),
+        PhotonicCrystalsConfig(
+            name="sibcl", cells="sibcl", n_max=DATASET_N_MAX["sibcl"],
+            description="20 000 cells of the SIB-CL distribution (Loh et al. 2022): level sets of "
+                        "Fourier sums over {-1,0,1}², both ε ~ U(1, 20), filling ~ U(0.01, 0.99)."),
+        PhotonicCrystalsConfig(
+            name="gapped_tiny", cells="gapped", n_train=12, n_validation=4, n_test=8, n_max=3,
+            chunk_size=4, description="24 gapped cells, solver at n_max = 3: for tests."),
+        PhotonicCrystalsConfig(
+            name="sibcl_tiny", cells="sibcl", n_train=12, n_validation=4, n_test=8, n_max=3,
+            chunk_size=4, description="24 sibcl cells, solver at n_max = 3: for tests."),
+    ]
+    DEFAULT_BUILDER_CONFIG_NAME = "gapped"
+
+    @tfds.core.utils.classproperty
+    @classmethod
+    def code_path(cls) -> epath.Path:
+        # TFDS 4.9 resolves this through the `importlib_resources` backport, which it requires
+        # only on Python < 3.9; without it every download_and_prepare fails. This file is the
+        # answer anyway.
+        return epath.Path(__file__)
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        settings = self.builder_config.settings
+        n_k, n_bands = settings.k_grid_n ** 2, settings.n_bands
+        features = {
+            "eps": tfds.features.Tensor(shape=(N_PIXELS, N_PIXELS, 1), dtype=np.float32),
+            "seed": tfds.features.Scalar(dtype=np.int64),
+            "index": tfds.features.Scalar(dtype=np.int64),
+        }
+        for pol in ("tm", "te"):
+            features[f"{pol}_bands"] = tfds.features.Tensor(shape=(n_k, n_bands), dtype=np.float32)
+            for name in ("gaps", "midgaps"):
+                features[f"{pol}_{name}"] = tfds.features.Tensor(shape=(n_bands - 1,),
+                                                                 dtype=np.float32)
+        features.update({name: tfds.features.Scalar(dtype=np.float32) for name in _SCALARS})
+        return self.dataset_info_from_configs(
+            features=tfds.features.FeaturesDict(features),
+            homepage="https://arxiv.org/abs/2406.08318",
+        )
+
+    def _download_and_prepare(self, dl_manager, download_config) -> None:
+        # The same chunks run either in local processes or, when a Beam runner or options are
+        # given (`tfds build --beam_pipeline_options=...`), as a Beam pipeline.
+        self._use_beam = (download_config.beam_runner is not None
+                          or download_config.beam_options is not None)
+        super()._download_and_prepare(dl_manager, download_config)
+
+    def _split_generators(self, dl_manager: tfds.download.DownloadManager):
+        return {name: self._generate_examples(start=start, n=n)
+                for name, (start, n) in self.builder_config.split_ranges().items()}
+
+    def _generate_examples(self, start: int, n: int):
+        cfg = self.builder_config
+        if getattr(self, "_use_beam", False):
+            beam = tfds.core.lazy_imports.apache_beam
+            return (beam.Create(chunk_ranges(start, n, cfg.chunk_size))
+                    | beam.FlatMap(_chunk_examples, cfg.cells, cfg.seed, cfg.settings))
+        return self._local_examples(start, n)
+
+    def _local_examples(self, start: int, n: int):
+        cfg = self.builder_config
+        cache = (epath.Path(self.data_dir_root) / "downloads" / "photonic_crystals_cache"
+                 / f"{cfg.name}-{self.version}" / f"cells-{start}-{n}")
+        for chunk in generate_chunks(cfg.cells, cfg.seed, start, n, cfg.settings,
+                                     chunk_size=cfg.chunk_size, cache_dir=cache,
+                                     desc=f"photonic_crystals/{cfg.name} cells {start}+{n}"):
+            for i, index in enumerate(chunk["index"]):
+                yield int(index), _example(chunk, i)
+        cache.rmtree()

@@ -1,0 +1,67 @@
+"""photonic_crystals: the tiny configs through tfds.testing, the Beam path, and label sanity."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from keras_imnn.physics.photonic.cells import sample_unit_cells
+from tfds_builders.photonic_crystals import photonic_crystals
+
+
+class PhotonicCrystalsTest(tfds.testing.DatasetBuilderTestCase):
+    """Builds ``gapped_tiny`` and ``sibcl_tiny`` (24 cells each) and checks splits and features."""
+
+    DATASET_CLASS = photonic_crystals.PhotonicCrystals
+    BUILDER_CONFIG_NAMES_TO_TEST: ClassVar[list[str]] = ["gapped_tiny", "sibcl_tiny"]
+    SPLITS: ClassVar[dict[str, int]] = {"train": 12, "validation": 4, "test": 8}
+    EXAMPLE_DIR = str(photonic_crystals.PhotonicCrystals.code_path.parent)  # nothing is downloaded
+    SKIP_CHECKSUMS = True
+
+
+def _as_arrays(builder, split):
+    return {int(ex["index"]): ex for ex in tfds.as_numpy(builder.as_dataset(split=split))}
+
+
+class PhotonicCrystalsBeamTest(tfds.testing.TestCase):
+    """The Beam path (DirectRunner) writes the same examples as the local process pool."""
+
+    def test_beam_matches_local_and_labels_are_consistent(self):
+        import apache_beam as beam
+
+        local = tfds.builder("photonic_crystals/gapped_tiny", data_dir=self.tmp_dir + "/local")
+        local.download_and_prepare()
+        beamed = tfds.builder("photonic_crystals/gapped_tiny", data_dir=self.tmp_dir + "/beam")
+        beamed.download_and_prepare(download_config=tfds.download.DownloadConfig(
+            beam_runner=beam.runners.DirectRunner()))
+        cache = Path(local.data_dir_root) / "downloads" / "photonic_crystals_cache"
+        self.assertEqual(list(cache.rglob("*.npz")), [], "chunk caches are removed once written")
+        for split, indices in (("test", range(8)), ("validation", range(8, 12)),
+                               ("train", range(12, 24))):
+            a, b = _as_arrays(local, split), _as_arrays(beamed, split)
+            self.assertEqual(sorted(a), list(indices))  # fixed test split first, then the others
+            self.assertEqual(sorted(b), list(indices))
+            for i in indices:
+                for key in a[i]:
+                    np.testing.assert_array_equal(a[i][key], b[i][key],
+                                                  err_msg=f"{split} {i} {key}")
+        test = _as_arrays(local, "test")
+        cells = sample_unit_cells(8, "gapped", seed=0)
+        for i, ex in test.items():
+            np.testing.assert_array_equal(ex["eps"][..., 0], cells.eps[i].astype(np.float32))
+            self.assertAlmostEqual(ex["filling"], cells.filling[i], places=6)
+            for pol in ("tm", "te"):
+                bands = ex[f"{pol}_bands"]
+                self.assertEqual(bands.shape, (256, 10))
+                self.assertTrue(np.all(np.diff(bands, axis=1) >= 0))
+                top, bottom = bands[:, 0].max(), bands[:, 1].min()
+                self.assertAlmostEqual(ex[f"{pol}_gap"], max(0.0, bottom - top), places=6)
+                self.assertAlmostEqual(ex[f"{pol}_midgap"], (bottom + top) / 2, places=6)
+                self.assertEqual(ex[f"{pol}_gap"], ex[f"{pol}_gaps"][0])
+                self.assertAlmostEqual(float(bands[136, 0]), 0.0, places=6)  # Γ is k_grid(16)[136]
+
+
+if __name__ == "__main__":
+    tfds.testing.test_main()
