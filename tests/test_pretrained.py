@@ -1,0 +1,42 @@
+"""Every shipped checkpoint: verified, loadable, and as accurate on fresh solver data as its manifest says."""
+import numpy as np
+import pytest
+
+import keras_imnn
+from keras_imnn.demo import run_demo
+from keras_imnn.models.registry import manifest
+from keras_imnn.physics.photonic.cells import random_unit_cells
+from keras_imnn.physics.photonic.solver import band_gaps, band_structure, k_grid
+from keras_imnn.training.data import Arrays, gap_to_midgap
+from keras_imnn.training.evaluation import evaluate_arrays
+
+SHIPPED = manifest()
+PHOTONIC = sorted(n for n in SHIPPED if n.startswith("photonic"))
+FRESH_SEED = 7  # the datasets use seed 0: these cells were never trained on
+
+
+@pytest.fixture(scope="module")
+def fresh_gapped_cells():
+    eps = random_unit_cells(96, "gapped", FRESH_SEED)
+    gaps, midgaps = band_gaps(band_structure(eps, k_grid(16), 2, "tm", progress=False))
+    return Arrays(eps[..., None].astype("float32"), gap_to_midgap(gaps[:, 0], midgaps[:, 0])[:, None])
+
+
+def test_photonic_checkpoints_are_shipped():
+    assert {"photonic_cnn", "photonic_inv", "photonic_inv_dilated"} <= set(SHIPPED)
+
+
+@pytest.mark.parametrize("name", PHOTONIC)
+def test_photonic_checkpoint_metrics_hold_on_fresh_cells(name, fresh_gapped_cells):
+    entry = SHIPPED[name]
+    metrics = evaluate_arrays(keras_imnn.load(name), fresh_gapped_cells, "regression")
+    # 96 cells: allow sampling noise around the manifest's 2 000-cell test MAE.
+    assert metrics["mae"] < 1.5 * entry["test_metrics"]["mae"] + 0.01, (metrics, entry["test_metrics"])
+    assert metrics["r2"] > entry["test_metrics"]["r2"] - 0.15
+
+
+def test_demo_predicts_close_to_the_solver(tmp_path):
+    result = run_demo(n_cells=3, out=tmp_path / "demo.png")
+    assert (tmp_path / "demo.png").stat().st_size > 10_000
+    assert result["eps"].shape == (3, 32, 32) and result["model"].shape == (3,)
+    assert np.mean(np.abs(result["model"] - result["solver"])) < 0.1
