@@ -2,10 +2,12 @@
 
     python -m keras_imnn.training.checkpoints photonic --npz CELLS.npz [--models ...] [--weights-dir weights]
     python -m keras_imnn.training.checkpoints magnet [--dataset frustrated_magnets/square_6x4_j2_0.5]
+    python -m keras_imnn.training.checkpoints magnet --npz-dir DIR   # DIR/train.npz, DIR/test.npz
 
 Photonic cells come from ``keras-imnn generate photonic --config gapped --n N`` (cells 0..N−1 of
 ``photonic_crystals/gapped``: the first 2 000 are its fixed test split, the next 500 validation,
-the rest train); magnet data from the TFDS builder. Each checkpoint is a ``.weights.h5`` file;
+the rest train); magnet data from the TFDS builder, or plain split files (``train.npz``,
+``test.npz`` and optionally ``validation.npz``, each with the dataset's features). Each checkpoint is a ``.weights.h5`` file;
 ``keras_imnn.load`` checks its sha256 against the manifest before loading it.
 """
 from __future__ import annotations
@@ -37,6 +39,17 @@ def photonic_npz_splits(path: str, n_test: int = 2000, n_validation: int = 500,
             data.subset(idx[:n_test]))
 
 
+def npz_dir_splits(path: str, seed: int = 0) -> tuple[Arrays, Arrays, Arrays]:
+    """(train, validation, test) from ``path/{train,validation,test}.npz``; without a validation
+    file, 10 % of train is held out (as for the TFDS datasets without a validation split)."""
+    root = Path(path)
+    train, test = load_npz(root / "train.npz"), load_npz(root / "test.npz")
+    if (root / "validation.npz").exists():
+        return train, load_npz(root / "validation.npz"), test
+    train, validation = train.split(0.1, seed + 1)
+    return train, validation, test
+
+
 def record_checkpoint(weights_dir: Path, name: str, entry: dict) -> dict:
     """Add ``name``'s entry (with the file's sha256) to the manifest, keeping the others."""
     path = weights_dir / "manifest.json"
@@ -50,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("task", choices=("photonic", "magnet"))
     parser.add_argument("--npz", help="photonic: generated gapped cells")
+    parser.add_argument("--npz-dir", help="a folder of train.npz / test.npz (/ validation.npz)")
     parser.add_argument("--dataset", help="TFDS dataset (default: the models' default)")
     parser.add_argument("--data-dir")
     parser.add_argument("--models", nargs="*", help="zoo names (default: all of the task)")
@@ -65,6 +79,8 @@ def main(argv: list[str] | None = None) -> None:
     task = {"photonic": "regression", "magnet": "classification"}[args.task]
     if args.npz:
         splits, source = photonic_npz_splits(args.npz), f"{Path(args.npz).name} (keras-imnn generate)"
+    elif args.npz_dir:
+        splits, source = npz_dir_splits(args.npz_dir, args.seed), f"{Path(args.npz_dir).name}/ split files"
     else:
         splits, source = load_task_splits(dataset, data_dir=args.data_dir, target="tm", n_train=None,
                                           seed=args.seed), dataset

@@ -68,7 +68,7 @@ def load_task_splits(dataset: str, *, data_dir: str | None, target: str,
     try:
         validation = load_split(dataset, "validation", data_dir=data_dir, target=target)
     except ValueError:
-        train, validation = train.split(0.1, seed + 1)
+        train, validation = train.split(0.1, seed + 1)  # as checkpoints.npz_dir_splits
     return train.take(n_train, seed), validation, load_split(dataset, "test", data_dir=data_dir, target=target)
 
 
