@@ -1,0 +1,99 @@
+"""Periodic lattices for the J1-J2 Heisenberg model: bonds and symmetry permutations.
+
+Sites are ordered row-major over an ``(Lx, Ly)`` array, ``i = x * Ly + y`` (the project
+convention, see DESIGN.md). A site permutation ``p`` maps site ``i`` to site ``p[i]``.
+
+- ``square``: J1 on the horizontal/vertical bonds, J2 on both diagonals.
+- ``triangular``: the anisotropic triangular lattice drawn on a square grid: J1 on the
+  horizontal/vertical bonds, J2 on the ``(+1, +1)`` diagonal only (J2 = J1 is the isotropic
+  triangular lattice).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+LATTICES = ("square", "triangular")
+
+
+@dataclass(frozen=True)
+class Lattice:
+    """A periodic ``Lx x Ly`` lattice.
+
+    Attributes:
+        name: ``"square"`` or ``"triangular"``.
+        shape: ``(Lx, Ly)``.
+        nn_bonds: ``(n_nn, 2)`` int array of J1 bonds ``(i, j)``.
+        nnn_bonds: ``(n_nnn, 2)`` int array of J2 bonds ``(i, j)``.
+        translations: ``{"Tx": perm, "Ty": perm}``, shifts by one site along x and y.
+        point_group: generators of the point group that map the bond set onto itself,
+            ``{"Px": x -> -x, "Py": y -> -y, "Pd": x <-> y, ...}`` (only those that apply).
+    """
+
+    name: str
+    shape: tuple[int, int]
+    nn_bonds: np.ndarray = field(repr=False)
+    nnn_bonds: np.ndarray = field(repr=False)
+    translations: dict[str, np.ndarray] = field(repr=False)
+    point_group: dict[str, np.ndarray] = field(repr=False)
+
+    @property
+    def n_sites(self) -> int:
+        return self.shape[0] * self.shape[1]
+
+    @property
+    def sublattice(self) -> np.ndarray:
+        """``(N,)`` 0/1 checkerboard sublattice, 0 where ``x + y`` is even (Marshall's A)."""
+        x, y = _coords(self.shape)
+        return ((x + y) % 2).astype(np.int64)
+
+    @property
+    def generators(self) -> dict[str, np.ndarray]:
+        """All site-permutation generators: translations then point group."""
+        return {**self.translations, **self.point_group}
+
+
+def _coords(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    sites = np.arange(shape[0] * shape[1])
+    return sites // shape[1], sites % shape[1]
+
+
+def make_lattice(name: str, shape: tuple[int, int] | list[int]) -> Lattice:
+    """Build a periodic lattice.
+
+    Args:
+        name: one of ``LATTICES``.
+        shape: ``(Lx, Ly)``, each >= 3 (smaller periodic lattices double-count bonds) and
+            ``Lx * Ly`` even (the Sz = 0 sector needs an even number of spins).
+    """
+    if name not in LATTICES:
+        raise ValueError(f"unknown lattice {name!r}; accepted: {', '.join(LATTICES)}")
+    shape = tuple(int(s) for s in shape)
+    if len(shape) != 2 or min(shape) < 3 or (shape[0] * shape[1]) % 2:
+        raise ValueError(
+            f"lattice shape must be (Lx, Ly) with Lx, Ly >= 3 and Lx*Ly even, got {shape}"
+        )
+    lx, ly = shape
+    x, y = _coords(shape)
+
+    def site(xx: np.ndarray, yy: np.ndarray) -> np.ndarray:
+        return (xx % lx) * ly + (yy % ly)
+
+    here = site(x, y)
+    nn = np.concatenate([np.stack([here, site(x + 1, y)], 1), np.stack([here, site(x, y + 1)], 1)])
+    diagonals = [site(x + 1, y + 1)] if name == "triangular" else [site(x + 1, y + 1), site(x + 1, y - 1)]
+    nnn = np.concatenate([np.stack([here, d], 1) for d in diagonals])
+    translations = {"Tx": site(x + 1, y), "Ty": site(x, y + 1)}
+    if name == "square":
+        point_group = {"Px": site(-x, y), "Py": site(x, -y)}
+        if lx == ly:
+            point_group["Pd"] = site(y, x)
+    else:
+        # Only the maps that keep the (+1, +1) diagonal: inversion, and on Lx = Ly the two
+        # diagonal mirrors (whose product is the inversion, so it is not listed twice).
+        if lx == ly:
+            point_group = {"Pd": site(y, x), "Pa": site(-y, -x)}
+        else:
+            point_group = {"I": site(-x, -y)}
+    return Lattice(name, shape, nn, nnn, translations, point_group)

@@ -1,0 +1,136 @@
+"""Exact diagonalization of the J1-J2 model against reference energies and exact sign rules."""
+import numpy as np
+import pytest
+
+from keras_imnn.physics.magnet import ed
+from keras_imnn.physics.magnet.lattices import make_lattice
+from keras_imnn.physics.magnet.signs import marshall_signs, marshall_violation, sign_characters
+
+# /work/shared/reference/README.md, S = sigma/2 convention.
+REFERENCE_4X4 = {0.0: -11.2284832084, 0.5: -8.4579233514, 0.55: -8.3775130822, 1.0: -12.2954902161}
+
+
+@pytest.mark.parametrize("j2", sorted(REFERENCE_4X4))
+def test_square_4x4_reference_energies(j2):
+    gs = ed.ground_state("square", (4, 4), j2, sector="symmetric", expand=False)
+    assert gs.energy == pytest.approx(REFERENCE_4X4[j2], abs=1e-8)
+
+
+def _full_sz0_lowest(lattice, j2):
+    """Lowest energy of the whole Sz = 0 sector, built by QuSpin without any symmetry."""
+    from quspin.basis import spin_basis_general
+    from quspin.operators import hamiltonian
+    from scipy.sparse.linalg import eigsh
+
+    couplings = [[1.0, int(i), int(j)] for i, j in lattice.nn_bonds] + [[j2, int(i), int(j)] for i, j in lattice.nnn_bonds]
+    half = [[0.5 * c, i, j] for c, i, j in couplings]
+    basis = spin_basis_general(lattice.n_sites, Nup=lattice.n_sites // 2, pauli=0)
+    h = hamiltonian([["+-", half], ["-+", half], ["zz", couplings]], [], basis=basis, dtype=np.float64,
+                    check_symm=False, check_herm=False, check_pcon=False)
+    return eigsh(h.tocsr(), k=1, which="SA")[0][0]
+
+
+@pytest.mark.parametrize("j2", [0.0, 0.5])
+def test_symmetric_sector_holds_the_sz0_ground_state(j2):
+    lattice = make_lattice("square", (4, 4))
+    gs = ed.ground_state("square", (4, 4), j2, sector="symmetric", expand=False)
+    assert gs.energy == pytest.approx(_full_sz0_lowest(lattice, j2), abs=1e-9)
+
+
+def test_auto_scan_finds_symmetric_sector_with_a_gap():
+    gs = ed.ground_state("square", (4, 4), 0.5, progress=False)
+    assert gs.sector == ed.symmetric_sector(gs.lattice)
+    assert gs.energy == pytest.approx(REFERENCE_4X4[0.5], abs=1e-8)
+    assert len(gs.sector_energies) > 10 and min(gs.sector_energies.values()) == gs.energy
+    assert gs.gap > 0.1
+
+
+def test_marshall_rule_exact_at_j2_zero_and_violated_when_frustrated():
+    gs = ed.ground_state("square", (4, 4), 0.0, sector="symmetric")
+    assert np.abs(gs.amplitudes).min() > 1e-6  # Perron-Frobenius: every amplitude is non-zero
+    marshall = marshall_signs(gs.states, gs.lattice)
+    assert np.array_equal(gs.signs, marshall) or np.array_equal(gs.signs, 1 - marshall)
+    assert marshall_violation(gs) == 0.0
+    assert marshall_violation(ed.ground_state("square", (4, 4), 0.5, sector="symmetric")) > 1e-3
+
+
+def test_expanded_state_is_normalized_sorted_and_has_a_fixed_sign():
+    gs = ed.ground_state("square", (4, 4), 0.5, sector="symmetric")
+    assert len(gs.states) == 12870 and np.all(np.diff(gs.states) > 0)
+    assert np.sum(gs.amplitudes**2) == pytest.approx(1.0, abs=1e-12)
+    top = np.flatnonzero(np.abs(gs.amplitudes) >= np.abs(gs.amplitudes).max() * (1 - 1e-6))[0]
+    assert gs.amplitudes[top] > 0
+
+
+def test_quspin_bit_order_maps_to_site_bits():
+    """Our bit i must be QuSpin's <Sz_i> = +1/2 (QuSpin keeps site i in bit N-1-i)."""
+    from quspin.basis import spin_basis_general
+
+    n = 6
+    basis = spin_basis_general(n, Nup=3, pauli=0)
+    ours = ed._reverse_bits(basis.states, n)
+    for site in range(n):
+        sz, row, col = basis.Op("z", [site], 1.0, np.float64)
+        assert np.array_equal(row, col)
+        up = ((ours[row] >> np.uint64(site)) & np.uint64(1)).astype(bool)
+        assert np.array_equal(sz > 0, up)
+
+
+def _energy_and_residual(gs):
+    """<psi|H|psi> and |H psi - E psi| applied by hand in the project's bit order."""
+    states, psi = gs.states, gs.amplitudes
+    h_psi = np.zeros_like(psi)
+    for coupling, bonds in ((gs.j1, gs.lattice.nn_bonds), (gs.j2, gs.lattice.nnn_bonds)):
+        for i, j in bonds:
+            si = (states >> np.uint64(i)) & np.uint64(1)
+            sj = (states >> np.uint64(j)) & np.uint64(1)
+            h_psi += coupling * 0.25 * np.where(si == sj, 1.0, -1.0) * psi
+            flip = si != sj
+            partner = np.searchsorted(states, states[flip] ^ np.uint64((1 << int(i)) | (1 << int(j))))
+            h_psi[flip] += coupling * 0.5 * psi[partner]
+    return psi @ h_psi, np.linalg.norm(h_psi - gs.energy * psi)
+
+
+def test_expanded_state_is_an_eigenstate_in_project_site_order():
+    # 4x3 triangular: transposing or mirroring the site order is not a symmetry here, so a
+    # wrong conversion from QuSpin's order would break the eigen-equation.
+    gs = ed.ground_state("triangular", (4, 3), 0.7, progress=False)
+    energy, residual = _energy_and_residual(gs)
+    assert energy == pytest.approx(gs.energy, abs=1e-9)
+    assert residual < 1e-6
+
+
+def test_spins_round_trip_and_layout():
+    shape = (3, 4)
+    state = np.array([1 << (2 * 4 + 1)], dtype=np.uint64)  # site (x=2, y=1)
+    spins = ed.states_to_spins(state, shape)
+    assert spins.shape == (1, 3, 4, 1) and spins.dtype == np.uint8
+    assert spins[0, 2, 1, 0] == 1 and spins.sum() == 1
+    rng = np.random.default_rng(1)
+    states = rng.integers(0, 1 << 12, size=50).astype(np.uint64)
+    assert np.array_equal(ed.spins_to_states(ed.states_to_spins(states, shape)), states)
+
+
+def test_sign_characters_match_the_sector():
+    gs = ed.ground_state("square", (4, 4), 0.0, sector="symmetric")
+    assert sign_characters(gs) == {"Tx": 1, "Ty": 1, "Px": 1, "Py": 1, "Pd": 1, "Z": 1}
+    sector = {"Tx": -1, "Ty": 1, "Px": 1, "Py": -1, "Z": 1}
+    odd = ed.ground_state("square", (4, 4), 0.0, sector=sector)
+    chars = sign_characters(odd)
+    assert {k: chars[k] for k in sector} == sector
+    assert chars["Pd"] is None  # Pd maps kx=pi to ky=pi: not a symmetry of this state
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(lattice="kagome", shape=(4, 4), j2=0.0), "unknown lattice"),
+        (dict(lattice="square", shape=(3, 3), j2=0.0), "even"),
+        (dict(lattice="square", shape=(4, 4), j2=float("nan")), "finite"),
+        (dict(lattice="square", shape=(4, 4), j2=0.0, sector="best"), "sector"),
+        (dict(lattice="square", shape=(4, 4), j2=0.0, sector={"Qx": 1}), "bad sector entry"),
+    ],
+)
+def test_bad_input_is_rejected(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ed.ground_state(**kwargs)
