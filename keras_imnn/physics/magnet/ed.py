@@ -191,10 +191,14 @@ def _sector_matrix(basis, lattice: Lattice, bonds: np.ndarray) -> scipy.sparse.c
     # invariant under the group. The diagonal is computed with numpy because QuSpin would
     # search symmetry representatives even for Sz Sz (40% of its build time).
     couplings = [[0.5, int(i), int(j)] for i, j in bonds]
-    hop = hamiltonian(
-        [["+-", couplings], ["-+", couplings]], [], basis=basis, dtype=np.float64,
-        check_symm=False, check_herm=False, check_pcon=False,
-    ).tocsr()
+    with warnings.catch_warnings():
+        # A character -1 of a cycle-L translation is exp(-i pi) to QuSpin: complex up to
+        # 1e-16, so it warns about dropping imaginary parts that are rounding noise.
+        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+        hop = hamiltonian(
+            [["+-", couplings], ["-+", couplings]], [], basis=basis, dtype=np.float64,
+            check_symm=False, check_herm=False, check_pcon=False,
+        ).tocsr()
     diag = 0.25 * np.where(up[:, bonds[:, 0]] == up[:, bonds[:, 1]], 1.0, -1.0).sum(axis=1)
     return (hop + scipy.sparse.diags(diag)).tocsr()
 
