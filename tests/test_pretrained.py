@@ -40,3 +40,29 @@ def test_demo_predicts_close_to_the_solver(tmp_path):
     assert (tmp_path / "demo.png").stat().st_size > 10_000
     assert result["eps"].shape == (3, 32, 32) and result["model"].shape == (3,)
     assert np.mean(np.abs(result["model"] - result["solver"])) < 0.1
+
+
+MAGNET = sorted(n for n in SHIPPED if n.startswith("magnet"))
+
+
+@pytest.fixture(scope="module")
+def fresh_magnet_states():
+    """5 000 states of square 6×4, J2 = 0.5 outside the checkpoints' training split, drawn uniformly
+    with a seed the dataset does not use."""
+    from keras_imnn.physics.magnet.ed import ground_state
+    from keras_imnn.physics.magnet.sampling import split_indices
+
+    gs = ground_state("square", (6, 4), 0.5, sector="symmetric", progress=False)
+    train = split_indices(gs.weights, 0.05, 5000, seed=0)["train"]
+    rest = np.setdiff1d(np.arange(len(gs.states)), train)
+    pick = np.sort(np.random.default_rng(FRESH_SEED).choice(rest, 5000, replace=False))
+    return Arrays(gs.spins(pick).astype("float32"), gs.signs[pick, None].astype("float32"),
+                  gs.weights[pick])
+
+
+@pytest.mark.parametrize("name", MAGNET)
+def test_magnet_checkpoint_metrics_hold_on_fresh_states(name, fresh_magnet_states):
+    expected = SHIPPED[name]["test_metrics"]
+    metrics = evaluate_arrays(keras_imnn.load(name), fresh_magnet_states, "classification")
+    assert abs(metrics["accuracy"] - expected["accuracy"]) < 0.04, (metrics, expected)
+    assert metrics["sign_overlap"] > expected["sign_overlap"] - 0.1, (metrics, expected)
