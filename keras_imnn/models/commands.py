@@ -4,8 +4,10 @@ from __future__ import annotations
 import argparse
 import json
 
+from keras_imnn.models.zoo import ModelSpec
 
-def receptive_field_of(spec) -> str:
+
+def receptive_field_of(spec: ModelSpec) -> str:
     """Receptive field of a zoo model, in pixels, as printed in tables."""
     from keras_imnn.layers import receptive_field
 

@@ -39,6 +39,7 @@ def manifest(weights_dir: Path | None = None) -> dict[str, Any]:
 
 
 def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file (the manifest's integrity check)."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
