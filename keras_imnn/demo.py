@@ -73,6 +73,11 @@ def _plot(eps: np.ndarray, solver: np.ndarray, predicted: np.ndarray, out: Path)
     plt.close(fig)
 
 
+def _demo(args: argparse.Namespace) -> int:
+    run_demo(args.n, args.model, args.seed, args.out)
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register ``demo``."""
     p = sub.add_parser("demo", help="pretrained photonic_inv_dilated vs the band solver on new cells")
@@ -80,4 +85,4 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default="photonic_inv_dilated", help="a photonic zoo model with weights")
     p.add_argument("--seed", type=int, default=DEMO_SEED)
     p.add_argument("--out", default="imnn_demo.png", help="PNG of the cells with both numbers")
-    p.set_defaults(func=lambda args: run_demo(args.n, args.model, args.seed, args.out) and 0)
+    p.set_defaults(func=_demo)

@@ -66,3 +66,11 @@ def test_magnet_checkpoint_metrics_hold_on_fresh_states(name, fresh_magnet_state
     metrics = evaluate_arrays(keras_imnn.load(name), fresh_magnet_states, "classification")
     assert abs(metrics["accuracy"] - expected["accuracy"]) < 0.04, (metrics, expected)
     assert metrics["sign_overlap"] > expected["sign_overlap"] - 0.1, (metrics, expected)
+
+
+def test_demo_command(tmp_path, capsys):
+    from keras_imnn.cli import main
+
+    assert main(["demo", "--n", "2", "--out", str(tmp_path / "d.png")]) == 0
+    assert "mean |error|" in capsys.readouterr().out and (tmp_path / "d.png").exists()
+    assert main(["demo", "--n", "0"]) == 2
