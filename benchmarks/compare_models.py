@@ -26,6 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 from tqdm import tqdm
 
+from keras_imnn.models.zoo import DEFAULT_DATASETS
 from keras_imnn.training.checkpoints import photonic_npz_splits
 from keras_imnn.training.data import task_of
 from keras_imnn.training.train import load_task_splits, train_on
@@ -114,8 +115,7 @@ def main() -> None:
     args = parser.parse_args()
     deadline = time.monotonic() + 60 * args.max_minutes if args.max_minutes else float("inf")
 
-    default = {"photonic": "photonic_crystals/gapped", "magnet": "frustrated_magnets/square_6x4_j2_0.5"}
-    dataset = args.dataset or default[args.task]
+    dataset = args.dataset or DEFAULT_DATASETS[args.task]
     task = task_of(dataset)
     if args.npz:
         train, val, test = photonic_npz_splits(args.npz, args.n_test, args.n_validation, args.target)

@@ -17,6 +17,7 @@ class ModelSpec:
     description: str
 
 
+DEFAULT_DATASETS = {"photonic": "photonic_crystals/gapped", "magnet": "frustrated_magnets/square_6x4_j2_0.5"}
 # ε ∈ [1, 20] → about [-1, 1]; spins 0/1 → ±1.
 _PHOTONIC = dict(input_shape=(32, 32, 1), input_scale=0.1, input_offset=-1.0)
 _MAGNET_FIXED = dict(input_shape=(6, 4, 1), input_scale=2.0, input_offset=-1.0)
@@ -27,47 +28,47 @@ _MULTISCALE = (1, 2, 3)
 
 SPECS: tuple[ModelSpec, ...] = (
     ModelSpec(
-        "photonic_cnn", "photonic", "photonic_crystals/gapped",
+        "photonic_cnn", "photonic", DEFAULT_DATASETS["photonic"],
         ModelConfig(arch="cnn", head_units=(64,), **_PHOTONIC),
         "The standard approach: three zero-padded 3×3 convolutions (32, 64, 128 channels) each "
         "followed by 2×2 max pooling, flatten, a hidden dense layer and a linear output. It is "
         "neither shift- nor D4-invariant and must learn the symmetries from data (or augmentation).",
     ),
     ModelSpec(
-        "photonic_inv", "photonic", "photonic_crystals/gapped",
+        "photonic_inv", "photonic", DEFAULT_DATASETS["photonic"],
         ModelConfig(arch="inv", **_PHOTONIC),
         "Invariant single-scale model: three periodic 3×3 convolutions of 32 channels (no "
         "downsampling), global mean pooling and one dense layer, averaged over the D4 orbit of the "
         "input. Exactly invariant to periodic shifts and the square lattice's rotations/reflections.",
     ),
     ModelSpec(
-        "photonic_inv_dilated", "photonic", "photonic_crystals/gapped",
+        "photonic_inv_dilated", "photonic", DEFAULT_DATASETS["photonic"],
         ModelConfig(arch="inv", dilations=_MULTISCALE, **_PHOTONIC),
         "Invariant multiscale model: as photonic_inv, but the periodic convolutions are dilated "
         "[1, 2, 3], so a three-layer stack sees 13×13 pixels of the cell at once with the same "
         "parameter count. Exactly shift- and D4-invariant.",
     ),
     ModelSpec(
-        "magnet_dense", "magnet", "frustrated_magnets/square_6x4_j2_0.5",
+        "magnet_dense", "magnet", DEFAULT_DATASETS["magnet"],
         ModelConfig(arch="dense", head_units=(64,), group=None, **_MAGNET_FIXED),
         "The Westerhout et al. (2020) baseline: the spin bits flattened into one hidden dense "
         "layer of 64 ReLU units and a sign logit. Tied to one lattice size; no symmetry built in.",
     ),
     ModelSpec(
-        "magnet_cnn", "magnet", "frustrated_magnets/square_6x4_j2_0.5",
+        "magnet_cnn", "magnet", DEFAULT_DATASETS["magnet"],
         ModelConfig(arch="cnn", head_units=(64,), group=None, **_MAGNET_FIXED),
         "A standard CNN on the spin configuration: zero-padded convolutions with pooling, flatten, "
         "a hidden dense layer and a sign logit. Tied to one lattice size; not invariant.",
     ),
     ModelSpec(
-        "magnet_inv", "magnet", "frustrated_magnets/square_6x4_j2_0.5",
+        "magnet_inv", "magnet", DEFAULT_DATASETS["magnet"],
         ModelConfig(arch="inv", **_MAGNET_ANY),
         "Invariant single-scale sign model: periodic 3×3 convolutions on the torus of spins, global "
         "mean pooling and a sign logit, averaged over the lattice point group (D2 by default, D4 "
         "for square lattices). Size-agnostic: one model runs on any Lx×Ly lattice.",
     ),
     ModelSpec(
-        "magnet_inv_dilated", "magnet", "frustrated_magnets/square_6x4_j2_0.5",
+        "magnet_inv_dilated", "magnet", DEFAULT_DATASETS["magnet"],
         ModelConfig(arch="inv", dilations=_MULTISCALE, **_MAGNET_ANY),
         "Invariant multiscale sign model: as magnet_inv with dilations [1, 2, 3], so the stack "
         "correlates spins across the whole 6×4 torus. Size-agnostic and exactly invariant.",

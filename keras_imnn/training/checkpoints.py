@@ -21,8 +21,9 @@ import sys
 from pathlib import Path
 
 from keras_imnn.models.registry import WEIGHTS_DIR, list_models, sha256
-from keras_imnn.training.data import Arrays, load_npz
-from keras_imnn.training.train import load_task_splits, train_on
+from keras_imnn.models.zoo import DEFAULT_DATASETS
+from keras_imnn.training.data import Arrays, hold_out_validation, load_npz
+from keras_imnn.training.train import TASK_OF_MODEL, load_task_splits, train_on
 
 DATASET_VERSION = {"photonic_crystals": "1.0.0", "frustrated_magnets": "1.0.0"}
 
@@ -46,8 +47,7 @@ def npz_dir_splits(path: str, seed: int = 0) -> tuple[Arrays, Arrays, Arrays]:
     train, test = load_npz(root / "train.npz"), load_npz(root / "test.npz")
     if (root / "validation.npz").exists():
         return train, load_npz(root / "validation.npz"), test
-    train, validation = train.split(0.1, seed + 1)
-    return train, validation, test
+    return (*hold_out_validation(train, seed), test)
 
 
 def record_checkpoint(weights_dir: Path, name: str, entry: dict) -> dict:
@@ -74,9 +74,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    default = {"photonic": "photonic_crystals/gapped", "magnet": "frustrated_magnets/square_6x4_j2_0.5"}
-    dataset = args.dataset or default[args.task]
-    task = {"photonic": "regression", "magnet": "classification"}[args.task]
+    dataset = args.dataset or DEFAULT_DATASETS[args.task]
+    task = TASK_OF_MODEL[args.task]
     if args.npz:
         splits, source = photonic_npz_splits(args.npz), f"{Path(args.npz).name} (keras-imnn generate)"
     elif args.npz_dir:

@@ -8,6 +8,8 @@ import numpy as np
 
 TASK_OF_DATASET = {"photonic_crystals": "regression", "frustrated_magnets": "classification"}
 TARGETS = ("tm", "te")
+# Datasets without a validation split hold out this fraction of train (seeded by the run's seed + 1).
+VALIDATION_FRACTION = 0.1
 
 
 @dataclass
@@ -36,6 +38,11 @@ class Arrays:
         order = np.random.default_rng(seed).permutation(len(self))
         n_held = max(1, int(round(fraction * len(self))))
         return self.subset(np.sort(order[n_held:])), self.subset(np.sort(order[:n_held]))
+
+
+def hold_out_validation(train: Arrays, seed: int) -> tuple[Arrays, Arrays]:
+    """(train, validation) for data that ship no validation split."""
+    return train.split(VALIDATION_FRACTION, seed + 1)
 
 
 def task_of(dataset: str) -> str:

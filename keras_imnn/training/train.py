@@ -12,7 +12,7 @@ from typing import Any
 import keras
 
 from keras_imnn.models.registry import get_spec, load
-from keras_imnn.training.data import Arrays, load_split, task_of
+from keras_imnn.training.data import Arrays, hold_out_validation, load_split, task_of
 from keras_imnn.training.evaluation import evaluate_arrays
 
 TASK_OF_MODEL = {"photonic": "regression", "magnet": "classification"}
@@ -68,7 +68,7 @@ def load_task_splits(dataset: str, *, data_dir: str | None, target: str,
     try:
         validation = load_split(dataset, "validation", data_dir=data_dir, target=target)
     except ValueError:
-        train, validation = train.split(0.1, seed + 1)  # as checkpoints.npz_dir_splits
+        train, validation = hold_out_validation(train, seed)
     return train.take(n_train, seed), validation, load_split(dataset, "test", data_dir=data_dir, target=target)
 
 
