@@ -238,3 +238,20 @@ def test_random_lattice_symmetry_maps_each_sample_by_a_group_element_and_shift(r
         assert matches, f"sample {i} is not a symmetry image of its input"
         used.add(matches[0])
     assert len(used) > 10  # per-sample randomness, not one transform for the whole batch
+
+
+def test_orbit_is_translations_detects_symmetric_cells(rng):
+    from keras_imnn.layers.symmetry import orbit_is_translations
+
+    # An orbit sum is D4-symmetric; shifted off-centre, each of its D4 images is a shift of it.
+    base = rng.integers(1, 20, size=(8, 8)).astype("float32")  # integers: orbit sums are exact
+    sym = sum(np.asarray(apply_element(base[None, ..., None], g))[0, ..., 0] for g in group_elements("d4"))
+    cells = np.stack([np.roll(sym, (3, 5), axis=(0, 1)), sym])[..., None]
+    assert orbit_is_translations(cells, "d4")
+    assert orbit_is_translations(base[None, ..., None], "trivial")
+    assert not orbit_is_translations(base[None, ..., None], "d2")
+    broken = cells.copy()
+    broken[1, 2, 3, 0] += 1e-3  # one pixel off: no longer exactly symmetric
+    assert not orbit_is_translations(broken, "d4")
+    with pytest.raises(ValueError, match=r"\(N, H, W, C\)"):
+        orbit_is_translations(base, "d4")

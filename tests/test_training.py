@@ -136,3 +136,24 @@ def test_checkpoint_training_writes_verified_manifest(rng, tmp_path):
     assert set(entry["test_metrics"]) == {"mae", "rmse", "r2", "has_gap_accuracy"}
     model = keras_imnn.load("photonic_inv", weights_dir=tmp_path / "w")  # sha256 verified
     assert model.predict(x[:2, ..., None], verbose=0).shape == (2, 1)
+
+
+def test_symmetric_cells_train_the_trivial_twin_to_the_same_model(rng, monkeypatch):
+    import keras_imnn.training.train as train_module
+
+    # Orbit sums of integer cells are exactly D4-symmetric: their D4 orbits are shifts.
+    base = rng.integers(1, 20, size=(48, 8, 8, 1)).astype("float32")
+    x = sum(np.asarray(keras_imnn.layers.apply_element(base, g)) for g in keras_imnn.layers.group_elements("d4")) / 8
+    x = np.roll(x, (2, 3), axis=(1, 2))
+    y = (x.std(axis=(1, 2, 3)) / 5.0)[:, None].astype("float32")
+    data = [Arrays(x[:32], y[:32]), Arrays(x[32:40], y[32:40]), Arrays(x[40:], y[40:])]
+    kw = dict(task="regression", epochs=3, verbose=0, input_shape=(8, 8, 1), filters=4)
+    fast = train_module.train_on("photonic_inv_dilated", *data, **kw)
+    monkeypatch.setattr(train_module, "_orbit_average_is_identity", lambda *a: False)
+    slow = train_module.train_on("photonic_inv_dilated", *data, **kw)
+    assert fast.info["trained_with_trivial_group"] and not slow.info["trained_with_trivial_group"]
+    assert fast.model.get_layer("group_average") is not None  # the returned model is the D4 one
+    np.testing.assert_allclose(fast.model.predict(x, verbose=0), slow.model.predict(x, verbose=0), atol=1e-5)
+    noisy = [Arrays(a.x + rng.uniform(0, 1e-2, a.x.shape).astype("float32"), a.y) for a in data]
+    monkeypatch.undo()
+    assert not train_module.train_on("photonic_inv_dilated", *noisy, **kw).info["trained_with_trivial_group"]

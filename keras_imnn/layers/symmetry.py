@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import keras
+import numpy as np
 from keras import ops
 
 
@@ -101,6 +102,31 @@ def symmetrize_kernel(kernel: Any, group: str | None) -> Any:
         total = ops.add(total, apply_element(kernel, g, (0, 1)))
     return ops.divide(total, len(elements))
 
+
+
+def orbit_is_translations(x: np.ndarray, group: str | None) -> bool:
+    """True if, for every sample of ``x`` (N, H, W, C), each group image equals a periodic shift.
+
+    Then a shift-invariant trunk gives the same output on every orbit element, so orbit averaging
+    is the identity on ``x`` and a trivial-group model computes the same function at 1/|G| cost.
+    Exact (array equality after the best circular shift, found by FFT cross-correlation).
+    """
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ValueError(f"x must be (N, H, W, C); got shape {x.shape}")
+    spectrum = np.fft.rfft2(x, axes=(1, 2))
+    for g in group_elements(group)[1:]:
+        if g.transpose and x.shape[1] != x.shape[2]:
+            return False
+        gx = np.asarray(apply_element(x, g))  # numpy in, numpy out: keras.ops run eagerly
+        corr = np.fft.irfft2(spectrum * np.conj(np.fft.rfft2(gx, axes=(1, 2))), s=x.shape[1:3],
+                             axes=(1, 2)).sum(axis=-1)
+        best = corr.reshape(len(x), -1).argmax(axis=1)
+        for sample, shift in zip(range(len(x)), best):
+            dy, dx = np.unravel_index(shift, x.shape[1:3])
+            if not np.array_equal(np.roll(gx[sample], (dy, dx), axis=(0, 1)), x[sample]):
+                return False
+    return True
 
 @keras.saving.register_keras_serializable(package="keras_imnn")
 class GroupAverage(keras.layers.Wrapper):

@@ -20,6 +20,9 @@ class ModelSpec:
 DEFAULT_DATASETS = {"photonic": "photonic_crystals/gapped", "magnet": "frustrated_magnets/square_6x4_j2_0.5"}
 # ε ∈ [1, 20] → about [-1, 1]; spins 0/1 → ±1.
 _PHOTONIC = dict(input_shape=(32, 32, 1), input_scale=0.1, input_offset=-1.0)
+# A hidden layer after the global mean: without it the output is a sum over pixels of a local
+# function, too weak for a gap (n = 400: test MAE 0.063 → 0.034, R² 0.64 → 0.88; README).
+_PHOTONIC_INV = dict(head_units=(64,), **_PHOTONIC)
 _MAGNET_FIXED = dict(input_shape=(6, 4, 1), input_scale=2.0, input_offset=-1.0)
 _MAGNET_ANY = dict(input_shape=(None, None, 1), input_scale=2.0, input_offset=-1.0, group="d2")
 # The authors' reference hyper-parameters: 3 periodic convs of 32 channels, kernel 3, ReLU,
@@ -36,14 +39,14 @@ SPECS: tuple[ModelSpec, ...] = (
     ),
     ModelSpec(
         "photonic_inv", "photonic", DEFAULT_DATASETS["photonic"],
-        ModelConfig(arch="inv", **_PHOTONIC),
+        ModelConfig(arch="inv", **_PHOTONIC_INV),
         "Invariant single-scale model: three periodic 3×3 convolutions of 32 channels (no "
         "downsampling), global mean pooling and one dense layer, averaged over the D4 orbit of the "
         "input. Exactly invariant to periodic shifts and the square lattice's rotations/reflections.",
     ),
     ModelSpec(
         "photonic_inv_dilated", "photonic", DEFAULT_DATASETS["photonic"],
-        ModelConfig(arch="inv", dilations=_MULTISCALE, **_PHOTONIC),
+        ModelConfig(arch="inv", dilations=_MULTISCALE, **_PHOTONIC_INV),
         "Invariant multiscale model: as photonic_inv, but the periodic convolutions are dilated "
         "[1, 2, 3], so a three-layer stack sees 13×13 pixels of the cell at once with the same "
         "parameter count. Exactly shift- and D4-invariant.",
