@@ -26,8 +26,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 from tqdm import tqdm
 
+from keras_imnn.models.registry import get_spec
 from keras_imnn.models.zoo import DEFAULT_DATASETS
-from keras_imnn.training.checkpoints import photonic_npz_splits
+from keras_imnn.training.checkpoints import npz_dir_splits, photonic_npz_splits
 from keras_imnn.training.data import task_of
 from keras_imnn.training.train import load_task_splits, train_on
 
@@ -78,9 +79,21 @@ def plot(stats: dict, task: str, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     names = METRICS[task]
+    variants = sorted({v for v, _, _ in stats})
+    sizes = sorted({n for _, n, _ in stats})
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6))
+    if len(sizes) == 1:  # one training size (e.g. the dilation stacks): bars, not curves
+        for ax, metric in zip(axes, names):
+            mean, std = zip(*(stats[(v, sizes[0], metric)] for v in variants))
+            ax.barh(range(len(variants)), mean, xerr=std, capsize=3)
+            ax.set_yticks(range(len(variants)), [v.split(" ", 1)[-1] for v in variants])
+            ax.set_xlabel(f"test {metric} (n_train = {sizes[0]})")
+            ax.grid(alpha=0.3, axis="x")
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        return
     for ax, metric in zip(axes, names):
-        for variant in sorted({v for v, _, _ in stats}):
+        for variant in variants:
             pts = sorted((n, *stats[(v, n, m)]) for v, n, m in stats if v == variant and m == metric)
             n, mean, std = map(np.array, zip(*pts))
             ax.errorbar(n, mean, yerr=std, marker="o", capsize=3, label=variant)
@@ -99,6 +112,9 @@ def main() -> None:
     parser.add_argument("--dataset", help="TFDS name (default: the task's default dataset)")
     parser.add_argument("--data-dir")
     parser.add_argument("--npz", help="photonic only: cells from `keras-imnn generate photonic`")
+    parser.add_argument("--npz-dir", help="magnet only: a folder of train.npz/test.npz (spins, sign, weight)")
+    parser.add_argument("--group", help="point group of the data (default: the zoo's); e.g. c2 for the "
+                                        "triangular lattice, whose 6×4 grid has no mirror symmetry")
     parser.add_argument("--n-test", type=int, default=2000)
     parser.add_argument("--n-validation", type=int, default=500)
     parser.add_argument("--variants", choices=("models", "dilations"), default="models")
@@ -120,6 +136,9 @@ def main() -> None:
     if args.npz:
         train, val, test = photonic_npz_splits(args.npz, args.n_test, args.n_validation, args.target)
         source = args.npz
+    elif args.npz_dir:
+        train, val, test = npz_dir_splits(args.npz_dir)
+        source = args.npz_dir
     else:
         train, val, test = load_task_splits(dataset, data_dir=args.data_dir, target=args.target,
                                             n_train=None, seed=0)
@@ -137,6 +156,8 @@ def main() -> None:
         if time.monotonic() > deadline:
             print(f"time budget reached: {len(results)} runs done; rerun to resume")
             break
+        if args.group and (augment or get_spec(name).config.arch == "inv"):
+            overrides = {**overrides, ("augment" if augment else "group"): args.group}
         result = train_on(name, train.take(n, seed), val, test, task=task, seed=seed, epochs=args.epochs,
                           patience=args.patience, batch_size=args.batch_size, augment=augment,
                           verbose=0, info={"data": source}, **overrides)

@@ -2,8 +2,9 @@
 and compare with the same model trained from scratch on the same data (same seeds).
 
     # your data: an .npz with x (n, 32, 32) permittivity maps and y (n,) targets, or cells from
-    # `keras-imnn generate photonic --config sibcl --n 2300` (TM gap-to-midgap ratio as y)
-    python examples/finetune_on_your_data.py --npz sibcl_cells.npz --n-train 300 --seeds 0 1 2
+    # `keras-imnn generate photonic` (--target picks the TM or TE gap-to-midgap ratio as y)
+    python examples/finetune_on_your_data.py --npz data/photonic_gapped_n2400_seed0.npz --target te \
+        --n-train 200 --seeds 0 1 2
 
 The last 2 000 examples (or --n-test) are held out for testing; training uses --n-train of the rest.
 """
@@ -22,14 +23,17 @@ from keras_imnn.training.evaluation import evaluate_arrays
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--npz", required=True)
+    parser.add_argument("--target", choices=("tm", "te"), default="tm",
+                        help="for generated cells: which gap-to-midgap ratio is y")
     parser.add_argument("--n-train", type=int, default=300)
     parser.add_argument("--n-test", type=int, default=2000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--patience", type=int, default=20)
     parser.add_argument("--out", help="write the results as JSON here")
     args = parser.parse_args()
 
-    data = load_npz(args.npz)
+    data = load_npz(args.npz, args.target)
     index = np.arange(len(data))
     test, pool = data.subset(index[-args.n_test:]), data.subset(index[:-args.n_test])
     results = {}
@@ -42,7 +46,7 @@ def main() -> None:
         }
         for label, (model, freeze, lr) in runs.items():
             model, _ = keras_imnn.finetune(model, train.x, train.y, freeze=freeze, learning_rate=lr,
-                                           epochs=args.epochs, patience=20, seed=seed, verbose=0)
+                                           epochs=args.epochs, patience=args.patience, seed=seed, verbose=0)
             results.setdefault(label, []).append(evaluate_arrays(model, test, "regression"))
             print(f"seed {seed} {label}: {results[label][-1]}", flush=True)
     print(f"\n{args.n_train} training cells, {len(test)} test cells, seeds {args.seeds}\n")

@@ -28,6 +28,9 @@ _MAGNET_ANY = dict(input_shape=(None, None, 1), input_scale=2.0, input_offset=-1
 # The authors' reference hyper-parameters: 3 periodic convs of 32 channels, kernel 3, ReLU,
 # global mean, one dense layer; the multiscale variant dilates them [1, 2, 3].
 _MULTISCALE = (1, 2, 3)
+# On 32×32 cells [1, 2, 4, 8] (receptive field 31 px: the whole cell) beat every other stack at
+# n = 400 by 2.6× in test MAE (README, "Dilation stacks").
+_MULTISCALE_PHOTONIC = (1, 2, 4, 8)
 
 SPECS: tuple[ModelSpec, ...] = (
     ModelSpec(
@@ -41,15 +44,16 @@ SPECS: tuple[ModelSpec, ...] = (
         "photonic_inv", "photonic", DEFAULT_DATASETS["photonic"],
         ModelConfig(arch="inv", **_PHOTONIC_INV),
         "Invariant single-scale model: three periodic 3×3 convolutions of 32 channels (no "
-        "downsampling), global mean pooling and one dense layer, averaged over the D4 orbit of the "
-        "input. Exactly invariant to periodic shifts and the square lattice's rotations/reflections.",
+        "downsampling), global mean pooling, a hidden dense layer of 64 and a linear output, "
+        "averaged over the D4 orbit of the input. Exactly invariant to periodic shifts and the "
+        "square lattice's rotations/reflections.",
     ),
     ModelSpec(
         "photonic_inv_dilated", "photonic", DEFAULT_DATASETS["photonic"],
-        ModelConfig(arch="inv", dilations=_MULTISCALE, **_PHOTONIC_INV),
-        "Invariant multiscale model: as photonic_inv, but the periodic convolutions are dilated "
-        "[1, 2, 3], so a three-layer stack sees 13×13 pixels of the cell at once with the same "
-        "parameter count. Exactly shift- and D4-invariant.",
+        ModelConfig(arch="inv", dilations=_MULTISCALE_PHOTONIC, **_PHOTONIC_INV),
+        "Invariant multiscale model: as photonic_inv, but four periodic convolutions dilated "
+        "[1, 2, 4, 8], so the stack sees 31×31 pixels (the whole 32×32 cell) at once. Exactly "
+        "shift- and D4-invariant.",
     ),
     ModelSpec(
         "magnet_dense", "magnet", DEFAULT_DATASETS["magnet"],
