@@ -28,47 +28,14 @@ from tqdm import tqdm
 
 from keras_imnn.models.zoo import DEFAULT_DATASETS
 from keras_imnn.training.checkpoints import photonic_npz_splits
+from keras_imnn.training.comparison import BASELINES, METRICS, summarize
 from keras_imnn.training.data import task_of
 from keras_imnn.training.train import load_task_splits, train_on
 
-# (label, zoo name, augment, overrides)
-VARIANTS = {
-    "photonic": {
-        "models": [("photonic_cnn", "photonic_cnn", False, {}),
-                   ("photonic_cnn + aug", "photonic_cnn", True, {}),
-                   ("photonic_inv", "photonic_inv", False, {}),
-                   ("photonic_inv_dilated", "photonic_inv_dilated", False, {})],
-    },
-    "magnet": {
-        "models": [("magnet_dense", "magnet_dense", False, {}),
-                   ("magnet_cnn", "magnet_cnn", False, {}),
-                   ("magnet_cnn + aug", "magnet_cnn", True, {}),
-                   ("magnet_inv", "magnet_inv", False, {}),
-                   ("magnet_inv_dilated", "magnet_inv_dilated", False, {})],
-    },
-}
 DILATION_STACKS = ([1, 1, 1], [1, 2, 3], [3, 2, 1], [2, 2, 2], [1, 2, 4, 8])
+VARIANTS = {task: {"models": BASELINES[task]} for task in BASELINES}
 for task, name in (("photonic", "photonic_inv_dilated"), ("magnet", "magnet_inv_dilated")):
     VARIANTS[task]["dilations"] = [(f"{name} {d}", name, False, {"dilations": d}) for d in DILATION_STACKS]
-METRICS = {"regression": ("mae", "r2"), "classification": ("accuracy", "sign_overlap")}
-
-
-def summarize(results: list[dict], task: str) -> tuple[str, dict]:
-    """Markdown table of mean ± std over seeds, per (variant, n_train)."""
-    groups: dict[tuple[str, int], list[dict]] = {}
-    for r in results:
-        groups.setdefault((r["variant"], r["n_train"]), []).append(r["test_metrics"])
-    names = METRICS[task]
-    lines = ["| model | n_train | seeds | " + " | ".join(names) + " |", "|---|---|---|" + "---|" * len(names)]
-    stats = {}
-    for (variant, n), runs in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        cells = []
-        for m in names:
-            vals = np.array([r[m] for r in runs if m in r], dtype=float)
-            stats[(variant, n, m)] = (vals.mean(), vals.std()) if len(vals) else (np.nan, np.nan)
-            cells.append(f"{vals.mean():.4f} ± {vals.std():.4f}" if len(vals) else "—")
-        lines.append(f"| {variant} | {n} | {len(runs)} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n", stats
 
 
 def plot(stats: dict, task: str, path: Path) -> None:
