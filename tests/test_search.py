@@ -105,6 +105,11 @@ def test_cli_hyperband_search_then_retrain_winner(rng, tmp_path, capsys):
     assert "| nas #1" in table and " ± " in table
     assert is_png(out / "search.png") and is_png(out / "retrain" / "comparison.png")
     assert "| nas #1" in capsys.readouterr().out
+    # --retrain-only reads search.json and resumes the re-training: all three runs are done already.
+    assert main(["nas", "photonic_inv_dilated", "--npz", str(npz), "--n-test", "8", "--n-validation", "8",
+                 "--n-train", "16", "--retrain-only", "--retrain-top", "1", "--no-baselines",
+                 "--out", str(out)]) == 0
+    assert json.loads((out / "retrain" / "comparison.json").read_text()) == runs
 
 
 def test_compare_trains_winners_next_to_the_zoo_baselines(monkeypatch, tmp_path):
@@ -218,3 +223,5 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys):
     assert "no such data file" in capsys.readouterr().err
     assert main(["nas", "photonic_inv_dilated", "--n-train", "0", "--out", str(tmp_path)]) == 2
     assert "--n-train must be >= 1" in capsys.readouterr().err
+    assert main(["nas", "photonic_inv_dilated", "--retrain-only", "--out", str(tmp_path)]) == 2
+    assert "--retrain-only needs --retrain-top K" in capsys.readouterr().err

@@ -28,26 +28,28 @@ def _nas(args: argparse.Namespace) -> int:
     spec = get_spec(args.name)
     if args.n_train < 1:
         raise ValueError(f"--n-train must be >= 1; got {args.n_train}")
+    if args.retrain_only and not args.retrain_top:
+        raise ValueError("--retrain-only needs --retrain-top K")
     (pool, validation, test), source = _splits(args, args.dataset or spec.dataset)
-    overrides = {"group": args.group} if args.group else {}
-    result = dilations(pool.take(args.n_train, args.seed), validation, base=args.name,
-                       max_layers=args.max_layers, max_dilation=args.max_dilation, widths=tuple(args.widths),
-                       kernel_sizes=tuple(args.kernel_sizes), budget=args.budget, algorithm=args.algorithm,
-                       seeds=tuple(args.seeds), epochs=args.epochs, patience=args.patience,
-                       batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
-                       top=max(args.top, args.retrain_top), out=args.out, resume=args.resume,
-                       max_minutes=args.max_minutes, verbose=1, info={"data": str(source)}, **overrides)
-    summary = {"top": result.top[:args.top], **{k: str(v) for k, v in result.paths.items()}}
-    print(json.dumps(summary, indent=1))
+    search = Path(args.out)
+    if not args.retrain_only:
+        overrides = {"group": args.group} if args.group else {}
+        search = dilations(pool.take(args.n_train, args.seed), validation, base=args.name,
+                           max_layers=args.max_layers, max_dilation=args.max_dilation, widths=tuple(args.widths),
+                           kernel_sizes=tuple(args.kernel_sizes), budget=args.budget, algorithm=args.algorithm,
+                           seeds=tuple(args.seeds), epochs=args.epochs, patience=args.patience,
+                           batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
+                           top=max(args.top, args.retrain_top), out=args.out, resume=args.resume,
+                           max_minutes=args.max_minutes, verbose=1, info={"data": str(source)}, **overrides)
+        print(json.dumps({"top": search.top[:args.top], **{k: str(v) for k, v in search.paths.items()}}, indent=1))
     if args.retrain_top:
         runs = Path(args.out) / "retrain" / "comparison.json"
-        if not args.resume:  # a new search: runs of an earlier one's winners would mix into the table
+        if not (args.resume or args.retrain_only):  # a new search: an earlier one's winners would mix in
             runs.unlink(missing_ok=True)
-        comparison = compare(result, pool, validation, test, top=args.retrain_top, seeds=args.retrain_seeds,
+        comparison = compare(search, pool, validation, test, top=args.retrain_top, seeds=args.retrain_seeds,
                              n_train=args.n_train, baselines=not args.no_baselines,
                              epochs=args.retrain_epochs or args.epochs, patience=args.patience,
-                             batch_size=args.batch_size, learning_rate=args.learning_rate,
-                             out=Path(args.out) / "retrain")
+                             batch_size=args.batch_size, learning_rate=args.learning_rate, out=runs.parent)
         print(comparison.table)
         print(json.dumps({k: str(v) for k, v in comparison.paths.items()}, indent=1))
     return 0
@@ -90,6 +92,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue the search (and the re-training) saved in --out; without it, --out starts afresh")
     p.add_argument("--retrain-top", type=int, default=0, help="re-train the K best on the test split")
+    p.add_argument("--retrain-only", action="store_true",
+                   help="skip the search: re-train the winners of the search.json in --out (resumes the runs)")
     p.add_argument("--retrain-seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--retrain-epochs", type=int, help="epochs of the re-training (default: --epochs)")
     p.add_argument("--no-baselines", action="store_true", help="re-train the winners only, not the zoo models")

@@ -44,6 +44,7 @@ def plot_search(result: Any, path: str | Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     record = result.record
     done = [(i, t) for i, t in enumerate(result.trials) if t["status"] == "COMPLETED"]
@@ -52,11 +53,15 @@ def plot_search(result: Any, path: str | Path) -> Path:
         order, trials = zip(*done)
         y = np.array([t["objective"] for t in trials])
         ax.errorbar(order, y, yerr=[t["std"] for t in trials], fmt="none", ecolor="0.6", capsize=2)
-        points = ax.scatter(order, y, c=[t["epochs"] for t in trials], cmap="viridis", zorder=3)
-        fig.colorbar(points, ax=ax, label="epoch budget")
+        epochs = [t["epochs"] for t in trials]
+        if len(set(epochs)) > 1:
+            fig.colorbar(ax.scatter(order, y, c=epochs, cmap="viridis", zorder=3), ax=ax, label="epoch budget")
+        else:
+            ax.scatter(order, y, zorder=3, label=f"trial ({epochs[0]} epochs)")
         best = np.minimum.accumulate(y) if record["objective"]["direction"] == "min" else np.maximum.accumulate(y)
         ax.step(order, best, where="post", color="tab:red", label="best so far")
         ax.legend()
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("trial")
     ax.set_ylabel(f"{record['objective']['name']} (mean of {len(record['objective']['seeds'])} seeds)")
     ax.set_title(f"{record['algorithm']} search of {record['base']} (n_train {record['n_train']})", fontsize=10)
