@@ -24,52 +24,28 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
-from tqdm import tqdm
 
 from keras_imnn.models.registry import get_spec
 from keras_imnn.models.zoo import DEFAULT_DATASETS
 from keras_imnn.training.checkpoints import npz_dir_splits, photonic_npz_splits
+from keras_imnn.training.comparison import BASELINES, METRICS, plot_bars, run_variants, summarize
 from keras_imnn.training.data import task_of
-from keras_imnn.training.train import load_task_splits, train_on
+from keras_imnn.training.train import load_task_splits
 
-# (label, zoo name, augment, overrides)
-VARIANTS = {
-    "photonic": {
-        "models": [("photonic_cnn", "photonic_cnn", False, {}),
-                   ("photonic_cnn + aug", "photonic_cnn", True, {}),
-                   ("photonic_inv", "photonic_inv", False, {}),
-                   ("photonic_inv_dilated", "photonic_inv_dilated", False, {})],
-    },
-    "magnet": {
-        "models": [("magnet_dense", "magnet_dense", False, {}),
-                   ("magnet_cnn", "magnet_cnn", False, {}),
-                   ("magnet_cnn + aug", "magnet_cnn", True, {}),
-                   ("magnet_inv", "magnet_inv", False, {}),
-                   ("magnet_inv_dilated", "magnet_inv_dilated", False, {})],
-    },
-}
 DILATION_STACKS = ([1, 1, 1], [1, 2, 3], [3, 2, 1], [2, 2, 2], [1, 2, 4, 8])
+VARIANTS = {task: {"models": BASELINES[task]} for task in BASELINES}
 for task, name in (("photonic", "photonic_inv_dilated"), ("magnet", "magnet_inv_dilated")):
     VARIANTS[task]["dilations"] = [(f"{name} {d}", name, False, {"dilations": d}) for d in DILATION_STACKS]
-METRICS = {"regression": ("mae", "r2"), "classification": ("accuracy", "sign_overlap")}
 
 
-def summarize(results: list[dict], task: str) -> tuple[str, dict]:
-    """Markdown table of mean ± std over seeds, per (variant, n_train)."""
-    groups: dict[tuple[str, int], list[dict]] = {}
-    for r in results:
-        groups.setdefault((r["variant"], r["n_train"]), []).append(r["test_metrics"])
-    names = METRICS[task]
-    lines = ["| model | n_train | seeds | " + " | ".join(names) + " |", "|---|---|---|" + "---|" * len(names)]
-    stats = {}
-    for (variant, n), runs in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        cells = []
-        for m in names:
-            vals = np.array([r[m] for r in runs if m in r], dtype=float)
-            stats[(variant, n, m)] = (vals.mean(), vals.std()) if len(vals) else (np.nan, np.nan)
-            cells.append(f"{vals.mean():.4f} ± {vals.std():.4f}" if len(vals) else "—")
-        lines.append(f"| {variant} | {n} | {len(runs)} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n", stats
+def with_group(variants: list, group: str | None) -> list:
+    """The data's point group for the invariant models' orbits and the CNNs' augmentation."""
+    if not group:
+        return variants
+    return [(label, name, augment,
+             {**overrides, "augment": group} if augment
+             else {**overrides, "group": group} if get_spec(name).config.arch == "inv" else overrides)
+            for label, name, augment, overrides in variants]
 
 
 def plot(stats: dict, task: str, path: Path) -> None:
@@ -80,18 +56,10 @@ def plot(stats: dict, task: str, path: Path) -> None:
 
     names = METRICS[task]
     variants = sorted({v for v, _, _ in stats})
-    sizes = sorted({n for _, n, _ in stats})
-    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6))
-    if len(sizes) == 1:  # one training size (e.g. the dilation stacks): bars, not curves
-        for ax, metric in zip(axes, names):
-            mean, std = zip(*(stats[(v, sizes[0], metric)] for v in variants))
-            ax.barh(range(len(variants)), mean, xerr=std, capsize=3)
-            ax.set_yticks(range(len(variants)), [v.split(" ", 1)[-1] for v in variants])
-            ax.set_xlabel(f"test {metric} (n_train = {sizes[0]})")
-            ax.grid(alpha=0.3, axis="x")
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
+    if len({n for _, n, _ in stats}) == 1:  # one training size (e.g. the dilation stacks): bars
+        plot_bars(stats, task, path)
         return
+    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6))
     for ax, metric in zip(axes, names):
         for variant in variants:
             pts = sorted((n, *stats[(v, n, m)]) for v, n, m in stats if v == variant and m == metric)
@@ -129,7 +97,7 @@ def main() -> None:
                         help="start no new run after this long (finished runs are kept; rerun to resume)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    deadline = time.monotonic() + 60 * args.max_minutes if args.max_minutes else float("inf")
+    deadline = time.monotonic() + 60 * args.max_minutes if args.max_minutes else None
 
     dataset = args.dataset or DEFAULT_DATASETS[args.task]
     task = task_of(dataset)
@@ -145,25 +113,10 @@ def main() -> None:
         source = dataset
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    results_path = out / "results.json"
-    results = json.loads(results_path.read_text()) if results_path.exists() else []
-    done = {(r["variant"], r["n_train"], r["seed"]) for r in results}
-    sizes = args.sizes or [len(train)]
-    # Seed-major order: a run cut short by --max-minutes still covers every model and size.
-    runs = [(v, n, s) for s in args.seeds for n in sizes for v in VARIANTS[args.task][args.variants]
-            if (v[0], min(n, len(train)), s) not in done]
-    for (label, name, augment, overrides), n, seed in tqdm(runs, desc="training runs"):
-        if time.monotonic() > deadline:
-            print(f"time budget reached: {len(results)} runs done; rerun to resume")
-            break
-        if args.group and (augment or get_spec(name).config.arch == "inv"):
-            overrides = {**overrides, ("augment" if augment else "group"): args.group}
-        result = train_on(name, train.take(n, seed), val, test, task=task, seed=seed, epochs=args.epochs,
-                          patience=args.patience, batch_size=args.batch_size, augment=augment,
-                          verbose=0, info={"data": source}, **overrides)
-        results.append({"variant": label, "n_train": len(train.take(n, seed)), "seed": seed,
-                        "epochs_run": result.info["epochs_run"], "test_metrics": result.metrics})
-        results_path.write_text(json.dumps(results, indent=1))
+    results = run_variants(with_group(VARIANTS[args.task][args.variants], args.group), train, val, test,
+                           task=task, sizes=args.sizes or [None], seeds=args.seeds,
+                           results_path=out / "results.json", deadline=deadline, epochs=args.epochs,
+                           patience=args.patience, batch_size=args.batch_size, info={"data": source})
     table, stats = summarize(results, task)
     (out / "table.md").write_text(table)
     plot(stats, task, out / "curves.png")

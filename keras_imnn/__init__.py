@@ -9,6 +9,7 @@ Public surface::
     keras_imnn.load("photonic_inv_dilated")       # build (+ pretrained weights)
     keras_imnn.finetune(name_or_model, x, y)      # one-call fine-tuning
     keras_imnn.layers.PeriodicConv2D(...)         # building blocks
+    keras_imnn.search.dilations(train, val, ...)  # architecture search (needs keras-tuner)
 
 The physics subpackages (``keras_imnn.physics``) do not import Keras; the names above are
 resolved lazily so that importing the solvers stays light.
@@ -26,6 +27,7 @@ _LAZY = {
     "finetune": ("keras_imnn.training.finetune", "finetune"),
     "layers": ("keras_imnn.layers", None),
     "models": ("keras_imnn.models", None),
+    "search": ("keras_imnn.search", None),
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     from keras_imnn.models import commands as model_commands
     from keras_imnn.physics.magnet import commands as magnet_commands
     from keras_imnn.physics.photonic import commands as photonic_commands
+    from keras_imnn.search import commands as search_commands
     from keras_imnn.training import commands as training_commands
 
     parser = argparse.ArgumentParser(
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     model_commands.add_commands(sub)
     training_commands.add_commands(sub)
+    search_commands.add_commands(sub)
     demo.add_commands(sub)
     generate = sub.add_parser("generate", help="generate a dataset as plain arrays (no TFDS)")
     generate_sub = generate.add_subparsers(dest="task", metavar="TASK", required=True)

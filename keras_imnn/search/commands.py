@@ -1,0 +1,101 @@
+"""`keras-imnn nas`: search the conv stack of an invariant zoo model, then re-train the winners."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def _splits(args: argparse.Namespace, dataset: str):
+    """(train pool, validation, test) and a description of the data source."""
+    from keras_imnn.training.checkpoints import npz_dir_splits, photonic_npz_splits
+    from keras_imnn.training.train import load_task_splits
+
+    if args.npz:
+        return photonic_npz_splits(args.npz, args.n_test, args.n_validation, args.target), args.npz
+    if args.npz_dir:
+        train, validation, test = npz_dir_splits(args.npz_dir, args.seed)
+        return (train, validation.take(args.n_validation, args.seed), test), args.npz_dir
+    train, validation, test = load_task_splits(dataset, data_dir=args.data_dir, target=args.target,
+                                               n_train=None, seed=args.seed)
+    return (train, validation.take(args.n_validation, args.seed), test), dataset
+
+
+def _nas(args: argparse.Namespace) -> int:
+    from keras_imnn.models.registry import get_spec
+    from keras_imnn.search import compare, dilations
+
+    spec = get_spec(args.name)
+    if args.n_train < 1:
+        raise ValueError(f"--n-train must be >= 1; got {args.n_train}")
+    if args.retrain_only and not args.retrain_top:
+        raise ValueError("--retrain-only needs --retrain-top K")
+    (pool, validation, test), source = _splits(args, args.dataset or spec.dataset)
+    search = Path(args.out)
+    if not args.retrain_only:
+        overrides = {"group": args.group} if args.group else {}
+        search = dilations(pool.take(args.n_train, args.seed), validation, base=args.name,
+                           max_layers=args.max_layers, max_dilation=args.max_dilation, widths=tuple(args.widths),
+                           kernel_sizes=tuple(args.kernel_sizes), budget=args.budget, algorithm=args.algorithm,
+                           seeds=tuple(args.seeds), epochs=args.epochs, patience=args.patience,
+                           batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
+                           top=max(args.top, args.retrain_top), out=args.out, resume=args.resume,
+                           max_minutes=args.max_minutes, verbose=1, info={"data": str(source)}, **overrides)
+        print(json.dumps({"top": search.top[:args.top], **{k: str(v) for k, v in search.paths.items()}}, indent=1))
+    if args.retrain_top:
+        runs = Path(args.out) / "retrain" / "comparison.json"
+        if not (args.resume or args.retrain_only):  # a new search: an earlier one's winners would mix in
+            runs.unlink(missing_ok=True)
+        comparison = compare(search, pool, validation, test, top=args.retrain_top, seeds=args.retrain_seeds,
+                             n_train=args.n_train, baselines=not args.no_baselines,
+                             epochs=args.retrain_epochs or args.epochs, patience=args.patience,
+                             batch_size=args.batch_size, learning_rate=args.learning_rate, out=runs.parent)
+        print(comparison.table)
+        print(json.dumps({k: str(v) for k, v in comparison.paths.items()}, indent=1))
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Register `nas`."""
+    p = sub.add_parser("nas", help="architecture search (keras-tuner) over the conv stack of an invariant model",
+                       description="Search the number of periodic conv layers, their dilations, width, kernel "
+                       "size and residual on/off of an invariant zoo model on a small training set; the "
+                       "objective is the validation metric averaged over --seeds. Writes OUT/search.json and "
+                       "OUT/search.png; with --retrain-top K the K best configurations are re-trained with "
+                       "--retrain-seeds and compared with the zoo on the test split (OUT/retrain/).")
+    p.add_argument("name", help="an invariant zoo model: photonic_inv_dilated, magnet_inv_dilated, ...")
+    data = p.add_mutually_exclusive_group()
+    data.add_argument("--dataset", help="TFDS name (default: the model's default dataset)")
+    data.add_argument("--npz", help="photonic cells from `keras-imnn generate photonic` "
+                      "(test = the first --n-test cells, validation = the next --n-validation)")
+    data.add_argument("--npz-dir", help="a folder of train.npz / test.npz (/ validation.npz)")
+    p.add_argument("--data-dir", help="TFDS data directory (default: ~/tensorflow_datasets)")
+    p.add_argument("--target", default="tm", choices=("tm", "te"), help="photonic target polarization")
+    p.add_argument("--n-train", type=int, default=400, help="training examples (the data-scarce setting)")
+    p.add_argument("--n-validation", type=int, default=500, help="validation examples the objective uses")
+    p.add_argument("--n-test", type=int, default=2000, help="--npz only: test cells")
+    p.add_argument("--budget", type=int, default=50, help="number of trials")
+    p.add_argument("--algorithm", default="bayesian", choices=("bayesian", "hyperband"))
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="training seeds per trial (>= 2)")
+    p.add_argument("--epochs", type=int, default=60, help="epochs per trial (Hyperband: its max_epochs)")
+    p.add_argument("--patience", type=int, default=10, help="early-stopping patience (epochs)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--max-layers", type=int, default=4)
+    p.add_argument("--max-dilation", type=int, help="default: lcm(H, W) // 2, the largest distinct one")
+    p.add_argument("--widths", type=int, nargs="+", default=[16, 32])
+    p.add_argument("--kernel-sizes", type=int, nargs="+", default=[3, 5])
+    p.add_argument("--group", help="point group of the data (default: the model's), e.g. c2")
+    p.add_argument("--seed", type=int, default=0, help="seed of the search and of the training subset")
+    p.add_argument("--top", type=int, default=5, help="best distinct configurations to report")
+    p.add_argument("--max-minutes", type=float, help="start no new trial after this many minutes")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the search (and the re-training) saved in --out; without it, --out starts afresh")
+    p.add_argument("--retrain-top", type=int, default=0, help="re-train the K best on the test split")
+    p.add_argument("--retrain-only", action="store_true",
+                   help="skip the search: re-train the winners of the search.json in --out (resumes the runs)")
+    p.add_argument("--retrain-seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--retrain-epochs", type=int, help="epochs of the re-training (default: --epochs)")
+    p.add_argument("--no-baselines", action="store_true", help="re-train the winners only, not the zoo models")
+    p.add_argument("--out", required=True, help="directory for search.json, search.png, tuner/ and retrain/")
+    p.set_defaults(func=_nas)

@@ -1,0 +1,112 @@
+"""Train several models on the same seeds and splits, and summarize them as mean ± std over seeds.
+
+Shared by ``benchmarks/compare_models.py`` (learning curves) and ``keras_imnn.search.compare``
+(architecture-search winners against the zoo). A variant is ``(label, zoo name, augment,
+overrides)``; each run trains from scratch on ``train.take(n, seed)`` and is scored on ``test``.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from keras_imnn.training.data import Arrays
+from keras_imnn.training.train import train_on
+
+Variant = tuple[str, str, bool, dict[str, Any]]
+
+# The zoo's models of each task, with the augmented CNN as the strongest non-invariant baseline.
+BASELINES: dict[str, list[Variant]] = {
+    "photonic": [("photonic_cnn", "photonic_cnn", False, {}),
+                 ("photonic_cnn + aug", "photonic_cnn", True, {}),
+                 ("photonic_inv", "photonic_inv", False, {}),
+                 ("photonic_inv_dilated", "photonic_inv_dilated", False, {})],
+    "magnet": [("magnet_dense", "magnet_dense", False, {}),
+               ("magnet_cnn", "magnet_cnn", False, {}),
+               ("magnet_cnn + aug", "magnet_cnn", True, {}),
+               ("magnet_inv", "magnet_inv", False, {}),
+               ("magnet_inv_dilated", "magnet_inv_dilated", False, {})],
+}
+METRICS = {"regression": ("mae", "r2"), "classification": ("accuracy", "sign_overlap")}
+
+
+def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays | None, test: Arrays, *,
+                 task: str, sizes: Sequence[int | None], seeds: Sequence[int],
+                 results_path: str | Path | None = None, deadline: float | None = None,
+                 progress: bool = True, **train_kwargs: Any) -> list[dict[str, Any]]:
+    """Train every variant for every size and seed; return one record per run.
+
+    Records (``variant``, ``n_train``, ``seed``, ``epochs_run``, ``test_metrics``) are appended to
+    ``results_path`` as runs finish and finished runs found there are skipped, so a cut run resumes.
+    Runs go seed-major: cut short by ``deadline`` (``time.monotonic()``), every variant and size still
+    has its first seeds. ``train_kwargs`` go to ``train_on`` (epochs, patience, batch_size, ...).
+    """
+    from tqdm import tqdm
+
+    path = Path(results_path) if results_path is not None else None
+    results = json.loads(path.read_text()) if path is not None and path.exists() else []
+    done = {(r["variant"], r["n_train"], r["seed"]) for r in results}
+    sizes = [len(train) if n is None else min(n, len(train)) for n in sizes]
+    runs = [(v, n, s) for s in seeds for n in sizes for v in variants if (v[0], n, s) not in done]
+    for (label, name, augment, overrides), n, seed in tqdm(runs, desc="training runs", disable=not progress):
+        if deadline is not None and time.monotonic() > deadline:
+            print(f"time budget reached: {len(results)} runs done; rerun to resume")
+            break
+        result = train_on(name, train.take(n, seed), validation, test, task=task, seed=seed, augment=augment,
+                          verbose=0, **train_kwargs, **overrides)
+        results.append({"variant": label, "n_train": n, "seed": seed,
+                        "epochs_run": result.info["epochs_run"], "test_metrics": result.metrics})
+        if path is not None:
+            path.write_text(json.dumps(results, indent=1))
+    return results
+
+
+def summarize(results: list[dict], task: str) -> tuple[str, dict]:
+    """Markdown table of mean ± std over seeds, per (variant, n_train); and those stats by
+    ``(variant, n_train, metric)``."""
+    groups: dict[tuple[str, int], list[dict]] = {}
+    for r in results:
+        groups.setdefault((r["variant"], r["n_train"]), []).append(r["test_metrics"])
+    names = METRICS[task]
+    lines = ["| model | n_train | seeds | " + " | ".join(names) + " |", "|---|---|---|" + "---|" * len(names)]
+    stats = {}
+    for (variant, n), runs in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        cells = []
+        for m in names:
+            vals = np.array([r[m] for r in runs if m in r], dtype=float)
+            stats[(variant, n, m)] = (vals.mean(), vals.std()) if len(vals) else (np.nan, np.nan)
+            cells.append(f"{vals.mean():.4f} ± {vals.std():.4f}" if len(vals) else "—")
+        lines.append(f"| {variant} | {n} | {len(runs)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n", stats
+
+
+def plot_bars(stats: dict, task: str, path: str | Path, title: str = "") -> None:
+    """One panel per metric: a bar per variant (mean over seeds, error bar = std), one training size."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = METRICS[task]
+    variants = sorted({v for v, _, _ in stats}, key=str)
+    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 0.9 + 0.35 * len(variants)), squeeze=False)
+    for ax, metric in zip(axes[0], names):
+        mean, std = zip(*(stats.get(_key(stats, v, metric), (np.nan, np.nan)) for v in variants))
+        ax.barh(range(len(variants)), mean, xerr=std, capsize=3, color="tab:blue", alpha=0.7)
+        ax.set_yticks(range(len(variants)), variants, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel(f"test {metric} (mean ± std over seeds)")
+        ax.grid(axis="x", alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _key(stats: dict, variant: str, metric: str) -> tuple | None:
+    return next((k for k in stats if k[0] == variant and k[2] == metric), None)

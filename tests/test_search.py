@@ -1,0 +1,227 @@
+"""Architecture search (keras_imnn.search, `keras-imnn nas`): tiny searches on 8×8 cells."""
+import json
+
+import keras
+import numpy as np
+import pytest
+from test_models import assert_invariant
+
+import keras_imnn
+import keras_imnn.training.train as train_module
+from keras_imnn.cli import main
+from keras_imnn.layers import PeriodicConv2D
+from keras_imnn.search.space import SearchSpace, largest_distinct_dilation
+from keras_imnn.search.tuner import best_distinct
+from keras_imnn.training.data import Arrays
+
+SPACE = {"max_layers": 2, "widths": (4, 6), "kernel_sizes": (3,)}
+FAST = {"epochs": 1, "patience": 5, "batch_size": 16, "seeds": (0, 1), "verbose": 0}
+
+
+@pytest.fixture(autouse=True)
+def no_xla(monkeypatch):
+    """XLA compiles every new architecture for ~10 s on 2 cores: far more than a tiny trial trains."""
+    compile_model = train_module.compile_model
+
+    def without_xla(model, task, learning_rate=1e-3):
+        compile_model(model, task, learning_rate)
+        model.jit_compile = False
+        return model
+
+    monkeypatch.setattr(train_module, "compile_model", without_xla)
+
+
+def symmetric_cells(rng, n, size=8):
+    """Cells invariant under D4 about the cell centre (as the photonic `gapped` cells), with an
+    invariant target: orbit averaging is the identity on them, so trials train the cheap twin."""
+    ring = np.minimum(np.arange(size), size - 1 - np.arange(size))
+    outer, inner = np.maximum.outer(ring, ring), np.minimum.outer(ring, ring)
+    x = rng.uniform(1, 20, size=(n, size, size)).astype("float32")[:, outer, inner][..., None]
+    return Arrays(x, (x.mean(axis=(1, 2, 3)) / 10.0 - 1.0)[:, None].astype("float32"))
+
+
+def is_png(path):
+    return path.exists() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bayesian_search_averages_seeds_and_every_trial_is_invariant(rng, tmp_path):
+    data = symmetric_cells(rng, 40)
+    train, val = data.subset(np.arange(32)), data.subset(np.arange(32, 40))
+    result = keras_imnn.search.dilations(train, val, base="photonic_inv_dilated", budget=3, algorithm="bayesian",
+                                         out=tmp_path, **SPACE, **FAST)
+    space = SearchSpace(max_layers=2, max_dilation=largest_distinct_dilation(8, 8), widths=(4, 6), kernel_sizes=(3,))
+    assert len(result.trials) == 3 and all(t["status"] == "COMPLETED" for t in result.trials)
+    assert len({json.dumps(t["overrides"]) for t in result.trials}) == 3  # no configuration tried twice
+    for t in result.trials:
+        assert space.contains(t["overrides"]), t["overrides"]
+        per_seed = [t["per_seed"]["0"], t["per_seed"]["1"]]
+        assert t["objective"] == pytest.approx(np.mean(per_seed)) and t["std"] == pytest.approx(np.std(per_seed))
+        assert t["epochs"] == 1 and t["epochs_run"] == {"0": 1, "1": 1}
+    assert any(t["per_seed"]["0"] != t["per_seed"]["1"] for t in result.trials)  # two real trainings
+    best = min(t["objective"] for t in result.trials)
+    assert result.top[0]["objective"] == best and result.best_overrides == result.top[0]["overrides"]
+
+    saved = json.loads((tmp_path / "search.json").read_text())
+    assert saved["objective"] == {"name": "validation mae", "direction": "min", "seeds": [0, 1]}
+    assert saved["trials"] == json.loads(json.dumps(result.trials)) and saved["n_train"] == 32
+    assert is_png(tmp_path / "search.png")
+
+    # Each trial is the base model with the trial's stack: exactly D4- and shift-invariant.
+    x = rng.uniform(1, 20, size=(2, 8, 8, 1)).astype("float32")
+    for t in result.trials:
+        model = keras_imnn.load("photonic_inv_dilated", pretrained=False, input_shape=(8, 8, 1), **t["overrides"])
+        assert model.get_layer("group_average").group == "d4"
+        assert_invariant(model, x, "d4", shifts=[(1, 3)])
+
+    # Resuming a finished search trains nothing; resuming with other settings is refused.
+    again = keras_imnn.search.dilations(train, val, base="photonic_inv_dilated", budget=3, algorithm="bayesian",
+                                        out=tmp_path, resume=True, **SPACE, **FAST)
+    assert again.trials == result.trials
+    with pytest.raises(ValueError, match=r"other \['seeds'\]"):
+        keras_imnn.search.dilations(train, val, base="photonic_inv_dilated", budget=3, algorithm="bayesian",
+                                    out=tmp_path, resume=True, **SPACE, **{**FAST, "seeds": (0, 2)})
+
+
+def test_cli_hyperband_search_then_retrain_winner(rng, tmp_path, capsys):
+    cells = symmetric_cells(rng, 40)
+    npz = tmp_path / "cells.npz"
+    gap = np.clip(cells.y[:, 0] + 0.2, 0, None)
+    np.savez(npz, eps=cells.x[..., 0], tm_gap=gap, tm_midgap=np.ones(40), te_gap=gap, te_midgap=np.ones(40))
+    out = tmp_path / "nas"
+    assert main(["nas", "photonic_inv_dilated", "--npz", str(npz), "--n-test", "8", "--n-validation", "8",
+                 "--n-train", "16", "--budget", "2", "--algorithm", "hyperband", "--epochs", "3",
+                 "--patience", "5", "--batch-size", "16", "--max-layers", "2", "--widths", "4",
+                 "--kernel-sizes", "3", "--retrain-top", "1", "--retrain-seeds", "0", "1", "2",
+                 "--retrain-epochs", "1", "--no-baselines", "--out", str(out)]) == 0
+    search = json.loads((out / "search.json").read_text())
+    assert search["algorithm"] == "hyperband" and search["n_train"] == 16 and len(search["trials"]) == 2
+    # max_epochs 3, factor 3: the first bracket trains for 1 epoch, as Hyperband's `tuner/epochs` says.
+    assert all(t["epochs"] == 1 and t["epochs_run"] == {"0": 1, "1": 1} for t in search["trials"])
+    runs = json.loads((out / "retrain" / "comparison.json").read_text())
+    assert sorted(r["seed"] for r in runs) == [0, 1, 2] and {r["n_train"] for r in runs} == {16}
+    assert {r["variant"] for r in runs} == {"nas #1 d={} w=4 k=3{}".format(
+        search["top"][0]["overrides"]["dilations"], " res" if search["top"][0]["overrides"]["residual"] else "")}
+    table = (out / "retrain" / "comparison.md").read_text()
+    assert "| nas #1" in table and " ± " in table
+    assert is_png(out / "search.png") and is_png(out / "retrain" / "comparison.png")
+    assert "| nas #1" in capsys.readouterr().out
+    # --retrain-only reads search.json and resumes the re-training: all three runs are done already.
+    assert main(["nas", "photonic_inv_dilated", "--npz", str(npz), "--n-test", "8", "--n-validation", "8",
+                 "--n-train", "16", "--retrain-only", "--retrain-top", "1", "--no-baselines",
+                 "--out", str(out)]) == 0
+    assert json.loads((out / "retrain" / "comparison.json").read_text()) == runs
+
+
+def test_compare_trains_winners_next_to_the_zoo_baselines(monkeypatch, tmp_path):
+    from keras_imnn.search import results
+
+    record = {"base": "magnet_inv_dilated", "task": "classification", "algorithm": "bayesian", "n_train": 50,
+              "fixed_overrides": {"input_shape": [4, 4, 1], "group": "d4"},
+              "top": [{"overrides": {"dilations": [1, 2], "filters": 8, "kernel_size": 3, "residual": True}},
+                      {"overrides": {"dilations": [2], "filters": 4, "kernel_size": 5, "residual": False}}]}
+    (tmp_path / "search.json").write_text(json.dumps(record))
+    trained = []
+
+    def fake_run_variants(variants, train, validation, test, *, task, sizes, seeds, **kwargs):
+        trained.extend(variants)
+        return [{"variant": v[0], "n_train": sizes[0], "seed": s, "epochs_run": 1,
+                 "test_metrics": {"accuracy": 0.5 + 0.01 * s, "sign_overlap": 0.9}} for v in variants for s in seeds]
+
+    monkeypatch.setattr(results, "run_variants", fake_run_variants)
+    data = Arrays(np.zeros((4, 4, 4, 1), "float32"), np.zeros((4, 1), "float32"))
+    comparison = keras_imnn.search.compare(tmp_path, data, data, data, top=1, out=tmp_path / "cmp")
+    labels = [v[0] for v in trained]
+    assert labels == ["nas #1 d=[1, 2] w=8 k=3 res", "magnet_dense", "magnet_cnn", "magnet_cnn + aug",
+                      "magnet_inv", "magnet_inv_dilated"]
+    by_label = {v[0]: v for v in trained}
+    assert by_label["nas #1 d=[1, 2] w=8 k=3 res"][3] == {"input_shape": (4, 4, 1), "group": "d4",
+                                                          "dilations": [1, 2], "filters": 8, "kernel_size": 3,
+                                                          "residual": True}
+    # The invariant baselines share the search's group; the others only take the data's shape.
+    assert by_label["magnet_inv_dilated"][3] == {"input_shape": (4, 4, 1), "group": "d4"}
+    assert by_label["magnet_cnn + aug"][2] is True and by_label["magnet_cnn"][3] == {"input_shape": (4, 4, 1)}
+    assert "| magnet_inv_dilated | 50 | 3 | 0.5100 ± 0.0082 | 0.9000 ± 0.0000 |" in comparison.table
+    assert (tmp_path / "cmp" / "comparison.md").read_text() == comparison.table
+    assert is_png(tmp_path / "cmp" / "comparison.png")
+    with pytest.raises(ValueError, match="at least 3 distinct seeds"):
+        keras_imnn.search.compare(tmp_path, data, data, data, seeds=(0, 1))
+
+
+def test_space_hyperparameters_map_to_model_overrides():
+    space = SearchSpace(max_layers=3, max_dilation=4, widths=(32, 16, 16), kernel_sizes=(5, 3))
+    assert space.widths == (16, 32) and space.kernel_sizes == (3, 5)
+    hp = space.hyperparameters()
+    hp.values.update(num_layers=2, dilation_0=3, dilation_1=1, filters=32, kernel_size=5, residual=True)
+    assert [p.name for p in hp.space if hp.is_active(p)] == ["num_layers", "dilation_0", "dilation_1", "filters",
+                                                            "kernel_size", "residual"]
+    overrides = space.overrides(hp.values)
+    assert overrides == {"dilations": [3, 1], "filters": 32, "kernel_size": 5, "residual": True}
+    assert space.contains(overrides) and not space.contains({**overrides, "dilations": [5]})
+    assert largest_distinct_dilation(32, 32) == 16 and largest_distinct_dilation(6, 4) == 6
+
+
+def test_dilations_beyond_the_bound_alias_smaller_ones(rng):
+    """On a 6×4 torus (lcm 12), dilation 7 with kernel K is dilation 5 with K flipped: the bound is exact."""
+    x = rng.normal(size=(2, 6, 4, 1)).astype("float32")
+    kernel = rng.normal(size=(3, 3, 1, 2)).astype("float32")
+    outputs = []
+    for d, k in ((7, kernel), (12 - 7, kernel[::-1, ::-1])):
+        conv = PeriodicConv2D(2, 3, dilation_rate=d, use_bias=False)
+        conv.build(x.shape)
+        conv.set_weights([k])
+        outputs.append(keras.ops.convert_to_numpy(conv(x)))
+    np.testing.assert_allclose(outputs[0], outputs[1], rtol=1e-5, atol=1e-6)
+
+
+def test_best_distinct_keeps_the_longest_trained_trial_of_a_configuration():
+    cfg_a, cfg_b = {"dilations": [1]}, {"dilations": [2]}
+    trials = [{"status": "COMPLETED", "overrides": cfg_a, "epochs": 1, "objective": 0.1},
+              {"status": "COMPLETED", "overrides": cfg_b, "epochs": 3, "objective": 0.2},
+              {"status": "COMPLETED", "overrides": cfg_a, "epochs": 3, "objective": 0.3},
+              {"status": "FAILED", "overrides": cfg_b}]
+    assert [(t["overrides"], t["objective"]) for t in best_distinct(trials, "min", 5)] == [(cfg_b, 0.2), (cfg_a, 0.3)]
+    assert [t["objective"] for t in best_distinct(trials, "max", 1)] == [0.3]
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"max_dilation": 0}, "max_dilation must be an int >= 1"),
+    ({"max_dilation": 5}, r"exceeds 4 = lcm\(8, 8\) // 2"),
+    ({"max_layers": 0}, "max_layers must be an int >= 1"),
+    ({"algorithm": "random"}, "algorithm must be one of"),
+    ({"budget": 0}, "budget must be an int >= 1"),
+    ({"seeds": (3, 3)}, "at least 2 distinct seeds"),
+    ({"widths": ()}, "widths must be a non-empty list"),
+    ({"kernel_sizes": (4,)}, "kernel_sizes must be odd"),
+    ({"base": "photonic_cnn"}, "invariant zoo model"),
+    ({"base": "photonic_inv_dilatd"}, "unknown model"),
+    ({"dilations": [1, 2]}, "set by the search"),
+    ({"resume": True}, "no search to resume"),
+])
+def test_bad_arguments_fail_before_training(kwargs, match, rng, tmp_path):
+    data = symmetric_cells(rng, 8)
+    kwargs = {"base": "photonic_inv_dilated", "out": tmp_path, **kwargs}
+    with pytest.raises((ValueError, FileNotFoundError), match=match):
+        keras_imnn.search.dilations(data, data, **kwargs)
+
+
+@pytest.mark.parametrize("train,val,base,match", [
+    (lambda d: (d.x[:, :, :, 0, None, None], d.y), lambda d: d, "photonic_inv_dilated", r"\(n, H, W\)"),
+    (lambda d: (d.x[:, :, :6], d.y), lambda d: d, "photonic_inv_dilated", "needs a square input"),
+    (lambda d: d, lambda d: (d.x[:, :4, :4], d.y), "photonic_inv_dilated", r"x must have shape \(n, 8, 8, 1\)"),
+    (lambda d: (d.x, d.y[:3]), lambda d: d, "photonic_inv_dilated", "y must have shape"),
+    (lambda d: d, lambda d: d, "magnet_inv_dilated", "must be 0 or 1"),
+    (lambda d: [d.x, d.y], lambda d: d, "photonic_inv_dilated", r"Arrays or an \(x, y\) tuple"),
+])
+def test_bad_data_fails_clearly(train, val, base, match, rng):
+    data = symmetric_cells(rng, 8)
+    with pytest.raises(ValueError, match=match):
+        keras_imnn.search.dilations(train(data), val(data), base=base)
+
+
+def test_cli_bad_input_is_one_line(tmp_path, capsys):
+    assert main(["nas", "photonic_inv_dilated", "--npz", str(tmp_path / "none.npz"), "--out", str(tmp_path)]) == 2
+    assert "no such data file" in capsys.readouterr().err
+    assert main(["nas", "photonic_inv_dilated", "--n-train", "0", "--out", str(tmp_path)]) == 2
+    assert "--n-train must be >= 1" in capsys.readouterr().err
+    assert main(["nas", "photonic_inv_dilated", "--retrain-only", "--out", str(tmp_path)]) == 2
+    assert "--retrain-only needs --retrain-top K" in capsys.readouterr().err
