@@ -7,7 +7,6 @@ import pytest
 from test_models import assert_invariant
 
 import keras_imnn
-import keras_imnn.training.train as train_module
 from keras_imnn.cli import main
 from keras_imnn.layers import PeriodicConv2D
 from keras_imnn.search.space import SearchSpace, largest_distinct_dilation
@@ -16,19 +15,6 @@ from keras_imnn.training.data import Arrays
 
 SPACE = {"max_layers": 2, "widths": (4, 6), "kernel_sizes": (3,)}
 FAST = {"epochs": 1, "patience": 5, "batch_size": 16, "seeds": (0, 1), "verbose": 0}
-
-
-@pytest.fixture(autouse=True)
-def no_xla(monkeypatch):
-    """XLA compiles every new architecture for ~10 s on 2 cores: far more than a tiny trial trains."""
-    compile_model = train_module.compile_model
-
-    def without_xla(model, task, learning_rate=1e-3):
-        compile_model(model, task, learning_rate)
-        model.jit_compile = False
-        return model
-
-    monkeypatch.setattr(train_module, "compile_model", without_xla)
 
 
 def symmetric_cells(rng, n, size=8):

@@ -157,3 +157,12 @@ def test_symmetric_cells_train_the_trivial_twin_to_the_same_model(rng, monkeypat
     noisy = [Arrays(a.x + rng.uniform(0, 1e-2, a.x.shape).astype("float32"), a.y) for a in data]
     monkeypatch.undo()
     assert not train_module.train_on("photonic_inv_dilated", *noisy, **kw).info["trained_with_trivial_group"]
+
+
+def test_training_uses_xla_on_tensorflow_unless_opted_out(monkeypatch):
+    from keras_imnn.training.train import compile_model
+
+    monkeypatch.delenv("KERAS_IMNN_XLA")
+    assert compile_model(small_model(), "regression").jit_compile is (keras.backend.backend() == "tensorflow")
+    monkeypatch.setenv("KERAS_IMNN_XLA", "0")
+    assert compile_model(small_model(), "regression").jit_compile is False

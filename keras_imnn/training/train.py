@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import shlex
 import sys
 from dataclasses import dataclass
@@ -30,7 +31,9 @@ def compile_model(model: keras.Model, task: str, learning_rate: float = 1e-3) ->
     else:
         raise ValueError(f"task must be 'regression' or 'classification'; got {task!r}")
     # Keras' "auto" turns XLA off on CPU-only TensorFlow; on 2 cores it trains our models 2× faster.
-    jit = True if keras.backend.backend() == "tensorflow" else "auto"
+    # KERAS_IMNN_XLA=0 opts out: compiling costs ~10 s per model, more than tiny models train.
+    use_xla = keras.backend.backend() == "tensorflow" and os.environ.get("KERAS_IMNN_XLA", "1") != "0"
+    jit = True if use_xla else "auto"
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=metrics, jit_compile=jit)
     return model
 
