@@ -131,6 +131,14 @@ def test_compare_trains_winners_next_to_the_zoo_baselines(monkeypatch, tmp_path)
     assert is_png(tmp_path / "cmp" / "comparison.png")
     with pytest.raises(ValueError, match="at least 3 distinct seeds"):
         keras_imnn.search.compare(tmp_path, data, data, data, seeds=(0, 1))
+    # Where the zoo default is not the authors' [1, 2, 3] (photonic: [1, 2, 4, 8]), [1, 2, 3] runs too.
+    record.update(base="photonic_inv_dilated", task="regression", fixed_overrides={"input_shape": [4, 4, 1]})
+    (tmp_path / "search.json").write_text(json.dumps(record))
+    trained.clear()
+    monkeypatch.setattr(results, "summarize", lambda runs, task: ("", {}))
+    monkeypatch.setattr(results, "plot_bars", lambda *a, **k: None)
+    keras_imnn.search.compare(tmp_path, data, data, data, top=1, baselines=False)
+    assert [(v[0], v[3].get("dilations")) for v in trained][1:] == [("photonic_inv_dilated [1, 2, 3]", (1, 2, 3))]
 
 
 def test_space_hyperparameters_map_to_model_overrides():

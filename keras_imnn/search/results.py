@@ -89,13 +89,16 @@ class Comparison:
     paths: dict[str, Path]
 
 
+HAND_PICKED = (1, 2, 3)  # the authors' multiscale stack, the reference every search must beat
+
+
 def compare(search: Any, train: Arrays, validation: Arrays | None, test: Arrays, *, top: int = 3,
             seeds: Sequence[int] = (0, 1, 2), n_train: int | None = None, baselines: bool = True,
             epochs: int = 200, patience: int = 20, batch_size: int = 32, learning_rate: float = 1e-3,
             out: str | Path | None = None, max_minutes: float | None = None,
             progress: bool = True) -> Comparison:
     """Re-train the search's ``top`` configurations with ``seeds`` and score them on ``test``, next to
-    the zoo's models of the task (the hand-picked ``[1, 2, 3]`` stack ``*_inv_dilated`` among them).
+    the authors' hand-picked ``[1, 2, 3]`` stack of ``base`` and the zoo's models of the task.
 
     Args:
         search: a ``SearchResult``, a ``search.json`` path or the search's output directory.
@@ -126,6 +129,8 @@ def compare(search: Any, train: Arrays, validation: Arrays | None, test: Arrays,
     fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in record["fixed_overrides"].items()}
     variants: list[Variant] = [(winner_label(i + 1, t["overrides"]), base, False, {**fixed, **t["overrides"]})
                                for i, t in enumerate(record["top"][:top])]
+    if tuple(get_spec(base).config.dilations) != HAND_PICKED:
+        variants.append((f"{base} {list(HAND_PICKED)}", base, False, {**fixed, "dilations": HAND_PICKED}))
     if baselines:
         # Invariant baselines get the search's fixed overrides (group, head, ...); all get the data's shape.
         for label, name, augment, overrides in BASELINES[get_spec(base).task]:
