@@ -149,7 +149,7 @@ def test_symmetric_cells_train_the_trivial_twin_to_the_same_model(rng, monkeypat
     data = [Arrays(x[:32], y[:32]), Arrays(x[32:40], y[32:40]), Arrays(x[40:], y[40:])]
     kw = dict(task="regression", epochs=3, verbose=0, input_shape=(8, 8, 1), filters=4)
     fast = train_module.train_on("photonic_inv_dilated", *data, **kw)
-    monkeypatch.setattr(train_module, "_orbit_average_is_identity", lambda *a: False)
+    monkeypatch.setattr(train_module, "trivial_group_twin", lambda *a: None)
     slow = train_module.train_on("photonic_inv_dilated", *data, **kw)
     assert fast.info["trained_with_trivial_group"] and not slow.info["trained_with_trivial_group"]
     assert fast.model.get_layer("group_average") is not None  # the returned model is the D4 one
@@ -166,3 +166,32 @@ def test_training_uses_xla_on_tensorflow_unless_opted_out(monkeypatch):
     assert compile_model(small_model(), "regression").jit_compile is (keras.backend.backend() == "tensorflow")
     monkeypatch.setenv("KERAS_IMNN_XLA", "0")
     assert compile_model(small_model(), "regression").jit_compile is False
+
+
+def test_trivial_group_twin_applies_only_where_it_is_the_same_function(rng):
+    from keras_imnn.layers import GroupAverage, PeriodicConv2D
+    from keras_imnn.training.orbit_twin import trivial_group_twin
+
+    base = rng.integers(1, 20, size=(6, 8, 8, 1)).astype("float32")
+    symmetric = sum(np.asarray(keras_imnn.layers.apply_element(base, g))
+                    for g in keras_imnn.layers.group_elements("d4"))
+    model = small_model()
+    twin = trivial_group_twin(model, symmetric)
+    assert twin is not None and not any(isinstance(layer, GroupAverage) for layer in twin.layers)
+    np.testing.assert_allclose(twin.predict(symmetric, verbose=0), model.predict(symmetric, verbose=0), atol=1e-5)
+    assert trivial_group_twin(model, base) is None  # asymmetric cells: the orbit average matters
+    # A trunk that is not shift-invariant (no global pooling): orbit averaging is not the identity.
+    inputs = keras.Input((8, 8, 1))
+    flat = keras.Sequential([PeriodicConv2D(2, 3), keras.layers.Flatten()])
+    assert trivial_group_twin(keras.Model(inputs, GroupAverage(flat, "d4")(inputs)), symmetric) is None
+
+
+def test_finetune_on_symmetric_cells_trains_the_twin(rng):
+    base = rng.integers(1, 20, size=(40, 8, 8, 1)).astype("float32")
+    x = sum(np.asarray(keras_imnn.layers.apply_element(base, g)) for g in keras_imnn.layers.group_elements("d4"))
+    y = (x.std(axis=(1, 2, 3)) / 40.0).astype("float32")
+    model, history = finetune(small_model(), x, y, epochs=2, freeze="none", verbose=0)
+    assert history.trained_with_trivial_group
+    assert model.get_layer("group_average") is not None
+    rotated = np.asarray(keras_imnn.layers.apply_element(x, keras_imnn.layers.group_elements("d4")[5]))
+    np.testing.assert_allclose(model.predict(rotated, verbose=0), model.predict(x, verbose=0), atol=1e-5)

@@ -12,11 +12,10 @@ from typing import Any
 
 import keras
 
-from keras_imnn.layers.symmetry import normalize_group, orbit_is_translations
-from keras_imnn.models.config import ModelConfig
 from keras_imnn.models.registry import get_spec, load
 from keras_imnn.training.data import Arrays, hold_out_validation, load_split, task_of
 from keras_imnn.training.evaluation import evaluate_arrays
+from keras_imnn.training.orbit_twin import trivial_group_twin
 
 TASK_OF_MODEL = {"photonic": "regression", "magnet": "classification"}
 
@@ -43,19 +42,31 @@ def fit(model: keras.Model, train: Any, validation: Any = None, *, task: str, ep
         verbose: Any = "auto") -> keras.callbacks.History:
     """Compile and fit; early stopping (best weights restored) on the validation loss if given.
 
-    ``train``/``validation`` are ``Arrays`` or ``tf.data.Dataset``s of (x, y) batches.
+    ``train``/``validation`` are ``Arrays`` or ``tf.data.Dataset``s of (x, y) batches. Where orbit
+    averaging is the identity on the arrays (``orbit_twin``), the trivial-group twin is trained
+    instead and its weights copied back: the same model at 1/|G| of the cost
+    (``history.trained_with_trivial_group``).
     """
     keras.utils.set_random_seed(seed)
     compile_model(model, task, learning_rate)
+    arrays = [d.x for d in (train, validation) if isinstance(d, Arrays)]
+    twin = trivial_group_twin(model, *arrays) if isinstance(train, Arrays) else None
+    fitted = compile_model(twin, task, learning_rate) if twin is not None else model
+    keras.utils.set_random_seed(seed)  # building the twin drew numbers: same shuffles either way
     monitor = "val_loss" if validation is not None else "loss"
     callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)]
     if isinstance(validation, Arrays):
         validation = (validation.x, validation.y)
     if isinstance(train, Arrays):
-        return model.fit(train.x, train.y, validation_data=validation, epochs=epochs,
-                         batch_size=batch_size, shuffle=True, callbacks=callbacks, verbose=verbose)
-    return model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks,
-                     verbose=verbose)
+        history = fitted.fit(train.x, train.y, validation_data=validation, epochs=epochs,
+                             batch_size=batch_size, shuffle=True, callbacks=callbacks, verbose=verbose)
+    else:
+        history = fitted.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks,
+                             verbose=verbose)
+    if twin is not None:
+        model.set_weights(twin.get_weights())
+    history.trained_with_trivial_group = twin is not None
+    return history
 
 
 @dataclass
@@ -118,19 +129,13 @@ def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: 
     config = spec.config.replace(**overrides)
     keras.utils.set_random_seed(seed)
     model = load(name, pretrained=False, **overrides)
-    trained_as = model
-    if _orbit_average_is_identity(config, train_data, val_data):
-        trained_as = load(name, pretrained=False, **{**overrides, "group": "trivial"})
-        trained_as.set_weights(model.get_weights())  # same start as the orbit model: same trajectory
-    history = fit(trained_as, train_data, val_data, task=task, epochs=epochs, batch_size=batch_size,
+    history = fit(model, train_data, val_data, task=task, epochs=epochs, batch_size=batch_size,
                   learning_rate=learning_rate, patience=patience, seed=seed, verbose=verbose)
-    if trained_as is not model:
-        model.set_weights(trained_as.get_weights())
     metrics = evaluate_arrays(model, test_data, task)
     record = {
         "model": name, **(info or {}), "n_train": len(train_data), "seed": seed,
         "augment": bool(augment), "epochs_run": len(history.history["loss"]),
-        "trained_with_trivial_group": trained_as is not model,
+        "trained_with_trivial_group": history.trained_with_trivial_group,
         "config": config.to_dict(), "test_metrics": metrics,
         "command": " ".join(shlex.quote(a) for a in sys.argv),
         "date": datetime.date.today().isoformat(),
@@ -138,17 +143,6 @@ def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: 
     if out is not None:
         save_run(out, model, record, history.history)
     return RunResult(model, history.history, metrics, record)
-
-
-def _orbit_average_is_identity(config: ModelConfig, *data: Arrays | None) -> bool:
-    """Orbit averaging a shift-invariant trunk does nothing on inputs whose orbits are shifts.
-
-    Training then uses the trivial-group twin (same weights, same outputs on these inputs, 1/|G| of
-    the cost: 8× for D4); the returned model is still the orbit-averaged one.
-    """
-    if config.arch != "inv" or config.invariance != "orbit" or normalize_group(config.group) == "trivial":
-        return False
-    return all(isinstance(d, Arrays) and orbit_is_translations(d.x, config.group) for d in data if d is not None)
 
 
 def save_run(out: str | Path, model: keras.Model, info: dict[str, Any],
