@@ -2,9 +2,9 @@
 and compare with the same model trained from scratch on the same data (same seeds).
 
     # your data: an .npz with x (n, 32, 32) permittivity maps and y (n,) targets, or cells from
-    # `keras-imnn generate photonic` (--target picks the TM or TE gap-to-midgap ratio as y)
-    python examples/finetune_on_your_data.py --npz data/photonic_gapped_n2400_seed0.npz --target te \
-        --n-train 200 --seeds 0 1 2
+    # `keras-imnn generate photonic` (--target: the TM or TE gap-to-midgap ratio, or another array, as y)
+    python examples/finetune_on_your_data.py --npz data/photonic_gapped_n2400_seed0.npz \
+        --target te_midgap --n-train 200 --seeds 0 1 2
 
 The last 2 000 examples (or --n-test) are held out for testing; training uses --n-train of the rest.
 """
@@ -16,15 +16,16 @@ import json
 import numpy as np
 
 import keras_imnn
-from keras_imnn.training.data import load_npz
+from keras_imnn.training.data import Arrays, load_npz
 from keras_imnn.training.evaluation import evaluate_arrays
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--npz", required=True)
-    parser.add_argument("--target", choices=("tm", "te"), default="tm",
-                        help="for generated cells: which gap-to-midgap ratio is y")
+    parser.add_argument("--target", default="tm",
+                        help="for generated cells: 'tm' or 'te' (that gap-to-midgap ratio is y), or any "
+                             "array of the file, e.g. 'te_midgap' (the TE band-1/2 midgap frequency)")
     parser.add_argument("--n-train", type=int, default=300)
     parser.add_argument("--n-test", type=int, default=2000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -33,7 +34,11 @@ def main() -> None:
     parser.add_argument("--out", help="write the results as JSON here")
     args = parser.parse_args()
 
-    data = load_npz(args.npz, args.target)
+    if args.target in ("tm", "te"):
+        data = load_npz(args.npz, args.target)
+    else:
+        with np.load(args.npz) as f:
+            data = Arrays(f["eps"][..., None], f[args.target][:, None])
     index = np.arange(len(data))
     test, pool = data.subset(index[-args.n_test:]), data.subset(index[:-args.n_test])
     results = {}
