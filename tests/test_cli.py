@@ -26,7 +26,7 @@ def test_info_prints_summary_and_parameter_count(capsys):
     out = capsys.readouterr().out
     params = keras_imnn.load("photonic_inv_dilated", pretrained=False).count_params()
     assert f"parameters: {params:,}" in out
-    assert "receptive field: 13×13" in out and "dilations" in out
+    assert "receptive field: 31×31" in out and "dilations" in out
 
 
 def test_info_unknown_name_is_one_clear_line(capsys):
