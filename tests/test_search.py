@@ -30,14 +30,21 @@ def is_png(path):
     return path.exists() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_bayesian_search_averages_seeds_and_every_trial_is_invariant(rng, tmp_path):
+def test_bayesian_search_averages_seeds_and_every_trial_is_invariant(rng, tmp_path, monkeypatch):
+    from keras_imnn.search import tuner as tuner_module
+
+    trained = []
+    train_on = tuner_module.train_on
+    monkeypatch.setattr(tuner_module, "train_on", lambda *a, **k: trained.append(k) or train_on(*a, **k))
     data = symmetric_cells(rng, 40)
     train, val = data.subset(np.arange(32)), data.subset(np.arange(32, 40))
     result = keras_imnn.search.dilations(train, val, base="photonic_inv_dilated", budget=3, algorithm="bayesian",
                                          out=tmp_path, **SPACE, **FAST)
     space = SearchSpace(max_layers=2, max_dilation=largest_distinct_dilation(8, 8), widths=(4, 6), kernel_sizes=(3,))
     assert len(result.trials) == 3 and all(t["status"] == "COMPLETED" for t in result.trials)
-    assert len({json.dumps(t["overrides"]) for t in result.trials}) == 3  # no configuration tried twice
+    # Each distinct configuration trains once per seed; a repeated proposal reuses its measurement.
+    stacks = {json.dumps(t["overrides"], sort_keys=True) for t in result.trials}
+    assert len(trained) == 2 * len(stacks) and {k["seed"] for k in trained} == {0, 1}
     for t in result.trials:
         assert space.contains(t["overrides"]), t["overrides"]
         per_seed = [t["per_seed"]["0"], t["per_seed"]["1"]]

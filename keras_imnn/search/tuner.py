@@ -72,6 +72,9 @@ class DilationTuner(kt.Tuner):
         self.epochs, self.patience = epochs, patience
         self.batch_size, self.learning_rate = batch_size, learning_rate
         self.fixed, self.deadline = fixed, deadline
+        # The oracles may propose a stack again (e.g. differing only in an unused dilation): reuse
+        # its measurement instead of training it again. Keyed by stack and epoch budget.
+        self.measured: dict[str, dict[str, float]] = {}
 
     def pre_create_trial(self) -> None:
         # Past the deadline, cap the trial count at the trials already made: the oracle then stops.
@@ -84,6 +87,9 @@ class DilationTuner(kt.Tuner):
         # Hyperband sets the epoch budget of each successive-halving round; a round retrains from
         # scratch (seed-exact, ≤ 1.5× the cost of resuming for factor 3).
         epochs = int(values.get("tuner/epochs", self.epochs))
+        key = json.dumps([self.space.overrides(values), epochs], sort_keys=True)
+        if key in self.measured:
+            return {**self.measured[key], "seconds": 0.0}
         metrics: dict[str, float] = {}
         for seed in self.seeds:
             keras.backend.clear_session()
@@ -98,6 +104,7 @@ class DilationTuner(kt.Tuner):
         metrics[f"val_{self.metric}_std"] = float(np.std(per_seed))
         metrics["epochs"] = float(epochs)
         metrics["seconds"] = time.monotonic() - start
+        self.measured[key] = metrics
         return metrics
 
     def trial_records(self) -> list[dict[str, Any]]:
