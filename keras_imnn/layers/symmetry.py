@@ -103,7 +103,6 @@ def symmetrize_kernel(kernel: Any, group: str | None) -> Any:
     return ops.divide(total, len(elements))
 
 
-
 def orbit_is_translations(x: np.ndarray, group: str | None) -> bool:
     """True if, for every sample of ``x`` (N, H, W, C), each group image equals a periodic shift.
 
@@ -127,6 +126,7 @@ def orbit_is_translations(x: np.ndarray, group: str | None) -> bool:
             if not np.array_equal(np.roll(gx[sample], (dy, dx), axis=(0, 1)), x[sample]):
                 return False
     return True
+
 
 @keras.saving.register_keras_serializable(package="keras_imnn")
 class GroupAverage(keras.layers.Wrapper):

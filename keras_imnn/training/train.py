@@ -126,7 +126,6 @@ def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: 
         raise ValueError(f"{name!r} is a {spec.task} model and cannot learn a {task} task")
     if augment:
         overrides.setdefault("augment", "d4" if train_data.x.shape[1] == train_data.x.shape[2] else "d2")
-    config = spec.config.replace(**overrides)
     keras.utils.set_random_seed(seed)
     model = load(name, pretrained=False, **overrides)
     history = fit(model, train_data, val_data, task=task, epochs=epochs, batch_size=batch_size,
@@ -136,7 +135,7 @@ def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: 
         "model": name, **(info or {}), "n_train": len(train_data), "seed": seed,
         "augment": bool(augment), "epochs_run": len(history.history["loss"]),
         "trained_with_trivial_group": history.trained_with_trivial_group,
-        "config": config.to_dict(), "test_metrics": metrics,
+        "config": spec.config.replace(**overrides).to_dict(), "test_metrics": metrics,
         "command": " ".join(shlex.quote(a) for a in sys.argv),
         "date": datetime.date.today().isoformat(),
     }
