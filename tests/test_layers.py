@@ -55,12 +55,13 @@ def circular_conv_reference(x, kernel, dilation):
     """Direct sum over taps with modular indices: the definition of a centred circular conv."""
     kh, kw = kernel.shape[:2]
     h, w = x.shape[1:3]
+    dh, dw = (dilation, dilation) if np.isscalar(dilation) else dilation
     out = np.zeros(x.shape[:3] + (kernel.shape[3],))
-    span_h, span_w = dilation * (kh - 1), dilation * (kw - 1)
+    span_h, span_w = dh * (kh - 1), dw * (kw - 1)
     for a in range(kh):
         for b in range(kw):
-            rows = (np.arange(h) - span_h // 2 + a * dilation) % h
-            cols = (np.arange(w) - span_w // 2 + b * dilation) % w
+            rows = (np.arange(h) - span_h // 2 + a * dh) % h
+            cols = (np.arange(w) - span_w // 2 + b * dw) % w
             out += np.einsum("nijc,cf->nijf", x[:, rows][:, :, cols], kernel[a, b])
     return out
 
@@ -75,6 +76,29 @@ def test_periodic_conv_is_circular_and_shift_equivariant(rng, dilation):
     np.testing.assert_allclose(y, circular_conv_reference(x, np_(conv.kernel), dilation), atol=1e-5)
     for shift in [(1, 0), (0, 2), (3, -4), (5, 4)]:
         np.testing.assert_allclose(np_(conv(roll(x, shift))), roll(y, shift), atol=1e-5)
+
+
+# Spans inside the 6×5 lattice take the padded conv, larger ones the gather of torus neighbours.
+@pytest.mark.parametrize("kernel_size, dilation", [(2, 1), (4, 1), (4, 3), ((2, 3), (1, 2)), ((5, 1), (3, 7))])
+def test_periodic_conv_even_and_rectangular_kernels(rng, kernel_size, dilation):
+    # Even spans put the extra tap after the centre, as periodic padding (s // 2, s − s // 2) does.
+    x = rng.normal(size=(2, 6, 5, 2)).astype("float32")
+    conv = PeriodicConv2D(3, kernel_size, dilation_rate=dilation, use_bias=False)
+    np.testing.assert_allclose(np_(conv(x)), circular_conv_reference(x, np_(conv.kernel), dilation), atol=1e-5)
+    padding = [(s // 2, s - s // 2) for s in ((k - 1) * d for k, d in zip(conv.kernel_size, conv.dilation_rate))]
+    padded = PeriodicPadding2D(tuple(padding))(x)
+    np.testing.assert_allclose(np_(conv(x)), np_(ops.conv(padded, conv.kernel, dilation_rate=conv.dilation_rate)),
+                               atol=1e-5)
+
+
+def test_periodic_conv_any_lattice_size_in_one_model(rng):
+    # Size-agnostic models (unknown H, W at build) run on every lattice, also inside predict's graph.
+    inputs = keras.Input((None, None, 2))
+    model = keras.Model(inputs, PeriodicConv2D(3, 3, dilation_rate=2, use_bias=False)(inputs))
+    kernel = np_(model.layers[-1].kernel)
+    for h, w in [(6, 4), (5, 7)]:
+        x = rng.normal(size=(3, h, w, 2)).astype("float32")
+        np.testing.assert_allclose(model.predict(x, verbose=0), circular_conv_reference(x, kernel, 2), atol=1e-5)
 
 
 def test_periodic_conv_kernel_larger_than_input(rng):
