@@ -27,10 +27,9 @@ import numpy as np
 
 from keras_imnn.models.registry import get_spec
 from keras_imnn.models.zoo import DEFAULT_DATASETS
-from keras_imnn.training.checkpoints import npz_dir_splits, photonic_npz_splits
 from keras_imnn.training.comparison import BASELINES, METRICS, plot_bars, run_variants, summarize
 from keras_imnn.training.data import task_of
-from keras_imnn.training.train import load_task_splits
+from keras_imnn.training.splits import add_split_arguments, splits_from_args
 
 DILATION_STACKS = ([1, 1, 1], [1, 2, 3], [3, 2, 1], [2, 2, 2], [1, 2, 4, 8])
 VARIANTS = {task: {"models": BASELINES[task]} for task in BASELINES}
@@ -77,22 +76,18 @@ def plot(stats: dict, task: str, path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("task", choices=tuple(VARIANTS))
-    parser.add_argument("--dataset", help="TFDS name (default: the task's default dataset)")
-    parser.add_argument("--data-dir")
-    parser.add_argument("--npz", help="photonic only: cells from `keras-imnn generate photonic`")
-    parser.add_argument("--npz-dir", help="magnet only: a folder of train.npz/test.npz (spins, sign, weight)")
+    add_split_arguments(parser)
     parser.add_argument("--group", help="point group of the data (default: the zoo's); e.g. c2 for the "
                                         "triangular lattice, whose 6×4 grid has no mirror symmetry")
-    parser.add_argument("--n-test", type=int, default=2000)
-    parser.add_argument("--n-validation", type=int, default=500)
     parser.add_argument("--variants", choices=("models", "dilations"), default="models")
+    parser.add_argument("--only", nargs="+", metavar="LABEL",
+                        help="run only these variants (labels as in the table, e.g. magnet_inv)")
     parser.add_argument("--sizes", type=int, nargs="*", default=[],
                         help="training sizes (default: the whole train split)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--patience", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--target", default="tm", choices=("tm", "te"))
     parser.add_argument("--max-minutes", type=float, default=None,
                         help="start no new run after this long (finished runs are kept; rerun to resume)")
     parser.add_argument("--out", required=True)
@@ -101,19 +96,16 @@ def main() -> None:
 
     dataset = args.dataset or DEFAULT_DATASETS[args.task]
     task = task_of(dataset)
-    if args.npz:
-        train, val, test = photonic_npz_splits(args.npz, args.n_test, args.n_validation, args.target)
-        source = args.npz
-    elif args.npz_dir:
-        train, val, test = npz_dir_splits(args.npz_dir)
-        source = args.npz_dir
-    else:
-        train, val, test = load_task_splits(dataset, data_dir=args.data_dir, target=args.target,
-                                            n_train=None, seed=0)
-        source = dataset
+    (train, val, test), source = splits_from_args(args, dataset)
+    variants = VARIANTS[args.task][args.variants]
+    if args.only:
+        unknown = set(args.only) - {label for label, *_ in variants}
+        if unknown:
+            parser.error(f"unknown --only {sorted(unknown)}; choose from {[label for label, *_ in variants]}")
+        variants = [v for v in variants if v[0] in args.only]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    results = run_variants(with_group(VARIANTS[args.task][args.variants], args.group), train, val, test,
+    results = run_variants(with_group(variants, args.group), train, val, test,
                            task=task, sizes=args.sizes or [None], seeds=args.seeds,
                            results_path=out / "results.json", deadline=deadline, epochs=args.epochs,
                            patience=args.patience, batch_size=args.batch_size, info={"data": source})

@@ -6,31 +6,17 @@ import json
 from pathlib import Path
 
 
-def _splits(args: argparse.Namespace, dataset: str):
-    """(train pool, validation, test) and a description of the data source."""
-    from keras_imnn.training.checkpoints import npz_dir_splits, photonic_npz_splits
-    from keras_imnn.training.train import load_task_splits
-
-    if args.npz:
-        return photonic_npz_splits(args.npz, args.n_test, args.n_validation, args.target), args.npz
-    if args.npz_dir:
-        train, validation, test = npz_dir_splits(args.npz_dir, args.seed)
-        return (train, validation.take(args.n_validation, args.seed), test), args.npz_dir
-    train, validation, test = load_task_splits(dataset, data_dir=args.data_dir, target=args.target,
-                                               n_train=None, seed=args.seed)
-    return (train, validation.take(args.n_validation, args.seed), test), dataset
-
-
 def _nas(args: argparse.Namespace) -> int:
     from keras_imnn.models.registry import get_spec
     from keras_imnn.search import compare, dilations
+    from keras_imnn.training.splits import splits_from_args
 
     spec = get_spec(args.name)
     if args.n_train < 1:
         raise ValueError(f"--n-train must be >= 1; got {args.n_train}")
     if args.retrain_only and not args.retrain_top:
         raise ValueError("--retrain-only needs --retrain-top K")
-    (pool, validation, test), source = _splits(args, args.dataset or spec.dataset)
+    (pool, validation, test), source = splits_from_args(args, spec.dataset, args.seed)
     search = Path(args.out)
     if not args.retrain_only:
         overrides = {"group": args.group} if args.group else {}
@@ -57,6 +43,8 @@ def _nas(args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register `nas`."""
+    from keras_imnn.training.splits import add_split_arguments
+
     p = sub.add_parser("nas", help="architecture search (keras-tuner) over the conv stack of an invariant model",
                        description="Search the number of periodic conv layers, their dilations, width, kernel "
                        "size and residual on/off of an invariant zoo model on a small training set; the "
@@ -64,16 +52,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        "OUT/search.png; with --retrain-top K the K best configurations are re-trained with "
                        "--retrain-seeds and compared with the zoo on the test split (OUT/retrain/).")
     p.add_argument("name", help="an invariant zoo model: photonic_inv_dilated, magnet_inv_dilated, ...")
-    data = p.add_mutually_exclusive_group()
-    data.add_argument("--dataset", help="TFDS name (default: the model's default dataset)")
-    data.add_argument("--npz", help="photonic cells from `keras-imnn generate photonic` "
-                      "(test = the first --n-test cells, validation = the next --n-validation)")
-    data.add_argument("--npz-dir", help="a folder of train.npz / test.npz (/ validation.npz)")
-    p.add_argument("--data-dir", help="TFDS data directory (default: ~/tensorflow_datasets)")
-    p.add_argument("--target", default="tm", choices=("tm", "te"), help="photonic target polarization")
+    add_split_arguments(p, n_validation=500)
     p.add_argument("--n-train", type=int, default=400, help="training examples (the data-scarce setting)")
-    p.add_argument("--n-validation", type=int, default=500, help="validation examples the objective uses")
-    p.add_argument("--n-test", type=int, default=2000, help="--npz only: test cells")
     p.add_argument("--budget", type=int, default=50, help="number of trials")
     p.add_argument("--algorithm", default="bayesian", choices=("bayesian", "hyperband"))
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="training seeds per trial (>= 2)")

@@ -22,32 +22,10 @@ from pathlib import Path
 
 from keras_imnn.models.registry import WEIGHTS_DIR, list_models, sha256
 from keras_imnn.models.zoo import DEFAULT_DATASETS
-from keras_imnn.training.data import Arrays, hold_out_validation, load_npz
-from keras_imnn.training.train import TASK_OF_MODEL, load_task_splits, train_on
+from keras_imnn.training.splits import add_split_arguments, splits_from_args
+from keras_imnn.training.train import TASK_OF_MODEL, train_on
 
 DATASET_VERSION = {"photonic_crystals": "1.0.0", "frustrated_magnets": "1.0.0"}
-
-
-def photonic_npz_splits(path: str, n_test: int = 2000, n_validation: int = 500,
-                        target: str = "tm") -> tuple[Arrays, Arrays, Arrays]:
-    """(train, validation, test) of generated cells, in the TFDS builder's order: test first."""
-    data = load_npz(path, target)
-    if len(data) <= n_test + n_validation:
-        raise ValueError(f"{path} holds {len(data)} cells: need more than n_test + n_validation = "
-                         f"{n_test + n_validation}")
-    idx = list(range(len(data)))
-    return (data.subset(idx[n_test + n_validation:]), data.subset(idx[n_test:n_test + n_validation]),
-            data.subset(idx[:n_test]))
-
-
-def npz_dir_splits(path: str, seed: int = 0) -> tuple[Arrays, Arrays, Arrays]:
-    """(train, validation, test) from ``path/{train,validation,test}.npz``; without a validation
-    file, 10 % of train is held out (as for the TFDS datasets without a validation split)."""
-    root = Path(path)
-    train, test = load_npz(root / "train.npz"), load_npz(root / "test.npz")
-    if (root / "validation.npz").exists():
-        return train, load_npz(root / "validation.npz"), test
-    return (*hold_out_validation(train, seed), test)
 
 
 def record_checkpoint(weights_dir: Path, name: str, entry: dict) -> dict:
@@ -62,10 +40,7 @@ def record_checkpoint(weights_dir: Path, name: str, entry: dict) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("task", choices=("photonic", "magnet"))
-    parser.add_argument("--npz", help="photonic: generated gapped cells")
-    parser.add_argument("--npz-dir", help="a folder of train.npz / test.npz (/ validation.npz)")
-    parser.add_argument("--dataset", help="TFDS dataset (default: the models' default)")
-    parser.add_argument("--data-dir")
+    add_split_arguments(parser)
     parser.add_argument("--models", nargs="*", help="zoo names (default: all of the task)")
     parser.add_argument("--weights-dir", default=str(WEIGHTS_DIR))
     parser.add_argument("--epochs", type=int, default=200)
@@ -76,13 +51,7 @@ def main(argv: list[str] | None = None) -> None:
 
     dataset = args.dataset or DEFAULT_DATASETS[args.task]
     task = TASK_OF_MODEL[args.task]
-    if args.npz:
-        splits, source = photonic_npz_splits(args.npz), f"{Path(args.npz).name} (keras-imnn generate)"
-    elif args.npz_dir:
-        splits, source = npz_dir_splits(args.npz_dir, args.seed), f"{Path(args.npz_dir).name}/ split files"
-    else:
-        splits, source = load_task_splits(dataset, data_dir=args.data_dir, target="tm", n_train=None,
-                                          seed=args.seed), dataset
+    splits, source = splits_from_args(args, dataset, args.seed)
     weights_dir = Path(args.weights_dir)
     command = " ".join(shlex.quote(a) for a in [Path(sys.executable).name, "-m", __spec__.name, *sys.argv[1:]])
     for name in args.models or list_models(args.task):

@@ -13,9 +13,10 @@ from typing import Any
 import keras
 
 from keras_imnn.models.registry import get_spec, load
-from keras_imnn.training.data import Arrays, hold_out_validation, load_split, task_of
+from keras_imnn.training.data import Arrays, task_of
 from keras_imnn.training.evaluation import evaluate_arrays
 from keras_imnn.training.orbit_twin import trivial_group_twin
+from keras_imnn.training.splits import load_task_splits
 
 TASK_OF_MODEL = {"photonic": "regression", "magnet": "classification"}
 
@@ -77,17 +78,6 @@ class RunResult:
     history: dict[str, list[float]]
     metrics: dict[str, float]
     info: dict[str, Any]
-
-
-def load_task_splits(dataset: str, *, data_dir: str | None, target: str,
-                     n_train: int | None, seed: int) -> tuple[Arrays, Arrays, Arrays]:
-    """(train subset, validation, test); datasets without a validation split hold out 10 % of train."""
-    train = load_split(dataset, "train", data_dir=data_dir, target=target)
-    try:
-        validation = load_split(dataset, "validation", data_dir=data_dir, target=target)
-    except ValueError:
-        train, validation = hold_out_validation(train, seed)
-    return train.take(n_train, seed), validation, load_split(dataset, "test", data_dir=data_dir, target=target)
 
 
 def train(name: str, dataset: str | None = None, *, n_train: int | None = None, seed: int = 0,

@@ -1,0 +1,95 @@
+"""Where a run's (train, validation, test) arrays come from: a TFDS dataset, cells from
+``keras-imnn generate photonic`` (one .npz), or a folder of split files; shared by the scripts and CLIs."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from keras_imnn.training.data import Arrays, hold_out_validation, load_npz, load_split
+
+Splits = tuple[Arrays, Arrays, Arrays]
+# Generated cells are in the TFDS builder's order: its fixed test split first, then validation.
+PHOTONIC_N_TEST, PHOTONIC_N_VALIDATION = 2000, 500
+
+
+def photonic_npz_splits(path: str | Path, n_test: int = PHOTONIC_N_TEST, n_validation: int = PHOTONIC_N_VALIDATION,
+                        target: str = "tm") -> Splits:
+    """(train, validation, test) of generated cells: the first ``n_test`` test, the next ``n_validation``
+    validation, the rest train."""
+    data = load_npz(path, target)
+    if len(data) <= n_test + n_validation:
+        raise ValueError(f"{path} holds {len(data)} cells: need more than n_test + n_validation = "
+                         f"{n_test + n_validation}")
+    idx = list(range(len(data)))
+    return (data.subset(idx[n_test + n_validation:]), data.subset(idx[n_test:n_test + n_validation]),
+            data.subset(idx[:n_test]))
+
+
+def npz_dir_splits(path: str | Path, seed: int = 0) -> Splits:
+    """(train, validation, test) from ``path/{train,validation,test}.npz``; without a validation
+    file, 10 % of train is held out (as for the TFDS datasets without a validation split)."""
+    root = Path(path)
+    train, test = load_npz(root / "train.npz"), load_npz(root / "test.npz")
+    if (root / "validation.npz").exists():
+        return train, load_npz(root / "validation.npz"), test
+    return (*hold_out_validation(train, seed), test)
+
+
+def load_task_splits(dataset: str, *, data_dir: str | None, target: str,
+                     n_train: int | None, seed: int) -> Splits:
+    """(train subset, validation, test) of a TFDS dataset; without a validation split 10 % of train
+    is held out."""
+    train = load_split(dataset, "train", data_dir=data_dir, target=target)
+    try:
+        validation = load_split(dataset, "validation", data_dir=data_dir, target=target)
+    except ValueError:
+        train, validation = hold_out_validation(train, seed)
+    return train.take(n_train, seed), validation, load_split(dataset, "test", data_dir=data_dir, target=target)
+
+
+def task_splits(dataset: str, *, npz: str | None = None, npz_dir: str | None = None, data_dir: str | None = None,
+                target: str = "tm", n_test: int = PHOTONIC_N_TEST, n_validation: int | None = None,
+                seed: int = 0) -> tuple[Splits, str]:
+    """The whole (train, validation, test) of one source, and a short description of it.
+
+    Args:
+        dataset: TFDS name, used when neither ``npz`` nor ``npz_dir`` is given.
+        npz: photonic cells from ``keras-imnn generate photonic`` (test = the first ``n_test``).
+        npz_dir: a folder of ``train.npz`` / ``test.npz`` (/ ``validation.npz``).
+        target: photonic target polarization ("tm" or "te").
+        n_validation: at most this many validation examples (a random subset fixed by ``seed``);
+            None: 500 generated cells, or the whole validation split.
+        seed: fixes the validation hold-out where the source has none, and the subset.
+    """
+    if npz and npz_dir:
+        raise ValueError("give npz (generated photonic cells) or npz_dir (split files), not both")
+    if npz:
+        return (photonic_npz_splits(npz, n_test, n_validation or PHOTONIC_N_VALIDATION, target),
+                f"{Path(npz).name} (keras-imnn generate)")
+    if npz_dir:
+        (train, validation, test), source = npz_dir_splits(npz_dir, seed), f"{Path(npz_dir).name}/ split files"
+    else:
+        (train, validation, test), source = load_task_splits(dataset, data_dir=data_dir, target=target,
+                                                             n_train=None, seed=seed), dataset
+    return (train, validation.take(n_validation, seed), test), source
+
+
+def add_split_arguments(parser: argparse.ArgumentParser, n_validation: int | None = None) -> None:
+    """``--dataset | --npz | --npz-dir``, ``--data-dir``, ``--target``, ``--n-test``, ``--n-validation``."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--dataset", help="TFDS name (default: the model's or task's default dataset)")
+    source.add_argument("--npz", help="photonic cells from `keras-imnn generate photonic` "
+                        "(test = the first --n-test cells, validation = the next --n-validation)")
+    source.add_argument("--npz-dir", help="a folder of train.npz / test.npz (/ validation.npz)")
+    parser.add_argument("--data-dir", help="TFDS data directory (default: ~/tensorflow_datasets)")
+    parser.add_argument("--target", default="tm", choices=("tm", "te"), help="photonic target polarization")
+    parser.add_argument("--n-test", type=int, default=PHOTONIC_N_TEST, help="--npz only: test cells")
+    parser.add_argument("--n-validation", type=int, default=n_validation,
+                        help=f"at most this many validation examples (default: "
+                             f"{n_validation or f'{PHOTONIC_N_VALIDATION} generated cells, or the whole split'})")
+
+
+def splits_from_args(args: argparse.Namespace, dataset: str, seed: int = 0) -> tuple[Splits, str]:
+    """``task_splits`` for the arguments of ``add_split_arguments`` (``dataset``: the default)."""
+    return task_splits(args.dataset or dataset, npz=args.npz, npz_dir=args.npz_dir, data_dir=args.data_dir,
+                       target=args.target, n_test=args.n_test, n_validation=args.n_validation, seed=seed)

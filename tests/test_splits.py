@@ -1,0 +1,47 @@
+"""Where runs get their splits: generated cells (test first, as the TFDS builder), split-file folders."""
+import argparse
+
+import numpy as np
+import pytest
+
+from keras_imnn.training.splits import add_split_arguments, splits_from_args, task_splits
+
+
+@pytest.fixture
+def cells(tmp_path):
+    path = tmp_path / "cells.npz"
+    np.savez(path, x=np.arange(40, dtype="float32").reshape(10, 2, 2, 1), y=np.arange(10, dtype="float32"))
+    return path
+
+
+def test_generated_cells_are_split_in_builder_order(cells):
+    (train, validation, test), source = task_splits("photonic_crystals/gapped", npz=str(cells), n_test=4,
+                                                    n_validation=3)
+    assert [a.y[:, 0].tolist() for a in (test, validation, train)] == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    assert source == "cells.npz (keras-imnn generate)"
+    with pytest.raises(ValueError, match="holds 10 cells"):
+        task_splits("photonic_crystals/gapped", npz=str(cells), n_test=8, n_validation=2)
+
+
+def test_split_folder_holds_out_validation_and_trims_it(tmp_path):
+    spins = lambda n, start: dict(spins=np.full((n, 2, 2), start, "float32") + np.arange(n)[:, None, None],
+                                  sign=np.ones(n), weight=np.ones(n))
+    np.savez(tmp_path / "train.npz", **spins(50, 0))
+    np.savez(tmp_path / "test.npz", **spins(7, 100))
+    (train, validation, test), _ = task_splits("frustrated_magnets/x", npz_dir=str(tmp_path), seed=3)
+    assert (len(train), len(validation), len(test)) == (45, 5, 7)  # 10 % held out
+    assert not set(train.x[:, 0, 0, 0]) & set(validation.x[:, 0, 0, 0])
+    (_, trimmed, _), _ = task_splits("frustrated_magnets/x", npz_dir=str(tmp_path), seed=3, n_validation=2)
+    assert len(trimmed) == 2 and set(trimmed.x[:, 0, 0, 0]) <= set(validation.x[:, 0, 0, 0])
+
+
+def test_cli_arguments_take_one_source(cells):
+    parser = argparse.ArgumentParser()
+    add_split_arguments(parser)
+    args = parser.parse_args(["--npz", str(cells), "--n-test", "5", "--n-validation", "2"])
+    (train, validation, test), _ = splits_from_args(args, "photonic_crystals/gapped")
+    assert (len(train), len(validation), len(test)) == (3, 2, 5)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--npz", "a.npz", "--npz-dir", "b"])
+    with pytest.raises(ValueError, match="not both"):
+        task_splits("photonic_crystals/gapped", npz="a.npz", npz_dir="b")
