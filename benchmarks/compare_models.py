@@ -23,11 +23,10 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np
 
 from keras_imnn.models.registry import get_spec
 from keras_imnn.models.zoo import DEFAULT_DATASETS
-from keras_imnn.training.comparison import BASELINES, METRICS, plot_bars, run_variants, summarize
+from keras_imnn.training.comparison import BASELINES, plot_comparison, run_variants, summarize
 from keras_imnn.training.data import task_of
 from keras_imnn.training.splits import add_split_arguments, splits_from_args
 
@@ -45,32 +44,6 @@ def with_group(variants: list, group: str | None) -> list:
              {**overrides, "augment": group} if augment
              else {**overrides, "group": group} if get_spec(name).config.arch == "inv" else overrides)
             for label, name, augment, overrides in variants]
-
-
-def plot(stats: dict, task: str, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = METRICS[task]
-    variants = sorted({v for v, _, _ in stats})
-    if len({n for _, n, _ in stats}) == 1:  # one training size (e.g. the dilation stacks): bars
-        plot_bars(stats, task, path)
-        return
-    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6))
-    for ax, metric in zip(axes, names):
-        for variant in variants:
-            pts = sorted((n, *stats[(v, n, m)]) for v, n, m in stats if v == variant and m == metric)
-            n, mean, std = map(np.array, zip(*pts))
-            ax.errorbar(n, mean, yerr=std, marker="o", capsize=3, label=variant)
-        ax.set_xscale("log")
-        ax.set_xlabel("training examples")
-        ax.set_ylabel(f"test {metric}")
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
 
 
 def main() -> None:
@@ -111,7 +84,7 @@ def main() -> None:
                            patience=args.patience, batch_size=args.batch_size, info={"data": source})
     table, stats = summarize(results, task)
     (out / "table.md").write_text(table)
-    plot(stats, task, out / "curves.png")
+    plot_comparison(stats, task, out / "curves.png")
     print(table)
 
 

@@ -108,5 +108,37 @@ def plot_bars(stats: dict, task: str, path: str | Path, title: str = "") -> None
     plt.close(fig)
 
 
+def plot_curves(stats: dict, task: str, path: str | Path, title: str = "") -> None:
+    """One panel per metric: test metric vs training size (log axis), a line per variant."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = METRICS[task]
+    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6), squeeze=False)
+    for ax, metric in zip(axes[0], names):
+        for variant in sorted({v for v, _, _ in stats}, key=str):
+            pts = sorted((n, *stats[(v, n, m)]) for v, n, m in stats if v == variant and m == metric)
+            n, mean, std = map(np.array, zip(*pts))
+            ax.errorbar(n, mean, yerr=std, marker="o", capsize=3, label=variant)
+        ax.set_xscale("log")
+        ax.set_xlabel("training examples")
+        ax.set_ylabel(f"test {metric} (mean ± std over seeds)")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_comparison(stats: dict, task: str, path: str | Path, title: str = "") -> None:
+    """Learning curves over the training sizes of ``stats``; bars when it holds one size."""
+    one_size = len({n for _, n, _ in stats}) == 1
+    (plot_bars if one_size else plot_curves)(stats, task, path, title)
+
+
 def _key(stats: dict, variant: str, metric: str) -> tuple | None:
     return next((k for k in stats if k[0] == variant and k[2] == metric), None)
