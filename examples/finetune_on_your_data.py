@@ -1,12 +1,15 @@
-"""Fine-tune the pretrained photonic_inv_dilated on a few hundred cells of another distribution,
+"""Fine-tune a pretrained zoo model on a few hundred examples of another task or distribution,
 and compare with the same model trained from scratch on the same data (same seeds).
 
     # your data: an .npz with x (n, 32, 32) permittivity maps and y (n,) targets, or cells from
     # `keras-imnn generate photonic` (--target: the TM or TE gap-to-midgap ratio, or another array, as y)
     python examples/finetune_on_your_data.py --npz data/photonic_gapped_n2400_seed0.npz \
         --target te_midgap --n-train 200 --seeds 0 1 2
+    # a sign model pretrained at J2 = 0.5 moved to J2 = 0 (split files of `keras-imnn generate magnet`)
+    python examples/finetune_on_your_data.py --model magnet_inv --npz-dir data/square_6x4_j2_0.0 --n-train 1000
 
-The last 2 000 examples (or --n-test) are held out for testing; training uses --n-train of the rest.
+With --npz the last 2 000 examples (or --n-test) are held out for testing; with --npz-dir its
+test.npz is. Training uses --n-train of the rest.
 """
 from __future__ import annotations
 
@@ -16,13 +19,35 @@ import json
 import numpy as np
 
 import keras_imnn
+from keras_imnn.models.registry import get_spec
+from keras_imnn.training.comparison import METRICS
 from keras_imnn.training.data import Arrays, load_npz
 from keras_imnn.training.evaluation import evaluate_arrays
+from keras_imnn.training.splits import npz_dir_splits
+from keras_imnn.training.train import TASK_OF_MODEL
+
+
+def pool_and_test(args: argparse.Namespace) -> tuple[Arrays, Arrays]:
+    """(examples to draw the training set from, test set)."""
+    if args.npz_dir:
+        train, _, test = npz_dir_splits(args.npz_dir)
+        return train, test
+    if args.target in ("tm", "te"):
+        data = load_npz(args.npz, args.target)
+    else:
+        with np.load(args.npz) as f:
+            data = Arrays(f["eps"][..., None], f[args.target][:, None])
+    index = np.arange(len(data))
+    return data.subset(index[:-args.n_test]), data.subset(index[-args.n_test:])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--npz", required=True)
+    parser.add_argument("--model", default="photonic_inv_dilated", help="a zoo name with pretrained weights")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--npz", help="photonic cells (or any x, y arrays)")
+    source.add_argument("--npz-dir", help="a folder of train.npz / test.npz (magnet split files)")
+    parser.add_argument("--group", help="point group of your data if it differs from the model's (e.g. c2)")
     parser.add_argument("--target", default="tm",
                         help="for generated cells: 'tm' or 'te' (that gap-to-midgap ratio is y), or any "
                              "array of the file, e.g. 'te_midgap' (the TE band-1/2 midgap frequency)")
@@ -34,31 +59,29 @@ def main() -> None:
     parser.add_argument("--out", help="write the results as JSON here")
     args = parser.parse_args()
 
-    if args.target in ("tm", "te"):
-        data = load_npz(args.npz, args.target)
-    else:
-        with np.load(args.npz) as f:
-            data = Arrays(f["eps"][..., None], f[args.target][:, None])
-    index = np.arange(len(data))
-    test, pool = data.subset(index[-args.n_test:]), data.subset(index[:-args.n_test])
+    pool, test = pool_and_test(args)
+    task = TASK_OF_MODEL[get_spec(args.model).task]
+    overrides = {"group": args.group} if args.group else {}
     results = {}
     for seed in args.seeds:
         train = pool.take(args.n_train, seed)
         runs = {
-            "from scratch": (keras_imnn.load("photonic_inv_dilated", pretrained=False), "none", 1e-3),
-            "fine-tuned, head only": (keras_imnn.load("photonic_inv_dilated"), "trunk", 1e-2),
-            "fine-tuned, all layers": (keras_imnn.load("photonic_inv_dilated"), "none", 3e-4),
+            "from scratch": (False, "none", 1e-3),
+            "fine-tuned, head only": (True, "trunk", 1e-2),
+            "fine-tuned, all layers": (True, "none", 3e-4),
         }
-        for label, (model, freeze, lr) in runs.items():
-            model, _ = keras_imnn.finetune(model, train.x, train.y, freeze=freeze, learning_rate=lr,
+        for label, (pretrained, freeze, lr) in runs.items():
+            model = keras_imnn.load(args.model, pretrained=pretrained, **overrides)
+            model, _ = keras_imnn.finetune(model, train.x, train.y, task=task, freeze=freeze, learning_rate=lr,
                                            epochs=args.epochs, patience=args.patience, seed=seed, verbose=0)
-            results.setdefault(label, []).append(evaluate_arrays(model, test, "regression"))
+            results.setdefault(label, []).append(evaluate_arrays(model, test, task))
             print(f"seed {seed} {label}: {results[label][-1]}", flush=True)
-    print(f"\n{args.n_train} training cells, {len(test)} test cells, seeds {args.seeds}\n")
-    print("| model | test MAE | test R² |\n|---|---|---|")
+    print(f"\n{args.model}: {args.n_train} training examples, {len(test)} test examples, seeds {args.seeds}\n")
+    metrics = METRICS[task]
+    print("| model | " + " | ".join(f"test {m}" for m in metrics) + " |\n|---|" + "---|" * len(metrics))
     for label, runs in results.items():
-        mae, r2 = (np.array([r[k] for r in runs]) for k in ("mae", "r2"))
-        print(f"| {label} | {mae.mean():.4f} ± {mae.std():.4f} | {r2.mean():.3f} ± {r2.std():.3f} |")
+        cells = [f"{np.mean([r[m] for r in runs]):.4f} ± {np.std([r[m] for r in runs]):.4f}" for m in metrics]
+        print(f"| {label} | " + " | ".join(cells) + " |")
     if args.out:
         with open(args.out, "w") as f:
             json.dump(results, f, indent=1)
