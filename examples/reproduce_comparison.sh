@@ -22,16 +22,17 @@ done
 
 # Magnet: square 6×4 at J2 = 0.5 and 0.0, and the anisotropic triangular lattice (J2 = 1.3; its 6×4
 # grid keeps only the 180° rotation, hence --group c2); train fraction ε = 0.05 sampled ∝ |ψ|².
+# 8 epochs per run: the budget of the README's 2-core table (magnet_inv ≈ 7 min per run).
 for j2 in 0.5 0.0; do
   keras-imnn generate magnet --lattice square --shape 6 4 --j2 $j2 --out data/square_6x4_j2_$j2
   python benchmarks/compare_models.py magnet --npz-dir data/square_6x4_j2_$j2 \
-      --seeds 0 1 2 --epochs 40 --patience 5 --batch-size 256 --out docs/comparison_magnet_square_j2_$j2
+      --seeds 0 1 2 --epochs 8 --patience 3 --batch-size 256 --out docs/comparison_magnet_square_j2_$j2
 done
 keras-imnn generate magnet --lattice triangular --shape 6 4 --j2 1.3 --out data/triangular_6x4_j2_1.3
 python benchmarks/compare_models.py magnet --npz-dir data/triangular_6x4_j2_1.3 --group c2 \
-    --seeds 0 1 2 --epochs 40 --patience 5 --batch-size 256 --out docs/comparison_magnet_triangular_j2_1.3
+    --seeds 0 1 2 --epochs 8 --patience 3 --batch-size 256 --out docs/comparison_magnet_triangular_j2_1.3
 python benchmarks/compare_models.py magnet --npz-dir data/square_6x4_j2_0.5 --variants dilations \
-    --seeds 0 1 2 --epochs 40 --patience 5 --batch-size 256 --out docs/dilations_magnet
+    --seeds 0 1 2 --epochs 8 --patience 3 --batch-size 256 --out docs/dilations_magnet
 
 # Magnet transfer: magnet_inv pretrained at square J2 = 0.5, fine-tuned on 1 000 states of J2 = 0 and
 # of the triangular lattice (its C2 group), vs the same model from scratch.

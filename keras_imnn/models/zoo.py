@@ -77,7 +77,9 @@ SPECS: tuple[ModelSpec, ...] = (
     ModelSpec(
         "magnet_inv_dilated", "magnet", DEFAULT_DATASETS["magnet"],
         ModelConfig(arch="inv", dilations=_MULTISCALE, **_MAGNET_ANY),
-        "Invariant multiscale sign model: as magnet_inv with dilations [1, 2, 3], so the stack "
-        "correlates spins across the whole 6×4 torus. Size-agnostic and exactly invariant.",
+        "Invariant multiscale sign model: as magnet_inv with the authors' dilations [1, 2, 3] "
+        "(receptive field 13). On 6×4 the undilated stack already spans the torus, so there the "
+        "dilations only alias taps and it trails magnet_inv (README); it is meant for larger "
+        "lattices. Size-agnostic and exactly invariant.",
     ),
 )
