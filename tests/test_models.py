@@ -23,14 +23,16 @@ def sample_input(name, rng, batch=4, shape=None):
 
 def assert_invariant(model, x, group, shifts):
     y = model.predict(x, verbose=0)
-    scale = np.abs(y).max()
+    # float32 round-off of the orbit sum, carried through the head, reaches ~1e-5 of the largest
+    # output (untrained heads cancel to tiny outputs); a broken symmetry changes outputs by O(1).
+    atol = 1e-4 * np.abs(y).max()
     for g in group_elements(group):
         gx = keras.ops.convert_to_numpy(apply_element(x, g))
-        np.testing.assert_allclose(model.predict(gx, verbose=0), y, rtol=1e-5, atol=1e-5 * scale,
+        np.testing.assert_allclose(model.predict(gx, verbose=0), y, rtol=1e-5, atol=atol,
                                    err_msg=f"not invariant under {g}")
     for shift in shifts:
         np.testing.assert_allclose(model.predict(np.roll(x, shift, axis=(1, 2)), verbose=0), y,
-                                   rtol=1e-5, atol=1e-5 * scale, err_msg=f"not invariant under shift {shift}")
+                                   rtol=1e-5, atol=atol, err_msg=f"not invariant under shift {shift}")
 
 
 @pytest.mark.parametrize("invariance", ["orbit", "tied"])
