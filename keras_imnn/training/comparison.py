@@ -84,23 +84,21 @@ def summarize(results: list[dict], task: str) -> tuple[str, dict]:
     return "\n".join(lines) + "\n", stats
 
 
-def plot_bars(stats: dict, task: str, path: str | Path, title: str = "") -> None:
-    """One panel per metric: a bar per variant (mean over seeds, error bar = std), one training size."""
+def _panels(task: str, height: float) -> tuple:
+    """A figure with one panel per metric of ``task``: ``(fig, [(ax, metric), ...])``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     names = METRICS[task]
-    variants = sorted({v for v, _, _ in stats}, key=str)
-    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 0.9 + 0.35 * len(variants)), squeeze=False)
-    for ax, metric in zip(axes[0], names):
-        mean, std = zip(*(stats.get(_key(stats, v, metric), (np.nan, np.nan)) for v in variants))
-        ax.barh(range(len(variants)), mean, xerr=std, capsize=3, color="tab:blue", alpha=0.7)
-        ax.set_yticks(range(len(variants)), variants, fontsize=8)
-        ax.invert_yaxis()
-        ax.set_xlabel(f"test {metric} (mean ± std over seeds)")
-        ax.grid(axis="x", alpha=0.3)
+    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), height), squeeze=False)
+    return fig, list(zip(axes[0], names))
+
+
+def _save(fig: Any, path: str | Path, title: str) -> None:
+    import matplotlib.pyplot as plt
+
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
@@ -108,16 +106,24 @@ def plot_bars(stats: dict, task: str, path: str | Path, title: str = "") -> None
     plt.close(fig)
 
 
+def plot_bars(stats: dict, task: str, path: str | Path, title: str = "") -> None:
+    """One panel per metric: a bar per variant (mean over seeds, error bar = std), one training size."""
+    variants = sorted({v for v, _, _ in stats}, key=str)
+    fig, panels = _panels(task, 0.9 + 0.35 * len(variants))
+    for ax, metric in panels:
+        mean, std = zip(*(stats.get(_key(stats, v, metric), (np.nan, np.nan)) for v in variants))
+        ax.barh(range(len(variants)), mean, xerr=std, capsize=3, color="tab:blue", alpha=0.7)
+        ax.set_yticks(range(len(variants)), variants, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel(f"test {metric} (mean ± std over seeds)")
+        ax.grid(axis="x", alpha=0.3)
+    _save(fig, path, title)
+
+
 def plot_curves(stats: dict, task: str, path: str | Path, title: str = "") -> None:
     """One panel per metric: test metric vs training size (log axis), a line per variant."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = METRICS[task]
-    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6), squeeze=False)
-    for ax, metric in zip(axes[0], names):
+    fig, panels = _panels(task, 3.6)
+    for ax, metric in panels:
         for variant in sorted({v for v, _, _ in stats}, key=str):
             pts = sorted((n, *stats[(v, n, m)]) for v, n, m in stats if v == variant and m == metric)
             n, mean, std = map(np.array, zip(*pts))
@@ -126,12 +132,8 @@ def plot_curves(stats: dict, task: str, path: str | Path, title: str = "") -> No
         ax.set_xlabel("training examples")
         ax.set_ylabel(f"test {metric} (mean ± std over seeds)")
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    panels[0][0].legend(fontsize=8)
+    _save(fig, path, title)
 
 
 def plot_comparison(stats: dict, task: str, path: str | Path, title: str = "") -> None:
