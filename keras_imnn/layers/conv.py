@@ -40,8 +40,9 @@ def periodic_conv(x: Any, kernel: Any, dilation_rate: tuple[int, int]) -> Any:
         padded = periodic_pad(x, ((span_h // 2, span_h - span_h // 2), (span_w // 2, span_w - span_w // 2)))
         return ops.conv(padded, kernel, padding="valid", dilation_rate=dilation_rate)
     # Tap (a, b) of output site (i, j) reads site (i + a·dh − top, j + b·dw − left) mod (H, W).
-    rows = (ops.arange(h)[:, None] + ops.arange(kh)[None, :] * dh - span_h // 2) % h
-    cols = (ops.arange(w)[:, None] + ops.arange(kw)[None, :] * dw - span_w // 2) % w
+    # int32 throughout: an unknown H is an int32 tensor, while arange of an int follows floatx (int64 under float64).
+    rows = (ops.arange(h, dtype="int32")[:, None] + ops.arange(kh, dtype="int32")[None, :] * dh - span_h // 2) % h
+    cols = (ops.arange(w, dtype="int32")[:, None] + ops.arange(kw, dtype="int32")[None, :] * dw - span_w // 2) % w
     sites = rows[:, None, :, None] * w + cols[None, :, None, :]  # (H, W, kh, kw)
     taps = ops.take(ops.reshape(x, (-1, h * w, c_in)), ops.reshape(sites, (-1,)), axis=1)
     y = ops.matmul(ops.reshape(taps, (-1, h * w, kh * kw * c_in)), ops.reshape(kernel, (kh * kw * c_in, filters)))
