@@ -4,7 +4,7 @@ import json
 import keras
 import numpy as np
 import pytest
-from test_models import assert_invariant
+from test_models import assert_invariant, float64_models
 
 import keras_imnn
 from keras_imnn.cli import main
@@ -60,11 +60,12 @@ def test_bayesian_search_averages_seeds_and_every_trial_is_invariant(rng, tmp_pa
     assert is_png(tmp_path / "search.png")
 
     # Each trial is the base model with the trial's stack: exactly D4- and shift-invariant.
-    x = rng.uniform(1, 20, size=(2, 8, 8, 1)).astype("float32")
-    for t in result.trials:
-        model = keras_imnn.load("photonic_inv_dilated", pretrained=False, input_shape=(8, 8, 1), **t["overrides"])
-        assert model.get_layer("group_average").group == "d4"
-        assert_invariant(model, x, "d4", shifts=[(1, 3)])
+    x = rng.uniform(1, 20, size=(2, 8, 8, 1))
+    with float64_models():
+        for t in result.trials:
+            model = keras_imnn.load("photonic_inv_dilated", pretrained=False, input_shape=(8, 8, 1), **t["overrides"])
+            assert model.get_layer("group_average").group == "d4"
+            assert_invariant(model, x, "d4", shifts=[(1, 3)])
 
     # Resuming a finished search trains nothing; resuming with other settings is refused.
     again = keras_imnn.search.dilations(train, val, base="photonic_inv_dilated", budget=3, algorithm="bayesian",
