@@ -9,7 +9,7 @@ from test_models import assert_invariant, float64_models
 import keras_imnn
 from keras_imnn.cli import main
 from keras_imnn.layers import PeriodicConv2D
-from keras_imnn.search.space import SearchSpace, largest_distinct_dilation
+from keras_imnn.search.space import SearchSpace, distinct_dilations, largest_distinct_dilation
 from keras_imnn.search.tuner import best_distinct
 from keras_imnn.training.data import Arrays
 
@@ -164,17 +164,31 @@ def test_space_hyperparameters_map_to_model_overrides():
     assert largest_distinct_dilation(32, 32) == 16 and largest_distinct_dilation(6, 4) == 6
 
 
-def test_dilations_beyond_the_bound_alias_smaller_ones(rng):
-    """On a 6×4 torus (lcm 12), dilation 7 with kernel K is dilation 5 with K flipped: the bound is exact."""
+def periodic_conv_output(x, kernel, dilation):
+    conv = PeriodicConv2D(kernel.shape[-1], kernel.shape[0], dilation_rate=dilation, use_bias=False)
+    conv.build(x.shape)
+    conv.set_weights([kernel])
+    return keras.ops.convert_to_numpy(conv(x))
+
+
+@pytest.mark.parametrize("d,alias,flip", [
+    (7, 5, (0, 1)),  # 7 = lcm(6, 4) − 5: both axes mirrored; beyond the lcm bound
+    (5, 1, (0,)),    # 5 ≡ −1 mod 6, 5 ≡ 1 mod 4: mirrored along H only; inside the bound
+])
+def test_aliased_dilations_are_one_convolution_with_a_flipped_kernel(rng, d, alias, flip):
     x = rng.normal(size=(2, 6, 4, 1)).astype("float32")
     kernel = rng.normal(size=(3, 3, 1, 2)).astype("float32")
-    outputs = []
-    for d, k in ((7, kernel), (12 - 7, kernel[::-1, ::-1])):
-        conv = PeriodicConv2D(2, 3, dilation_rate=d, use_bias=False)
-        conv.build(x.shape)
-        conv.set_weights([k])
-        outputs.append(keras.ops.convert_to_numpy(conv(x)))
-    np.testing.assert_allclose(outputs[0], outputs[1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(periodic_conv_output(x, kernel, d),
+                               periodic_conv_output(x, np.flip(kernel, axis=flip).copy(), alias), rtol=1e-5, atol=1e-6)
+
+
+def test_distinct_dilations_keep_one_per_class():
+    assert distinct_dilations(6, 4, 6) == (1, 2, 3, 4, 6)  # 6 → (0, 2): taps stacked along H, not an alias of 2
+    assert distinct_dilations(32, 32, 16) == tuple(range(1, 17))
+    space = SearchSpace(max_layers=2, max_dilation=6, widths=(8,), kernel_sizes=(3,), lattice=(6, 4))
+    assert space.hyperparameters().get("dilation_0") == 1 and space.dilation_choices == (1, 2, 3, 4, 6)
+    assert space.contains({"dilations": [6, 4], "filters": 8, "kernel_size": 3, "residual": False})
+    assert not space.contains({"dilations": [5], "filters": 8, "kernel_size": 3, "residual": False})
 
 
 def test_best_distinct_keeps_the_longest_trained_trial_of_a_configuration():

@@ -150,7 +150,8 @@ def dilations(train: Arrays | tuple[Any, Any], validation: Arrays | tuple[Any, A
             fixes the task, group, head and input normalization.
         max_layers, max_dilation, widths, kernel_sizes: the search space (``SearchSpace``); each
             trial also chooses residual on/off. ``max_dilation`` defaults to (and may not exceed)
-            ``lcm(H, W) // 2``: larger dilations alias smaller ones on the periodic input.
+            ``lcm(H, W) // 2``: larger dilations alias smaller ones on the periodic input; of those
+            that alias each other along both axes (up to a mirror), only the smallest is tried.
         budget: number of trials. Bayesian optimization: ``max_trials``. Hyperband (factor 3,
             ``max_epochs = epochs``): its brackets are run until ``budget`` trials, successive-halving
             rounds included, were started; most of them train for fewer epochs.
@@ -194,8 +195,7 @@ def dilations(train: Arrays | tuple[Any, Any], validation: Arrays | tuple[Any, A
     train, validation, shape = _check_data(base, task, train, validation, overrides)
     if max_dilation is None:
         max_dilation = largest_distinct_dilation(*shape[:2])
-    space = SearchSpace(max_layers, max_dilation, tuple(widths), tuple(kernel_sizes))
-    space.check_input(*shape[:2])
+    space = SearchSpace(max_layers, max_dilation, tuple(widths), tuple(kernel_sizes), lattice=shape[:2])
 
     metric, direction = OBJECTIVES[task]
     objective = kt.Objective(f"val_{metric}", direction)
