@@ -5,6 +5,7 @@ import difflib
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -61,13 +62,18 @@ def _load_weights(model: keras.Model, name: str, weights_dir: Path | None,
             f"checkpoint {path} fails its integrity check: sha256 {digest} != manifest "
             f"{entry['sha256']}. The file was modified or corrupted; restore it from the repository."
         )
-    try:
-        model.load_weights(path)
-    except ValueError as err:
-        raise ValueError(
-            f"checkpoint {path} does not fit {name!r} built with overrides {overrides}: {err}. "
-            f"Use pretrained=False, or keras_imnn.finetune to swap the head."
-        ) from err
+    # Keras warns about every layer it skips before it raises; on failure our one error says it all.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(path)
+        except ValueError as err:
+            raise ValueError(
+                f"checkpoint {path} does not fit {name!r} built with overrides {overrides}: {err}. "
+                f"Use pretrained=False, or keras_imnn.finetune to swap the head."
+            ) from err
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def load(name: str, pretrained: bool = True, *, weights_dir: Path | None = None,
