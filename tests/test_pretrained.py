@@ -1,8 +1,13 @@
 """Every shipped checkpoint: verified, loadable, and as accurate on fresh solver data as its manifest says."""
+import configparser
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import keras_imnn
+from keras_imnn.models import registry
 from keras_imnn.demo import run_demo
 from keras_imnn.models.registry import manifest
 from keras_imnn.physics.photonic.cells import random_unit_cells
@@ -24,6 +29,29 @@ def fresh_gapped_cells():
 
 def test_photonic_checkpoints_are_shipped():
     assert {"photonic_cnn", "photonic_inv", "photonic_inv_dilated"} <= set(SHIPPED)
+
+
+def test_a_wheel_installs_every_checkpoint():
+    """setup.cfg's data_files name each weights/ folder by hand: a new checkpoint must be added there."""
+    root = Path(registry.__file__).resolve().parents[2]
+    cfg = configparser.ConfigParser()
+    cfg.read(root / "setup.cfg")
+    installed = {Path(dest) / path.name for dest, patterns in cfg["options.data_files"].items()
+                 for pattern in patterns.replace(",", " ").split() for path in root.glob(pattern)}
+    shipped = {Path("share/keras_imnn") / p.relative_to(root) for p in (root / "weights").rglob("*") if p.is_file()}
+    assert shipped == installed
+    assert {Path("share/keras_imnn/weights") / e["file"] for e in SHIPPED.values()} <= installed
+
+
+def test_weights_are_found_without_a_checkout(tmp_path, monkeypatch):
+    monkeypatch.delenv("KERAS_IMNN_WEIGHTS", raising=False)
+    monkeypatch.setattr(registry, "__file__", str(tmp_path / "site-packages" / "keras_imnn" / "models" / "registry.py"))
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    installed = tmp_path / "share" / "keras_imnn" / "weights"
+    installed.mkdir(parents=True)
+    assert registry._weights_dir() == installed
+    monkeypatch.setenv("KERAS_IMNN_WEIGHTS", str(tmp_path / "mine"))
+    assert registry._weights_dir() == tmp_path / "mine"
 
 
 @pytest.mark.parametrize("name", PHOTONIC)

@@ -5,6 +5,7 @@ import difflib
 import hashlib
 import json
 import os
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,19 @@ from keras_imnn.models.zoo import SPECS, ModelSpec
 
 _BY_NAME = {spec.name: spec for spec in SPECS}
 # Checkpoints ship with the source tree; KERAS_IMNN_WEIGHTS points elsewhere (e.g. a wheel install).
-WEIGHTS_DIR = Path(os.environ.get("KERAS_IMNN_WEIGHTS", Path(__file__).resolve().parents[2] / "weights"))
+
+
+def _weights_dir() -> Path:
+    """``$KERAS_IMNN_WEIGHTS``, else the checkout's ``weights/`` (source or editable install), else the
+    copy a wheel installs under ``<prefix>/share/keras_imnn/weights`` (setup.cfg's data_files)."""
+    if "KERAS_IMNN_WEIGHTS" in os.environ:
+        return Path(os.environ["KERAS_IMNN_WEIGHTS"])
+    checkout = Path(__file__).resolve().parents[2] / "weights"
+    installed = Path(sys.prefix) / "share" / "keras_imnn" / "weights"
+    return installed if not checkout.is_dir() and installed.is_dir() else checkout
+
+
+WEIGHTS_DIR = _weights_dir()
 
 
 def list_models(task: str | None = None) -> list[str]:
