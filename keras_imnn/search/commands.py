@@ -5,6 +5,10 @@ import argparse
 import json
 from pathlib import Path
 
+# Training examples of the data-scarce setting per task: 400 cells already rank the photonic stacks,
+# while magnet models stay at chance sign accuracy on 400 states (validation 0.55) and reach 0.8 on 2 000.
+N_TRAIN = {"photonic": 400, "magnet": 2000}
+
 
 def _nas(args: argparse.Namespace) -> int:
     from keras_imnn.models.registry import get_spec
@@ -12,6 +16,8 @@ def _nas(args: argparse.Namespace) -> int:
     from keras_imnn.training.splits import splits_from_args
 
     spec = get_spec(args.name)
+    if args.n_train is None:
+        args.n_train = N_TRAIN[spec.task]
     if args.n_train < 1:
         raise ValueError(f"--n-train must be >= 1; got {args.n_train}")
     if args.retrain_only and not args.retrain_top:
@@ -53,7 +59,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        "--retrain-seeds and compared with the zoo on the test split (OUT/retrain/).")
     p.add_argument("name", help="an invariant zoo model: photonic_inv_dilated, magnet_inv_dilated, ...")
     add_split_arguments(p, n_validation=500)
-    p.add_argument("--n-train", type=int, default=400, help="training examples (the data-scarce setting)")
+    p.add_argument("--n-train", type=int,
+                   help="training examples, the data-scarce setting (default: 400 photonic cells, 2 000 magnet states)")
     p.add_argument("--budget", type=int, default=50, help="number of trials")
     p.add_argument("--algorithm", default="bayesian", choices=("bayesian", "hyperband"))
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="training seeds per trial (>= 2)")
