@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import keras_imnn
-from keras_imnn.models import registry
 from keras_imnn.demo import run_demo
+from keras_imnn.models import registry
 from keras_imnn.models.registry import manifest
 from keras_imnn.physics.photonic.cells import random_unit_cells
 from keras_imnn.physics.photonic.solver import band_gaps, band_structure, k_grid

@@ -16,7 +16,6 @@ from keras_imnn.models.builders import build_model
 from keras_imnn.models.zoo import SPECS, ModelSpec
 
 _BY_NAME = {spec.name: spec for spec in SPECS}
-# Checkpoints ship with the source tree; KERAS_IMNN_WEIGHTS points elsewhere (e.g. a wheel install).
 
 
 def _weights_dir() -> Path:

@@ -104,8 +104,8 @@ class SearchSpace:
 
     def contains(self, overrides: dict[str, Any]) -> bool:
         """Whether ``overrides`` (as made by ``overrides``) is a point of this space."""
-        d = overrides["dilations"]
-        return (1 <= len(d) <= self.max_layers and all(x in self.dilation_choices for x in d)
+        d, choices = overrides["dilations"], self.dilation_choices
+        return (1 <= len(d) <= self.max_layers and all(x in choices for x in d)
                 and overrides["filters"] in self.widths and overrides["kernel_size"] in self.kernel_sizes
                 and isinstance(overrides["residual"], bool))
 
