@@ -57,6 +57,7 @@ def test_bayesian_search_averages_seeds_and_every_trial_is_invariant(rng, tmp_pa
     saved = json.loads((tmp_path / "search.json").read_text())
     assert saved["objective"] == {"name": "validation mae", "direction": "min", "seeds": [0, 1]}
     assert saved["trials"] == json.loads(json.dumps(result.trials)) and saved["n_train"] == 32
+    assert saved["start"] is None  # the base's [1, 2, 4, 8] w32 is not in this 2-layer space
     assert is_png(tmp_path / "search.png")
 
     # Each trial is the base model with the trial's stack: exactly D4- and shift-invariant.
@@ -149,6 +150,29 @@ def test_compare_trains_winners_next_to_the_zoo_baselines(monkeypatch, tmp_path)
     monkeypatch.setattr(results, "plot_bars", lambda *a, **k: None)
     keras_imnn.search.compare(tmp_path, data, data, data, top=1, baselines=False)
     assert [(v[0], v[3].get("dilations")) for v in trained][1:] == [("photonic_inv_dilated [1, 2, 3]", (1, 2, 3))]
+    # A winner that is the base's own stack is trained once, named for both; the zoo row is not repeated.
+    record["top"].insert(0, {"overrides": {"dilations": [1, 2, 4, 8], "filters": 32, "kernel_size": 3,
+                                           "residual": False}})
+    (tmp_path / "search.json").write_text(json.dumps(record))
+    trained.clear()
+    keras_imnn.search.compare(tmp_path, data, data, data, top=2)
+    assert [v[0] for v in trained] == [
+        "nas #1 d=[1, 2, 4, 8] w=32 k=3 = photonic_inv_dilated", "nas #2 d=[1, 2] w=8 k=3 res",
+        "photonic_inv_dilated [1, 2, 3]", "photonic_cnn", "photonic_cnn + aug", "photonic_inv"]
+
+
+def test_search_starts_at_the_base_models_own_stack(rng, tmp_path):
+    # keras-tuner draws its first points at random; the first trial here must be photonic_inv_dilated's
+    # [1, 2, 4, 8] w32 k3 (16×16 cells: dilation 8 is in the space), then the search moves on.
+    data = symmetric_cells(rng, 24, size=16)
+    train, val = data.subset(np.arange(16)), data.subset(np.arange(16, 24))
+    own = {"dilations": [1, 2, 4, 8], "filters": 32, "kernel_size": 3, "residual": False}
+    for algorithm in ("bayesian", "hyperband"):
+        result = keras_imnn.search.dilations(train, val, base="photonic_inv_dilated", budget=2, algorithm=algorithm,
+                                             max_layers=4, widths=(16, 32), kernel_sizes=(3,), out=tmp_path / algorithm,
+                                             **FAST)
+        assert result.record["start"] == own and result.trials[0]["overrides"] == own
+        assert result.trials[1]["overrides"] != own
 
 
 def test_space_hyperparameters_map_to_model_overrides():
@@ -161,6 +185,9 @@ def test_space_hyperparameters_map_to_model_overrides():
     overrides = space.overrides(hp.values)
     assert overrides == {"dilations": [3, 1], "filters": 32, "kernel_size": 5, "residual": True}
     assert space.contains(overrides) and not space.contains({**overrides, "dilations": [5]})
+    assert space.values(overrides) == {k: hp.values[k] for k in hp.values if hp.is_active(k)}
+    with pytest.raises(ValueError, match="not a point of the search space"):
+        space.values({**overrides, "filters": 8})
     assert largest_distinct_dilation(32, 32) == 16 and largest_distinct_dilation(6, 4) == 6
 
 

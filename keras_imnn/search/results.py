@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from keras_imnn.models.registry import get_spec
+from keras_imnn.search.space import searched
 from keras_imnn.training.comparison import (
     BASELINES,
     Variant,
@@ -127,13 +128,19 @@ def compare(search: Any, train: Arrays, validation: Arrays | None, test: Arrays,
         raise ValueError("the search has no completed trial to re-train")
     base, task = record["base"], record["task"]
     fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in record["fixed_overrides"].items()}
-    variants: list[Variant] = [(winner_label(i + 1, t["overrides"]), base, False, {**fixed, **t["overrides"]})
-                               for i, t in enumerate(record["top"][:top])]
+    own = searched(get_spec(base).config)
+    # A winner that is the base's own stack (the search starts there) is trained once, under both names.
+    variants: list[Variant] = [
+        (winner_label(i + 1, t["overrides"]) + (f" = {base}" if t["overrides"] == own else ""), base, False,
+         {**fixed, **t["overrides"]}) for i, t in enumerate(record["top"][:top])]
+    found_own = any(t["overrides"] == own for t in record["top"][:top])
     if tuple(get_spec(base).config.dilations) != HAND_PICKED:
         variants.append((f"{base} {list(HAND_PICKED)}", base, False, {**fixed, "dilations": HAND_PICKED}))
     if baselines:
         # Invariant baselines get the search's fixed overrides (group, head, ...); all get the data's shape.
         for label, name, augment, overrides in BASELINES[get_spec(base).task]:
+            if found_own and label == base:
+                continue
             extra = fixed if get_spec(name).config.arch == "inv" else {"input_shape": fixed["input_shape"]}
             variants.append((label, name, augment, {**overrides, **extra}))
     root = Path(out) if out is not None else None

@@ -12,6 +12,11 @@ import keras_tuner as kt
 SEARCHED_FIELDS = ("dilations", "filters", "kernel_size", "residual")
 
 
+def searched(config: Any) -> dict[str, Any]:
+    """The searched fields of a ``ModelConfig``, as a trial's overrides (JSON types)."""
+    return {name: list(v) if isinstance(v := getattr(config, name), tuple) else v for name in SEARCHED_FIELDS}
+
+
 def largest_distinct_dilation(height: int, width: int) -> int:
     """Dilations above ``lcm(H, W) // 2`` alias smaller ones on an H×W torus.
 
@@ -101,6 +106,15 @@ class SearchSpace:
         return {"dilations": [int(values[f"dilation_{i}"]) for i in range(n)],
                 "filters": int(values["filters"]), "kernel_size": int(values["kernel_size"]),
                 "residual": bool(values["residual"])}
+
+    def values(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        """``ModelConfig`` overrides → the trial's active hyperparameter values (inverse of ``overrides``)."""
+        if not self.contains(overrides):
+            raise ValueError(f"{overrides} is not a point of the search space {self.to_dict()}")
+        dilations = [int(d) for d in overrides["dilations"]]
+        return {"num_layers": len(dilations), **{f"dilation_{i}": d for i, d in enumerate(dilations)},
+                "filters": int(overrides["filters"]), "kernel_size": int(overrides["kernel_size"]),
+                "residual": bool(overrides["residual"])}
 
     def contains(self, overrides: dict[str, Any]) -> bool:
         """Whether ``overrides`` (as made by ``overrides``) is a point of this space."""

@@ -19,6 +19,7 @@ from keras_imnn.search.space import (
     SEARCHED_FIELDS,
     SearchSpace,
     largest_distinct_dilation,
+    searched,
 )
 from keras_imnn.training.data import Arrays
 from keras_imnn.training.finetune import check_xy
@@ -50,6 +51,27 @@ class SearchResult:
         if not self.top:
             raise ValueError("no trial of the search completed")
         return dict(self.top[0]["overrides"])
+
+
+class _StartAtBase:
+    """Oracle mixin: the first configuration drawn is the base model's own (``start_values``, when the
+    space holds it), so a reported winner has beaten the base within the search itself; keras-tuner
+    otherwise draws its first points at random. Hooks the oracles' one random draw (a private method)."""
+
+    start_values: dict[str, Any] | None = None
+
+    def _random_values(self) -> dict[str, Any] | None:
+        if self.start_values is not None and not self._duplicate(self.start_values):
+            return dict(self.start_values)
+        return super()._random_values()
+
+
+class _BayesianOracle(_StartAtBase, kt.oracles.BayesianOptimizationOracle):
+    pass
+
+
+class _HyperbandOracle(_StartAtBase, kt.oracles.HyperbandOracle):
+    pass
 
 
 class DilationTuner(kt.Tuner):
@@ -141,7 +163,8 @@ def dilations(train: Arrays | tuple[Any, Any], validation: Arrays | tuple[Any, A
     an exactly invariant model (periodic convs, orbit averaging over the base's point group). It is
     trained once per seed in ``seeds`` (early stopping on ``validation``) and scored by the mean
     validation metric over the seeds: MAE (minimized) for regression, sign accuracy (maximized) for
-    classification.
+    classification. The first trial is the base model's own stack when the space holds it
+    (``record["start"]``; None otherwise), so the top configurations are measured against it.
 
     Args:
         train, validation: ``Arrays`` or ``(x, y)``: x ``(n, H, W[, 1])`` raw inputs, y ``(n,)`` or
@@ -202,14 +225,16 @@ def dilations(train: Arrays | tuple[Any, Any], validation: Arrays | tuple[Any, A
     hp = space.hyperparameters()
     if algorithm == "bayesian":
         # A quarter of the budget explores at random before the Gaussian process proposes.
-        oracle = kt.oracles.BayesianOptimizationOracle(
+        oracle = _BayesianOracle(
             objective, max_trials=budget, num_initial_points=max(2, budget // 4), seed=seed,
             hyperparameters=hp, tune_new_entries=False, allow_new_entries=False)
     else:
-        oracle = kt.oracles.HyperbandOracle(
+        oracle = _HyperbandOracle(
             objective, max_epochs=epochs, factor=HYPERBAND_FACTOR, hyperband_iterations=None, seed=seed,
             hyperparameters=hp, tune_new_entries=False, allow_new_entries=False)
         oracle.max_trials = budget  # the base Oracle stops creating trials at max_trials
+    own = searched(spec.config) if space.contains(searched(spec.config)) else None
+    oracle.start_values = space.values(own) if own else None
     tmp = tempfile.TemporaryDirectory() if out is None else None
     root = Path(tmp.name if tmp else out)
     fixed = {**overrides, "input_shape": shape}
@@ -229,7 +254,7 @@ def dilations(train: Arrays | tuple[Any, Any], validation: Arrays | tuple[Any, A
         record = {
             "base": base, "task": task, "algorithm": algorithm, **(info or {}),
             "objective": {"name": f"validation {metric}", "direction": direction, "seeds": list(seeds)},
-            "space": space.to_dict(), "budget": budget, "epochs": epochs, "patience": patience,
+            "space": space.to_dict(), "start": own, "budget": budget, "epochs": epochs, "patience": patience,
             "batch_size": batch_size, "learning_rate": learning_rate, "search_seed": seed,
             "fixed_overrides": _jsonable(fixed), "n_train": len(train), "n_validation": len(validation),
             "seconds_this_session": round(time.monotonic() - start, 1),
