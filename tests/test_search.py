@@ -270,3 +270,20 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys):
     assert "--n-train must be >= 1" in capsys.readouterr().err
     assert main(["nas", "photonic_inv_dilated", "--retrain-only", "--out", str(tmp_path)]) == 2
     assert "--retrain-only needs --retrain-top K" in capsys.readouterr().err
+
+
+def test_cli_default_n_train_is_the_tasks_data_scarce_size(rng, tmp_path, monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    from keras_imnn.search import tuner
+
+    seen = {}
+    monkeypatch.setattr(tuner, "dilations", lambda train, validation, **kwargs: seen.update(n=len(train)) or
+                        SimpleNamespace(top=[], paths={}, record={"start": None}))
+    cells = symmetric_cells(rng, 500)
+    npz = tmp_path / "cells.npz"
+    ones = np.ones(500)
+    np.savez(npz, eps=cells.x[..., 0], tm_gap=ones, tm_midgap=ones, te_gap=ones, te_midgap=ones)
+    assert main(["nas", "photonic_inv_dilated", "--npz", str(npz), "--n-test", "50", "--n-validation", "10",
+                 "--out", str(tmp_path / "nas")]) == 0
+    assert seen["n"] == 400  # of a 440-cell training pool

@@ -62,8 +62,9 @@ def fit(model: keras.Model, train: Any, validation: Any = None, *, task: str, ep
         history = fitted.fit(train.x, train.y, validation_data=validation, epochs=epochs,
                              batch_size=batch_size, shuffle=True, callbacks=callbacks, verbose=verbose)
     else:
+        # A Dataset shuffles itself (or not, as its maker chose); Keras warns on its default shuffle=True.
         history = fitted.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks,
-                             verbose=verbose)
+                             shuffle=False, verbose=verbose)
     if twin is not None:
         model.set_weights(twin.get_weights())
     history.trained_with_trivial_group = twin is not None
