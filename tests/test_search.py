@@ -138,6 +138,7 @@ def test_compare_trains_winners_next_to_the_zoo_baselines(monkeypatch, tmp_path)
     assert by_label["magnet_inv_dilated"][3] == {"input_shape": (4, 4, 1), "group": "d4"}
     assert by_label["magnet_cnn + aug"][2] is True and by_label["magnet_cnn"][3] == {"input_shape": (4, 4, 1)}
     assert "| magnet_inv_dilated | 50 | 3 | 0.5100 ± 0.0082 | 0.9000 ± 0.0000 |" in comparison.table
+    assert [line.split(" | ")[0][2:] for line in comparison.table.splitlines()[2:]] == labels  # as run
     assert (tmp_path / "cmp" / "comparison.md").read_text() == comparison.table
     assert is_png(tmp_path / "cmp" / "comparison.png")
     with pytest.raises(ValueError, match="at least 3 distinct seeds"):

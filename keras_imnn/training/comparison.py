@@ -66,15 +66,16 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
 
 
 def summarize(results: list[dict], task: str) -> tuple[str, dict]:
-    """Markdown table of mean ± std over seeds, per (variant, n_train); and those stats by
-    ``(variant, n_train, metric)``."""
+    """Markdown table of mean ± std over seeds, per (variant, n_train), variants in the order they
+    were run; and those stats by ``(variant, n_train, metric)``."""
     groups: dict[tuple[str, int], list[dict]] = {}
     for r in results:
         groups.setdefault((r["variant"], r["n_train"]), []).append(r["test_metrics"])
     names = METRICS[task]
     lines = ["| model | n_train | seeds | " + " | ".join(names) + " |", "|---|---|---|" + "---|" * len(names)]
     stats = {}
-    for (variant, n), runs in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    order = {v: i for i, v in enumerate(dict.fromkeys(r["variant"] for r in results))}  # as they were run
+    for (variant, n), runs in sorted(groups.items(), key=lambda kv: (kv[0][1], order[kv[0][0]])):
         cells = []
         for m in names:
             vals = np.array([r[m] for r in runs if m in r], dtype=float)
@@ -108,7 +109,7 @@ def _save(fig: Any, path: str | Path, title: str) -> None:
 
 def plot_bars(stats: dict, task: str, path: str | Path, title: str = "") -> None:
     """One panel per metric: a bar per variant (mean over seeds, error bar = std), one training size."""
-    variants = sorted({v for v, _, _ in stats}, key=str)
+    variants = list(dict.fromkeys(v for v, _, _ in stats))  # the table's order
     fig, panels = _panels(task, 0.9 + 0.35 * len(variants))
     for ax, metric in panels:
         mean, std = zip(*(stats.get(_key(stats, v, metric), (np.nan, np.nan)) for v in variants))
@@ -124,7 +125,7 @@ def plot_curves(stats: dict, task: str, path: str | Path, title: str = "") -> No
     """One panel per metric: test metric vs training size (log axis), a line per variant."""
     fig, panels = _panels(task, 3.6)
     for ax, metric in panels:
-        for variant in sorted({v for v, _, _ in stats}, key=str):
+        for variant in dict.fromkeys(v for v, _, _ in stats):
             pts = sorted((n, *stats[(v, n, m)]) for v, n, m in stats if v == variant and m == metric)
             n, mean, std = map(np.array, zip(*pts))
             ax.errorbar(n, mean, yerr=std, marker="o", capsize=3, label=variant)
