@@ -173,7 +173,7 @@ def test_search_starts_at_the_base_models_own_stack(rng, tmp_path):
                                              max_layers=4, widths=(16, 32), kernel_sizes=(3,), out=tmp_path / algorithm,
                                              **FAST)
         assert result.record["start"] == own and result.trials[0]["overrides"] == own
-        assert result.trials[1]["overrides"] != own
+        assert result.trials[1]["overrides"] != own and is_png(result.paths["plot"])
 
 
 def test_space_hyperparameters_map_to_model_overrides():

@@ -40,7 +40,7 @@ def read_search(path: str | Path) -> dict[str, Any]:
 
 def plot_search(result: Any, path: str | Path) -> Path:
     """Validation objective of each completed trial (error bar: std over seeds; colour: epoch
-    budget, which varies under Hyperband) and the best so far."""
+    budget, which varies under Hyperband; star: the base model's own stack) and the best so far."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -59,6 +59,9 @@ def plot_search(result: Any, path: str | Path) -> Path:
             fig.colorbar(ax.scatter(order, y, c=epochs, cmap="viridis", zorder=3), ax=ax, label="epoch budget")
         else:
             ax.scatter(order, y, zorder=3, label=f"trial ({epochs[0]} epochs)")
+        own = [(i, t["objective"]) for i, t in done if t["overrides"] == record.get("start")]
+        if own:
+            ax.scatter(*zip(*own), s=160, marker="*", color="tab:orange", zorder=4, label=f"{record['base']}'s own stack")
         best = np.minimum.accumulate(y) if record["objective"]["direction"] == "min" else np.maximum.accumulate(y)
         ax.step(order, best, where="post", color="tab:red", label="best so far")
         ax.legend()
