@@ -99,7 +99,7 @@ def main() -> None:
 
     print(f"backend {keras.backend.backend()}, batch {args.batch}, {args.samples} samples, "
           f"best of {args.repeats}, {os.cpu_count()} CPUs")
-    print(f"| model | input | params | samples/s | time vs Conv2D stack |\n|---|---|---|---|---|")
+    print("| model | input | params | samples/s | time vs Conv2D stack |\n|---|---|---|---|---|")
     for name, (model, x) in models.items():
         print(f"| {name} | {'×'.join(map(str, x.shape[1:3]))} | {model.count_params():,} | "
               f"{1 / seconds[name]:,.0f} | {seconds[name] / base:.2f}× |")

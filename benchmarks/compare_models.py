@@ -16,7 +16,6 @@ a Markdown table (mean ± std over seeds) is written to OUT/table.md and a plot 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
@@ -24,9 +23,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-from keras_imnn.models.registry import get_spec
 from keras_imnn.models.zoo import DEFAULT_DATASETS
-from keras_imnn.training.comparison import BASELINES, plot_comparison, run_variants, summarize
+from keras_imnn.training.comparison import BASELINES, plot_comparison, run_variants, summarize, with_group
 from keras_imnn.training.data import task_of
 from keras_imnn.training.splits import add_split_arguments, splits_from_args
 
@@ -34,16 +32,6 @@ DILATION_STACKS = ([1, 1, 1], [1, 2, 3], [3, 2, 1], [2, 2, 2], [1, 2, 4, 8])
 VARIANTS = {task: {"models": BASELINES[task]} for task in BASELINES}
 for task, name in (("photonic", "photonic_inv_dilated"), ("magnet", "magnet_inv_dilated")):
     VARIANTS[task]["dilations"] = [(f"{name} {d}", name, False, {"dilations": d}) for d in DILATION_STACKS]
-
-
-def with_group(variants: list, group: str | None) -> list:
-    """The data's point group for the invariant models' orbits and the CNNs' augmentation."""
-    if not group:
-        return variants
-    return [(label, name, augment,
-             {**overrides, "augment": group} if augment
-             else {**overrides, "group": group} if get_spec(name).config.arch == "inv" else overrides)
-            for label, name, augment, overrides in variants]
 
 
 def main() -> None:

@@ -1,7 +1,6 @@
 """The zoo: exact invariance of every *_inv* model, the baselines' lack of it, I/O contracts."""
 import contextlib
 import json
-import shutil
 import warnings
 
 import numpy as np

@@ -195,3 +195,23 @@ def test_finetune_on_symmetric_cells_trains_the_twin(rng):
     assert model.get_layer("group_average") is not None
     rotated = np.asarray(keras_imnn.layers.apply_element(x, keras_imnn.layers.group_elements("d4")[5]))
     np.testing.assert_allclose(model.predict(rotated, verbose=0), model.predict(x, verbose=0), atol=1e-5)
+
+
+def test_comparison_on_another_point_group_augments_and_averages_with_it(rng):
+    # The triangular 6×4 grid keeps only C2: the augmented CNN draws from C2, the invariant models
+    # average over it (this combination once passed `augment` twice and crashed).
+    from keras_imnn.training.comparison import BASELINES, run_variants, with_group
+    from keras_imnn.training.train import train_on
+
+    by_label = {v[0]: v for v in with_group(BASELINES["magnet"], "c2")}
+    assert by_label["magnet_cnn + aug"][2:] == ("c2", {}) and by_label["magnet_cnn"][2:] == (False, {})
+    assert by_label["magnet_inv"][2:] == (False, {"group": "c2"})
+    x = rng.choice([-1.0, 1.0], size=(24, 6, 4, 1)).astype("float32")
+    data = Arrays(x, (x.sum(axis=(1, 2, 3)) > 0).astype("float32")[:, None], np.full(24, 1 / 24))
+    runs = run_variants([by_label["magnet_cnn + aug"], by_label["magnet_inv"]], data, None, data,
+                        task="classification", sizes=[16], seeds=[0], progress=False, epochs=1, batch_size=8)
+    assert [r["variant"] for r in runs] == ["magnet_cnn + aug", "magnet_inv"]
+    result = train_on("magnet_cnn", data, None, data, task="classification", augment="c2", epochs=1, verbose=0)
+    assert result.model.get_layer("augment").group == "c2" and result.info["augment"] == "c2"
+    result = train_on("magnet_cnn", data, None, data, task="classification", augment=True, epochs=1, verbose=0)
+    assert result.model.get_layer("augment").group == "d2"  # the lattice's own group on a 6×4 grid

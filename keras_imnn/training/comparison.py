@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from keras_imnn.models.registry import get_spec
 from keras_imnn.training.data import Arrays
 from keras_imnn.training.train import train_on
 
-Variant = tuple[str, str, bool, dict[str, Any]]
+Variant = tuple[str, str, bool | str, dict[str, Any]]  # augment: as train_on's
 
 # The zoo's models of each task, with the augmented CNN as the strongest non-invariant baseline.
 BASELINES: dict[str, list[Variant]] = {
@@ -32,6 +33,16 @@ BASELINES: dict[str, list[Variant]] = {
                ("magnet_inv_dilated", "magnet_inv_dilated", False, {})],
 }
 METRICS = {"regression": ("mae", "r2"), "classification": ("accuracy", "sign_overlap")}
+
+
+def with_group(variants: Sequence[Variant], group: str | None) -> list[Variant]:
+    """``variants`` on data of point group ``group`` (None: the zoo's): the invariant models average
+    over its orbits and the augmented CNNs draw from it (e.g. "c2" for the triangular 6×4 grid)."""
+    if not group:
+        return list(variants)
+    return [(label, name, group if augment else False,
+             {**overrides, "group": group} if get_spec(name).config.arch == "inv" else overrides)
+            for label, name, augment, overrides in variants]
 
 
 def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays | None, test: Arrays, *,

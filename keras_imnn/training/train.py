@@ -105,18 +105,20 @@ def train(name: str, dataset: str | None = None, *, n_train: int | None = None, 
 
 def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: Arrays, *, task: str,
              seed: int = 0, epochs: int = 200, batch_size: int = 32, learning_rate: float = 1e-3,
-             patience: int = 20, augment: bool = False, out: str | Path | None = None,
+             patience: int = 20, augment: bool | str = False, out: str | Path | None = None,
              verbose: Any = "auto", info: dict[str, Any] | None = None, **overrides: Any) -> RunResult:
     """Train zoo model ``name`` from scratch on arrays already loaded; score it on ``test_data``.
 
-    ``augment`` adds random point-group + shift augmentation (for the non-invariant baselines);
-    ``out`` receives ``model.keras`` and ``run.json`` (config, command, metrics, history).
+    ``augment`` adds random point-group + shift augmentation (for the non-invariant baselines):
+    True takes the lattice's group (D4 on square inputs, D2 otherwise), a group name (e.g. "c2")
+    that group; ``out`` receives ``model.keras`` and ``run.json`` (config, command, metrics, history).
     """
     spec = get_spec(name)
     if TASK_OF_MODEL[spec.task] != task:
         raise ValueError(f"{name!r} is a {spec.task} model and cannot learn a {task} task")
     if augment:
-        overrides.setdefault("augment", "d4" if train_data.x.shape[1] == train_data.x.shape[2] else "d2")
+        square = train_data.x.shape[1] == train_data.x.shape[2]
+        overrides.setdefault("augment", augment if isinstance(augment, str) else "d4" if square else "d2")
     keras.utils.set_random_seed(seed)
     model = load(name, pretrained=False, **overrides)
     history = fit(model, train_data, val_data, task=task, epochs=epochs, batch_size=batch_size,
@@ -124,7 +126,7 @@ def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: 
     metrics = evaluate_arrays(model, test_data, task)
     record = {
         "model": name, **(info or {}), "n_train": len(train_data), "seed": seed,
-        "augment": bool(augment), "epochs_run": len(history.history["loss"]),
+        "augment": overrides.get("augment") or False, "epochs_run": len(history.history["loss"]),
         "trained_with_trivial_group": history.trained_with_trivial_group,
         "config": spec.config.replace(**overrides).to_dict(), "test_metrics": metrics,
         "command": " ".join(shlex.quote(a) for a in sys.argv),
