@@ -70,7 +70,7 @@ def main() -> None:
                            task=task, sizes=args.sizes or [None], seeds=args.seeds,
                            results_path=out / "results.json", deadline=deadline, epochs=args.epochs,
                            patience=args.patience, batch_size=args.batch_size, info={"data": source})
-    table, stats = summarize(results, task)
+    table, stats = summarize(results, task, order=[label for label, *_ in VARIANTS[args.task][args.variants]])
     (out / "table.md").write_text(table)
     plot_comparison(stats, task, out / "curves.png")
     print(table)

@@ -147,7 +147,7 @@ def test_compare_trains_winners_next_to_the_zoo_baselines(monkeypatch, tmp_path)
     record.update(base="photonic_inv_dilated", task="regression", fixed_overrides={"input_shape": [4, 4, 1]})
     (tmp_path / "search.json").write_text(json.dumps(record))
     trained.clear()
-    monkeypatch.setattr(results, "summarize", lambda runs, task: ("", {}))
+    monkeypatch.setattr(results, "summarize", lambda runs, task, order=(): ("", {}))
     monkeypatch.setattr(results, "plot_bars", lambda *a, **k: None)
     keras_imnn.search.compare(tmp_path, data, data, data, top=1, baselines=False)
     assert [(v[0], v[3].get("dilations")) for v in trained][1:] == [("photonic_inv_dilated [1, 2, 3]", (1, 2, 3))]

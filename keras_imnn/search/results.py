@@ -154,7 +154,7 @@ def compare(search: Any, train: Arrays, validation: Arrays | None, test: Arrays,
                            seeds=list(seeds), results_path=root / "comparison.json" if root else None,
                            deadline=deadline, progress=progress, epochs=epochs, patience=patience,
                            batch_size=batch_size, learning_rate=learning_rate)
-    table, stats = summarize(results, task)
+    table, stats = summarize(results, task, order=[label for label, *_ in variants])
     paths: dict[str, Path] = {}
     if root is not None:
         paths = {"json": root / "comparison.json", "table": root / "comparison.md", "plot": root / "comparison.png"}

@@ -76,17 +76,17 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
     return results
 
 
-def summarize(results: list[dict], task: str) -> tuple[str, dict]:
-    """Markdown table of mean ± std over seeds, per (variant, n_train), variants in the order they
-    were run; and those stats by ``(variant, n_train, metric)``."""
+def summarize(results: list[dict], task: str, order: Sequence[str] = ()) -> tuple[str, dict]:
+    """Markdown table of mean ± std over seeds, per (variant, n_train), variants in ``order`` (their
+    labels; others after, as first run); and those stats by ``(variant, n_train, metric)``."""
     groups: dict[tuple[str, int], list[dict]] = {}
     for r in results:
         groups.setdefault((r["variant"], r["n_train"]), []).append(r["test_metrics"])
     names = METRICS[task]
     lines = ["| model | n_train | seeds | " + " | ".join(names) + " |", "|---|---|---|" + "---|" * len(names)]
     stats = {}
-    order = {v: i for i, v in enumerate(dict.fromkeys(r["variant"] for r in results))}  # as they were run
-    for (variant, n), runs in sorted(groups.items(), key=lambda kv: (kv[0][1], order[kv[0][0]])):
+    rank = {v: i for i, v in enumerate(dict.fromkeys([*order, *(r["variant"] for r in results)]))}
+    for (variant, n), runs in sorted(groups.items(), key=lambda kv: (kv[0][1], rank[kv[0][0]])):
         cells = []
         for m in names:
             vals = np.array([r[m] for r in runs if m in r], dtype=float)
