@@ -19,3 +19,6 @@ def test_layers_pass_under_jax():
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "failed" not in result.stdout
+    backend = subprocess.run([sys.executable, "-c", "import keras; print(keras.backend.backend())"],
+                             env=env, capture_output=True, text=True, timeout=300)
+    assert backend.stdout.strip().splitlines()[-1] == "jax", backend.stdout + backend.stderr

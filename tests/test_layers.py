@@ -27,12 +27,13 @@ def roll(x, shift):
     return np.roll(x, shift, axis=(1, 2))
 
 
-@pytest.mark.parametrize("padding", [0, 1, 3, (2, 5), ((1, 4), (0, 2)), 13, 30])
-def test_periodic_padding_matches_numpy_wrap(rng, padding):
+@pytest.mark.parametrize("padding, pairs", [
+    (0, ((0, 0), (0, 0))), (1, ((1, 1), (1, 1))), (3, ((3, 3), (3, 3))), ((2, 5), ((2, 2), (5, 5))),
+    (((1, 4), (0, 2)), ((1, 4), (0, 2))), (13, ((13, 13), (13, 13))), (30, ((30, 30), (30, 30)))])
+def test_periodic_padding_matches_numpy_wrap(rng, padding, pairs):
     x = rng.normal(size=(2, 7, 9, 3)).astype("float32")
     layer = PeriodicPadding2D(padding)
-    (t, b), (l, r) = layer.padding
-    expected = np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)), mode="wrap")
+    expected = np.pad(x, ((0, 0), *pairs, (0, 0)), mode="wrap")
     np.testing.assert_array_equal(np_(layer(x)), expected)
     assert layer.compute_output_shape(x.shape) == expected.shape
 

@@ -1,4 +1,6 @@
 """Exact diagonalization of the J1-J2 model against reference energies and exact sign rules."""
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -98,6 +100,18 @@ def test_expanded_state_is_an_eigenstate_in_project_site_order():
     energy, residual = _energy_and_residual(gs)
     assert energy == pytest.approx(gs.energy, abs=1e-9)
     assert residual < 1e-6
+
+
+def test_triangular_energy_with_bonds_written_by_hand():
+    # J1 along x and y, J2 on the (+1, +1) diagonal, sites i = x·Ly + y (DESIGN.md): built here, not by
+    # make_lattice, and diagonalized by QuSpin without symmetries.
+    lx, ly, j2 = 4, 3, 0.7
+    cells = [(x, y) for x in range(lx) for y in range(ly)]
+    site = lambda x, y: (x % lx) * ly + y % ly  # noqa: E731
+    hand = SimpleNamespace(n_sites=lx * ly, nnn_bonds=[(site(x, y), site(x + 1, y + 1)) for x, y in cells],
+                           nn_bonds=[(site(x, y), site(x + dx, y + dy)) for x, y in cells for dx, dy in ((1, 0), (0, 1))])
+    gs = ed.ground_state("triangular", (lx, ly), j2, progress=False)
+    assert gs.energy == pytest.approx(_full_sz0_lowest(hand, j2), abs=1e-9)
 
 
 def test_spins_round_trip_and_layout():

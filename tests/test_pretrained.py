@@ -58,16 +58,17 @@ def test_weights_are_found_without_a_checkout(tmp_path, monkeypatch):
 def test_photonic_checkpoint_metrics_hold_on_fresh_cells(name, fresh_gapped_cells):
     entry = SHIPPED[name]
     metrics = evaluate_arrays(keras_imnn.load(name), fresh_gapped_cells, "regression")
-    # 96 cells: allow sampling noise around the manifest's 2 000-cell test MAE.
-    assert metrics["mae"] < 1.5 * entry["test_metrics"]["mae"] + 0.01, (metrics, entry["test_metrics"])
-    assert metrics["r2"] > entry["test_metrics"]["r2"] - 0.15
+    # 96 cells: allow sampling noise around the manifest's 2 000-cell test MAE (measured: 1.05–1.18×).
+    assert metrics["mae"] < 1.3 * entry["test_metrics"]["mae"], (metrics, entry["test_metrics"])
+    assert metrics["r2"] > entry["test_metrics"]["r2"] - 0.02
 
 
 def test_demo_predicts_close_to_the_solver(tmp_path):
     result = run_demo(n_cells=3, out=tmp_path / "demo.png")
     assert (tmp_path / "demo.png").stat().st_size > 10_000
     assert result["eps"].shape == (3, 32, 32) and result["model"].shape == (3,)
-    assert np.mean(np.abs(result["model"] - result["solver"])) < 0.1
+    # Test MAE 0.0045; predicting the mean gap would be off by ≈ 0.1.
+    assert np.mean(np.abs(result["model"] - result["solver"])) < 0.02
 
 
 MAGNET = sorted(n for n in SHIPPED if n.startswith("magnet"))
