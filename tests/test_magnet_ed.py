@@ -108,8 +108,8 @@ def test_triangular_energy_with_bonds_written_by_hand():
     lx, ly, j2 = 4, 3, 0.7
     cells = [(x, y) for x in range(lx) for y in range(ly)]
     site = lambda x, y: (x % lx) * ly + y % ly  # noqa: E731
-    hand = SimpleNamespace(n_sites=lx * ly, nnn_bonds=[(site(x, y), site(x + 1, y + 1)) for x, y in cells],
-                           nn_bonds=[(site(x, y), site(x + dx, y + dy)) for x, y in cells for dx, dy in ((1, 0), (0, 1))])
+    nn = [(site(x, y), site(x + dx, y + dy)) for x, y in cells for dx, dy in ((1, 0), (0, 1))]
+    hand = SimpleNamespace(n_sites=lx * ly, nn_bonds=nn, nnn_bonds=[(site(x, y), site(x + 1, y + 1)) for x, y in cells])
     gs = ed.ground_state("triangular", (lx, ly), j2, progress=False)
     assert gs.energy == pytest.approx(_full_sz0_lowest(hand, j2), abs=1e-9)
 

@@ -33,7 +33,8 @@ def _nas(args: argparse.Namespace) -> int:
                            batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
                            top=max(args.top, args.retrain_top), out=args.out, resume=args.resume,
                            max_minutes=args.max_minutes, verbose=1, info={"data": str(source)}, **overrides)
-        print(json.dumps({"start": search.record["start"], "top": search.top[:args.top], **{k: str(v) for k, v in search.paths.items()}}, indent=1))
+        print(json.dumps({"start": search.record["start"], "top": search.top[:args.top],
+                          **{k: str(v) for k, v in search.paths.items()}}, indent=1))
     if args.retrain_top:
         runs = Path(args.out) / "retrain" / "comparison.json"
         if not (args.resume or args.retrain_only):  # a new search: an earlier one's winners would mix in
@@ -53,10 +54,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("nas", help="architecture search (keras-tuner) over the conv stack of an invariant model",
                        description="Search the number of periodic conv layers, their dilations, width, kernel "
-                       "size and residual on/off of an invariant zoo model on a small training set, starting at "
-                       "the model's own stack; the objective is the validation metric averaged over --seeds. Writes OUT/search.json and "
-                       "OUT/search.png; with --retrain-top K the K best configurations are re-trained with "
-                       "--retrain-seeds and compared with the zoo on the test split (OUT/retrain/).")
+                       "size and residual on/off of an invariant zoo model on a small training set, starting "
+                       "at the model's own stack; the objective is the validation metric averaged over --seeds. "
+                       "Writes OUT/search.json and OUT/search.png; with --retrain-top K the K best configurations "
+                       "are re-trained with --retrain-seeds and compared with the zoo on the test split "
+                       "(OUT/retrain/).")
     p.add_argument("name", help="an invariant zoo model: photonic_inv_dilated, magnet_inv_dilated, ...")
     add_split_arguments(p, n_validation=500)
     p.add_argument("--n-train", type=int,

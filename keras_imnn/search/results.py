@@ -61,7 +61,8 @@ def plot_search(result: Any, path: str | Path) -> Path:
             ax.scatter(order, y, zorder=3, label=f"trial ({epochs[0]} epochs)")
         own = [(i, t["objective"]) for i, t in done if t["overrides"] == record.get("start")]
         if own:
-            ax.scatter(*zip(*own), s=160, marker="*", color="tab:orange", zorder=4, label=f"{record['base']}'s own stack")
+            ax.scatter(*zip(*own), s=160, marker="*", color="tab:orange", zorder=4,
+                       label=f"{record['base']}'s own stack")
         best = np.minimum.accumulate(y) if record["objective"]["direction"] == "min" else np.maximum.accumulate(y)
         ax.step(order, best, where="post", color="tab:red", label="best so far")
         ax.legend()
