@@ -5,10 +5,10 @@ set -euo pipefail
 mkdir -p data docs
 
 # Photonic: cells 0..5999 of photonic_crystals/gapped (test = the first 2 000, validation 500,
-# train pool 3 500). About 50 min on 2 CPU cores for the sizes below (3 seeds).
+# train pool 3 500). On 2 CPU cores (3 seeds): ≈ 1 h for 100–400, 1 h for 800, ≈ 2 h for 1 600.
 keras-imnn generate photonic --config gapped --n 6000 --out data
 python benchmarks/compare_models.py photonic --npz data/photonic_gapped_n6000_seed0.npz \
-    --sizes 100 200 400 800 --seeds 0 1 2 --epochs 60 --patience 15 --out docs/comparison_photonic
+    --sizes 100 200 400 800 1600 --seeds 0 1 2 --epochs 60 --patience 15 --out docs/comparison_photonic
 python benchmarks/compare_models.py photonic --npz data/photonic_gapped_n6000_seed0.npz \
     --variants dilations --sizes 400 --seeds 0 1 2 --epochs 100 --patience 15 --out docs/dilations_photonic
 
@@ -22,7 +22,7 @@ done
 
 # Magnet: square 6×4 at J2 = 0.5 and 0.0, and the anisotropic triangular lattice (J2 = 1.3; its 6×4
 # grid keeps only the 180° rotation, hence --group c2); train fraction ε = 0.05 sampled ∝ |ψ|².
-# 8 epochs per run: the budget of the README's 2-core table (magnet_inv ≈ 7 min per run).
+# 8 epochs per run: the budget of the README's 2-core tables (≈ 4–7 min per run, ≈ 1 h per lattice).
 for j2 in 0.5 0.0; do
   keras-imnn generate magnet --lattice square --shape 6 4 --j2 $j2 --out data/square_6x4_j2_$j2
   python benchmarks/compare_models.py magnet --npz-dir data/square_6x4_j2_$j2 \
