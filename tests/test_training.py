@@ -221,8 +221,8 @@ def test_comparison_on_another_point_group_augments_and_averages_with_it(rng):
     assert result.model.get_layer("augment").group == "d2"  # the lattice's own group on a 6×4 grid
 
 
-def test_summary_table_follows_the_variants_order_not_the_run_order():
-    from keras_imnn.training.comparison import summarize
+def test_summary_table_follows_the_variants_order_not_the_run_order(tmp_path):
+    from keras_imnn.training.comparison import plot_comparison, summarize
 
     runs = [{"variant": v, "n_train": n, "seed": s, "test_metrics": {"mae": m, "r2": 0.5}}
             for v, n, m in (("cnn + aug", 100, 0.3), ("inv", 100, 0.1), ("cnn", 200, 0.2), ("cnn", 100, 0.2))
@@ -231,3 +231,5 @@ def test_summary_table_follows_the_variants_order_not_the_run_order():
     rows = [line.split(" | ")[:3] for line in table.splitlines()[2:]]
     assert rows == [["| cnn", "100", "2"], ["| cnn + aug", "100", "2"], ["| inv", "100", "2"], ["| cnn", "200", "2"]]
     assert stats[("inv", 100, "mae")] == pytest.approx((0.11, 0.01))
+    plot_comparison(stats, "regression", tmp_path / "curves.png")  # two sizes: learning curves, log MAE axis
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
