@@ -12,9 +12,14 @@ import keras_tuner as kt
 SEARCHED_FIELDS = ("dilations", "filters", "kernel_size", "residual")
 
 
+def jsonable(overrides: dict[str, Any]) -> dict[str, Any]:
+    """``ModelConfig`` overrides as JSON reads them back (tuples → lists), so the two compare equal."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()}
+
+
 def searched(config: Any) -> dict[str, Any]:
     """The searched fields of a ``ModelConfig``, as a trial's overrides (JSON types)."""
-    return {name: list(v) if isinstance(v := getattr(config, name), tuple) else v for name in SEARCHED_FIELDS}
+    return jsonable({name: getattr(config, name) for name in SEARCHED_FIELDS})
 
 
 def largest_distinct_dilation(height: int, width: int) -> int:

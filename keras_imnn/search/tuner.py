@@ -18,6 +18,7 @@ from keras_imnn.models.registry import get_spec, load
 from keras_imnn.search.space import (
     SEARCHED_FIELDS,
     SearchSpace,
+    jsonable,
     largest_distinct_dilation,
     searched,
 )
@@ -233,7 +234,8 @@ def dilations(train: Arrays | tuple[Any, Any], validation: Arrays | tuple[Any, A
             objective, max_epochs=epochs, factor=HYPERBAND_FACTOR, hyperband_iterations=None, seed=seed,
             hyperparameters=hp, tune_new_entries=False, allow_new_entries=False)
         oracle.max_trials = budget  # the base Oracle stops creating trials at max_trials
-    own = searched(spec.config) if space.contains(searched(spec.config)) else None
+    own = searched(spec.config)
+    own = own if space.contains(own) else None
     oracle.start_values = space.values(own) if own else None
     tmp = tempfile.TemporaryDirectory() if out is None else None
     root = Path(tmp.name if tmp else out)
@@ -246,7 +248,7 @@ def dilations(train: Arrays | tuple[Any, Any], validation: Arrays | tuple[Any, A
     _check_resume(Path(tuner.project_dir) / "imnn_settings.json", resume, {
         "base": base, "space": space.to_dict(), "seeds": list(seeds), "epochs": epochs, "patience": patience,
         "batch_size": batch_size, "learning_rate": learning_rate, "search_seed": seed,
-        "fixed_overrides": _jsonable(fixed), "n_train": len(train), "n_validation": len(validation)})
+        "fixed_overrides": jsonable(fixed), "n_train": len(train), "n_validation": len(validation)})
     start = time.monotonic()
     try:
         tuner.search(verbose=verbose)
@@ -256,7 +258,7 @@ def dilations(train: Arrays | tuple[Any, Any], validation: Arrays | tuple[Any, A
             "objective": {"name": f"validation {metric}", "direction": direction, "seeds": list(seeds)},
             "space": space.to_dict(), "start": own, "budget": budget, "epochs": epochs, "patience": patience,
             "batch_size": batch_size, "learning_rate": learning_rate, "search_seed": seed,
-            "fixed_overrides": _jsonable(fixed), "n_train": len(train), "n_validation": len(validation),
+            "fixed_overrides": jsonable(fixed), "n_train": len(train), "n_validation": len(validation),
             "seconds_this_session": round(time.monotonic() - start, 1),
             "backend": keras.backend.backend(),
         }
@@ -286,10 +288,6 @@ def best_distinct(trials: list[dict[str, Any]], direction: str, k: int) -> list[
         if kept is None or (t["epochs"], -sign * t["objective"]) > (kept["epochs"], -sign * kept["objective"]):
             by_config[key] = t
     return sorted(by_config.values(), key=lambda t: sign * t["objective"])[:k]
-
-
-def _jsonable(overrides: dict[str, Any]) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()}
 
 
 def _check_resume(path: Path, resume: bool, settings: dict[str, Any]) -> None:
