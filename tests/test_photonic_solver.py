@@ -93,13 +93,21 @@ def test_high_contrast_cells_against_mpb(pol):
     assert np.all(gap_err(bands, ref) < gap_tol), gap_err(bands, ref)
 
 
-def test_square_lattice_of_rods_tm_gap():
-    bands = band_structure(rods(8.9, 0.2), gamma_x_m_path(), 4, "tm")
-    gaps, mid = band_gaps(bands)
-    lower, upper = mid[0] - gaps[0] / 2, mid[0] + gaps[0] / 2
-    assert lower == pytest.approx(0.327, abs=0.004)
-    assert upper == pytest.approx(0.446, abs=0.004)
-    assert np.all(gaps[1:] == 0.0)
+@pytest.mark.mpb
+@needs_mpb
+def test_square_lattice_of_rods_tm_gap_edges_match_live_mpb():
+    # The textbook crystal (Joannopoulos et al., ch. 5): ε = 8.9 rods, r = 0.2a, a TM gap between
+    # bands 1 and 2 only. Its edges lie at M (band 1) and X (band 2); MPB is converged at 4× / 128.
+    k = np.array([[0.5, 0.0], [0.5, 0.5]])
+    ref = band_structure(rods(8.9, 0.2), k, 6, "tm", backend="mpb",
+                         mpb_options={"resolution": 128, "upsample": 4})[:, :4]
+    bands = band_structure(rods(8.9, 0.2), k, 4, "tm")
+    lower, upper = bands[1, 0], bands[0, 1]
+    assert lower == pytest.approx(ref[1, 0], rel=1e-3)
+    assert upper == pytest.approx(ref[0, 1], rel=1e-3)
+    gaps, mid = band_gaps(band_structure(rods(8.9, 0.2), gamma_x_m_path(), 4, "tm"))
+    assert gaps[0] == pytest.approx(upper - lower, rel=1e-9)  # the path's gap is the X/M gap
+    assert 0.30 < gaps[0] / mid[0] < 0.32 and np.all(gaps[1:] == 0.0)
 
 
 @pytest.mark.parametrize("pol", ["tm", "te"])
