@@ -32,7 +32,8 @@ def main() -> None:
     for j2 in tqdm(j2_values, desc="J2 scan"):
         gs = ground_state("square", args.shape, float(j2), progress=False)
         symmetric = gs.sector == symmetric_sector(gs.lattice)
-        rows.append((j2, gs.energy / gs.lattice.n_sites, marshall_violation(gs), gs.gap, symmetric, sector_label(gs.sector)))
+        rows.append((j2, gs.energy / gs.lattice.n_sites, marshall_violation(gs), gs.gap, symmetric,
+                     sector_label(gs.sector)))
     print(f"{'J2':>4} {'E0/N':>12} {'Marshall viol.':>14} {'gap':>8}  sector")
     for j2, e, v, gap, _, label in rows:
         print(f"{j2:4.1f} {e:12.8f} {v:14.6f} {gap:8.4f}  {label}")
@@ -43,7 +44,8 @@ def main() -> None:
     ax1.plot(j2, energy, "o-")
     ax1.set_ylabel("E0 / N  (S = σ/2)")
     ax2.plot(j2, violation, "o-", color="C3")
-    ax2.plot(j2[~symmetric], violation[~symmetric], "s", mfc="none", ms=10, color="k", label="GS not in the symmetric sector")
+    ax2.plot(j2[~symmetric], violation[~symmetric], "s", mfc="none", ms=10, color="k",
+             label="GS not in the symmetric sector")
     ax2.set_ylabel("Marshall-sign violation\n(weight of violating states)")
     ax2.set_xlabel("J2 / J1")
     if (~symmetric).any():

@@ -2,9 +2,9 @@
 
 Backend-agnostic (keras.ops only): tests/test_backend_jax.py reruns this file under JAX.
 """
+import keras
 import numpy as np
 import pytest
-import keras
 from keras import ops
 
 from keras_imnn.layers import (

@@ -24,7 +24,8 @@ def _full_sz0_lowest(lattice, j2):
     from quspin.operators import hamiltonian
     from scipy.sparse.linalg import eigsh
 
-    couplings = [[1.0, int(i), int(j)] for i, j in lattice.nn_bonds] + [[j2, int(i), int(j)] for i, j in lattice.nnn_bonds]
+    couplings = ([[1.0, int(i), int(j)] for i, j in lattice.nn_bonds]
+                 + [[j2, int(i), int(j)] for i, j in lattice.nnn_bonds])
     half = [[0.5 * c, i, j] for c, i, j in couplings]
     basis = spin_basis_general(lattice.n_sites, Nup=lattice.n_sites // 2, pauli=0)
     h = hamiltonian([["+-", half], ["-+", half], ["zz", couplings]], [], basis=basis, dtype=np.float64,

@@ -3,9 +3,9 @@ import contextlib
 import json
 import warnings
 
+import keras
 import numpy as np
 import pytest
-import keras
 import tensorflow as tf
 
 import keras_imnn

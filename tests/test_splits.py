@@ -24,8 +24,9 @@ def test_generated_cells_are_split_in_builder_order(cells):
 
 
 def test_split_folder_holds_out_validation_and_trims_it(tmp_path):
-    spins = lambda n, start: dict(spins=np.full((n, 2, 2), start, "float32") + np.arange(n)[:, None, None],
-                                  sign=np.ones(n), weight=np.ones(n))
+    def spins(n, start):
+        return dict(spins=np.full((n, 2, 2), start, "float32") + np.arange(n)[:, None, None],
+                    sign=np.ones(n), weight=np.ones(n))
     np.savez(tmp_path / "train.npz", **spins(50, 0))
     np.savez(tmp_path / "test.npz", **spins(7, 100))
     (train, validation, test), _ = task_splits("frustrated_magnets/x", npz_dir=str(tmp_path), seed=3)

@@ -1,9 +1,9 @@
 """Training, evaluation and one-call fine-tuning on small synthetic data."""
 import json
 
+import keras
 import numpy as np
 import pytest
-import keras
 import tensorflow as tf
 
 import keras_imnn

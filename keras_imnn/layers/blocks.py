@@ -1,7 +1,8 @@
 """Dilated blocks: stacks of periodic convolutions that see many scales at once."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 

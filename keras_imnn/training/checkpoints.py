@@ -7,8 +7,8 @@
 Photonic cells come from ``keras-imnn generate photonic --config gapped --n N`` (cells 0..N−1 of
 ``photonic_crystals/gapped``: the first 2 000 are its fixed test split, the next 500 validation,
 the rest train); magnet data from the TFDS builder, or plain split files (``train.npz``,
-``test.npz`` and optionally ``validation.npz``, each with the dataset's features). Each checkpoint is a ``.weights.h5`` file;
-``keras_imnn.load`` checks its sha256 against the manifest before loading it.
+``test.npz`` and optionally ``validation.npz``, each with the dataset's features). Each checkpoint is a
+``.weights.h5`` file; ``keras_imnn.load`` checks its sha256 against the manifest before loading it.
 """
 from __future__ import annotations
 

@@ -13,8 +13,14 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_imnn.layers import (DilatedBlock, GroupAverage, InvariantPooling2D, PeriodicConv2D,
-                               RandomLatticeSymmetry, SymmetricPeriodicConv2D)
+from keras_imnn.layers import (
+    DilatedBlock,
+    GroupAverage,
+    InvariantPooling2D,
+    PeriodicConv2D,
+    RandomLatticeSymmetry,
+    SymmetricPeriodicConv2D,
+)
 from keras_imnn.layers.symmetry import orbit_is_translations
 
 # Layers that commute with every periodic shift and point-group element pixel by pixel, and the

@@ -74,7 +74,7 @@ class GroundState:
         """``(n, Lx, Ly, 1)`` uint8 0/1 spins (1 = up) of ``states[index]``."""
         return states_to_spins(self._expanded().states[index], self.lattice.shape)
 
-    def _expanded(self) -> "GroundState":
+    def _expanded(self) -> GroundState:
         if self.states is None:
             raise ValueError("ground state was not expanded to the full basis (expand=False)")
         return self
@@ -277,7 +277,8 @@ def ground_state(
 
     levels = []  # (energy, sector index, level in sector)
     best = None
-    for index, sec in enumerate(tqdm(sectors, desc=f"ED {lattice} {lat.shape}", disable=not progress or len(sectors) == 1)):
+    bar = tqdm(sectors, desc=f"ED {lattice} {lat.shape}", disable=not progress or len(sectors) == 1)
+    for index, sec in enumerate(bar):
         basis, h_nn, h_nnn = _sector_operators(lat.name, lat.shape, tuple(sec.items()))
         if h_nn is None:
             continue
@@ -291,7 +292,7 @@ def ground_state(
     levels.sort()
     gap = levels[1][0] - levels[0][0] if len(levels) > 1 else float("nan")
     sector_energies = {}
-    for e, i, k in levels:
+    for e, i, _ in levels:
         sector_energies.setdefault(sector_label(sectors[i]), float(e))
     states = amplitudes = None
     if expand:

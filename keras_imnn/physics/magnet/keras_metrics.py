@@ -29,7 +29,10 @@ class SignOverlap(keras.metrics.Metric):
         y_true = ops.reshape(ops.cast(y_true, self.dtype), (-1,))
         y_pred = ops.reshape(ops.cast(y_pred, self.dtype), (-1,))
         agree = 1.0 - 2.0 * ops.abs(y_true - ops.cast(y_pred > 0, self.dtype))
-        weight = ops.ones_like(agree) if sample_weight is None else ops.reshape(ops.cast(sample_weight, self.dtype), (-1,))
+        if sample_weight is None:
+            weight = ops.ones_like(agree)
+        else:
+            weight = ops.reshape(ops.cast(sample_weight, self.dtype), (-1,))
         self.total.assign_add(ops.sum(weight * agree))
         self.norm.assign_add(ops.sum(weight))
 
