@@ -221,6 +221,28 @@ def test_comparison_on_another_point_group_augments_and_averages_with_it(rng):
     assert result.model.get_layer("augment").group == "d2"  # the lattice's own group on a 6×4 grid
 
 
+def test_comparison_resumes_finished_runs_but_not_those_of_a_changed_config(rng, tmp_path):
+    # A zoo default that changes (say its dilations) must not let old runs stand in for the new model.
+    from keras_imnn.training.comparison import run_variants
+
+    x = rng.choice([-1.0, 1.0], size=(24, 6, 4, 1)).astype("float32")
+    data = Arrays(x, (x.sum(axis=(1, 2, 3)) > 0).astype("float32")[:, None], np.full(24, 1 / 24))
+    path = tmp_path / "results.json"
+    kwargs = dict(task="classification", sizes=[16], seeds=[0], progress=False, epochs=1, batch_size=8,
+                  results_path=path)
+    variant = ("inv", "magnet_inv", False, {"dilations": [1, 2]})
+    first = run_variants([variant], data, None, data, **kwargs)
+    assert first[0]["config"]["dilations"] == [1, 2] and first[0]["config"]["augment"] is None
+    assert run_variants([variant], data, None, data, **kwargs) == first  # resumed: nothing retrained
+    with pytest.raises(ValueError, match=r"'inv' runs of another model config.*'dilations': \(\[1, 2\], \[1, 3\]\)"):
+        run_variants([("inv", "magnet_inv", False, {"dilations": [1, 3]})], data, None, data, **kwargs)
+    legacy = [{k: v for k, v in first[0].items() if k != "config"}]  # files from before configs were kept
+    path.write_text(json.dumps(legacy))
+    assert run_variants([variant], data, None, data, **kwargs) == legacy
+    aug = run_variants([("cnn + aug", "magnet_cnn", True, {})], data, None, data, **kwargs)
+    assert aug[-1]["config"]["augment"] == "d2"  # the group train_on drew from, as it builds it
+
+
 def test_summary_table_follows_the_variants_order_not_the_run_order(tmp_path):
     from keras_imnn.training.comparison import plot_comparison, summarize
 

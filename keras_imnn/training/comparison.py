@@ -16,7 +16,7 @@ import numpy as np
 
 from keras_imnn.models.registry import get_spec
 from keras_imnn.training.data import Arrays
-from keras_imnn.training.train import train_on
+from keras_imnn.training.train import augment_group, train_on
 
 Variant = tuple[str, str, bool | str, dict[str, Any]]  # augment: as train_on's
 
@@ -51,8 +51,10 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
                  progress: bool = True, **train_kwargs: Any) -> list[dict[str, Any]]:
     """Train every variant for every size and seed; return one record per run.
 
-    Records (``variant``, ``n_train``, ``seed``, ``epochs_run``, ``test_metrics``) are appended to
-    ``results_path`` as runs finish and finished runs found there are skipped, so a cut run resumes.
+    Records (``variant``, ``n_train``, ``seed``, ``epochs_run``, ``test_metrics``, ``config``) are
+    appended to ``results_path`` as runs finish and finished runs found there are skipped, so a cut run
+    resumes; a finished run whose model config differs from the variant's now (a zoo default changed)
+    raises instead of standing in for it.
     Runs go seed-major: cut short by ``deadline`` (``time.monotonic()``), every variant and size still
     has its first seeds. ``train_kwargs`` go to ``train_on`` (epochs, patience, batch_size, ...).
     """
@@ -60,6 +62,13 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
 
     path = Path(results_path) if results_path is not None else None
     results = json.loads(path.read_text()) if path is not None and path.exists() else []
+    configs = {label: _config(name, augment, overrides, train.x.shape) for label, name, augment, overrides in variants}
+    for r in results:
+        now = configs.get(r["variant"])
+        if now is not None and r.get("config", now) != now:  # records from before configs were kept pass
+            changed = {k: (v, now.get(k)) for k, v in r["config"].items() if v != now.get(k)}
+            raise ValueError(f"{path} holds {r['variant']!r} runs of another model config (was → now: {changed}); "
+                             "relabel those runs or use another results file")
     done = {(r["variant"], r["n_train"], r["seed"]) for r in results}
     sizes = [len(train) if n is None else min(n, len(train)) for n in sizes]
     runs = [(v, n, s) for s in seeds for n in sizes for v in variants if (v[0], n, s) not in done]
@@ -69,11 +78,17 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
             break
         result = train_on(name, train.take(n, seed), validation, test, task=task, seed=seed, augment=augment,
                           verbose=0, **train_kwargs, **overrides)
-        results.append({"variant": label, "n_train": n, "seed": seed,
-                        "epochs_run": result.info["epochs_run"], "test_metrics": result.metrics})
+        results.append({"variant": label, "n_train": n, "seed": seed, "epochs_run": result.info["epochs_run"],
+                        "test_metrics": result.metrics, "config": configs[label]})
         if path is not None:
             path.write_text(json.dumps(results, indent=1))
     return results
+
+
+def _config(name: str, augment: bool | str, overrides: dict[str, Any], x_shape: Sequence[int]) -> dict[str, Any]:
+    """The model config ``train_on`` builds for a variant, as it reads back from JSON."""
+    extra = {"augment": augment_group(augment, x_shape)} if augment else {}
+    return json.loads(json.dumps(get_spec(name).config.replace(**extra, **overrides).to_dict()))
 
 
 def summarize(results: list[dict], task: str, order: Sequence[str] = ()) -> tuple[str, dict]:

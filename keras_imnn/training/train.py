@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,14 @@ def train(name: str, dataset: str | None = None, *, n_train: int | None = None, 
                     info={"dataset": dataset, "target": target}, **kwargs)
 
 
+def augment_group(augment: bool | str, x_shape: Sequence[int]) -> str:
+    """The group ``augment`` draws from on inputs of shape ``(b, H, W, C)``: a name as given, True
+    the lattice's (D4 on square inputs, D2 otherwise)."""
+    if isinstance(augment, str):
+        return augment
+    return "d4" if x_shape[1] == x_shape[2] else "d2"
+
+
 def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: Arrays, *, task: str,
              seed: int = 0, epochs: int = 200, batch_size: int = 32, learning_rate: float = 1e-3,
              patience: int = 20, augment: bool | str = False, out: str | Path | None = None,
@@ -117,8 +126,7 @@ def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: 
     if TASK_OF_MODEL[spec.task] != task:
         raise ValueError(f"{name!r} is a {spec.task} model and cannot learn a {task} task")
     if augment:
-        square = train_data.x.shape[1] == train_data.x.shape[2]
-        overrides.setdefault("augment", augment if isinstance(augment, str) else "d4" if square else "d2")
+        overrides.setdefault("augment", augment_group(augment, train_data.x.shape))
     keras.utils.set_random_seed(seed)
     model = load(name, pretrained=False, **overrides)
     history = fit(model, train_data, val_data, task=task, epochs=epochs, batch_size=batch_size,
