@@ -16,7 +16,7 @@ import numpy as np
 
 from keras_imnn.models.registry import get_spec
 from keras_imnn.training.data import Arrays
-from keras_imnn.training.train import augment_group, train_on
+from keras_imnn.training.train import model_overrides, train_on
 
 Variant = tuple[str, str, bool | str, dict[str, Any]]  # augment: as train_on's
 
@@ -87,8 +87,8 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
 
 def _config(name: str, augment: bool | str, overrides: dict[str, Any], x_shape: Sequence[int]) -> dict[str, Any]:
     """The model config ``train_on`` builds for a variant, as it reads back from JSON."""
-    extra = {"augment": augment_group(augment, x_shape)} if augment else {}
-    return json.loads(json.dumps(get_spec(name).config.replace(**extra, **overrides).to_dict()))
+    config = get_spec(name).config.replace(**model_overrides(augment, x_shape, overrides))
+    return json.loads(json.dumps(config.to_dict()))
 
 
 def summarize(results: list[dict], task: str, order: Sequence[str] = ()) -> tuple[str, dict]:

@@ -104,12 +104,14 @@ def train(name: str, dataset: str | None = None, *, n_train: int | None = None, 
                     info={"dataset": dataset, "target": target}, **kwargs)
 
 
-def augment_group(augment: bool | str, x_shape: Sequence[int]) -> str:
-    """The group ``augment`` draws from on inputs of shape ``(b, H, W, C)``: a name as given, True
-    the lattice's (D4 on square inputs, D2 otherwise)."""
-    if isinstance(augment, str):
-        return augment
-    return "d4" if x_shape[1] == x_shape[2] else "d2"
+def model_overrides(augment: bool | str, x_shape: Sequence[int], overrides: dict[str, Any]) -> dict[str, Any]:
+    """The overrides ``train_on`` builds the model with, on inputs of shape ``(b, H, W, C)``: ``augment``
+    adds the group it draws from (a name as given, True the lattice's: D4 on square inputs, D2
+    otherwise), unless ``overrides`` name one."""
+    if not augment:
+        return dict(overrides)
+    group = augment if isinstance(augment, str) else "d4" if x_shape[1] == x_shape[2] else "d2"
+    return {"augment": group, **overrides}
 
 
 def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: Arrays, *, task: str,
@@ -125,8 +127,7 @@ def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: 
     spec = get_spec(name)
     if TASK_OF_MODEL[spec.task] != task:
         raise ValueError(f"{name!r} is a {spec.task} model and cannot learn a {task} task")
-    if augment:
-        overrides.setdefault("augment", augment_group(augment, train_data.x.shape))
+    overrides = model_overrides(augment, train_data.x.shape, overrides)
     keras.utils.set_random_seed(seed)
     model = load(name, pretrained=False, **overrides)
     history = fit(model, train_data, val_data, task=task, epochs=epochs, batch_size=batch_size,
