@@ -5,6 +5,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # test_training checks that it is on by default.
 os.environ["KERAS_IMNN_XLA"] = "0"
 
+import keras
 import numpy as np
 import pytest
 
@@ -12,3 +13,11 @@ import pytest
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def seeded() -> None:
+    """Every test starts from one random state, so a tiny model's learning test cannot pass or fail by
+    its initialization (e.g. the 4-filter model of test_fit_learns_an_invariant_target is stuck
+    from about 1 init in 6)."""
+    keras.utils.set_random_seed(0)
