@@ -93,7 +93,7 @@ def test_cli_hyperband_search_then_retrain_winner(rng, tmp_path, capsys):
     # max_epochs 3, factor 3: the first bracket trains for 1 epoch, as Hyperband's `tuner/epochs` says.
     assert all(t["epochs"] == 1 and t["epochs_run"] == {"0": 1, "1": 1} for t in search["trials"])
     runs = json.loads((out / "retrain" / "comparison.json").read_text())
-    # The winner and the authors' [1, 2, 3] stack (photonic's zoo default differs), 3 seeds each.
+    # The winner and the authors' [1, 2, 3] stack (the zoo's is [1, 2, 4, 8]), 3 seeds each.
     assert sorted(r["seed"] for r in runs) == [0, 0, 1, 1, 2, 2] and {r["n_train"] for r in runs} == {16}
     assert {r["variant"] for r in runs} == {"nas #1 d={} w=4 k=3{}".format(
         search["top"][0]["overrides"]["dilations"], " res" if search["top"][0]["overrides"]["residual"] else ""),
@@ -128,14 +128,17 @@ def test_compare_trains_winners_next_to_the_zoo_baselines(monkeypatch, tmp_path)
     data = Arrays(np.zeros((4, 4, 4, 1), "float32"), np.zeros((4, 1), "float32"))
     comparison = keras_imnn.search.compare(tmp_path, data, data, data, top=1, out=tmp_path / "cmp")
     labels = [v[0] for v in trained]
-    assert labels == ["nas #1 d=[1, 2] w=8 k=3 res", "magnet_dense", "magnet_cnn", "magnet_cnn + aug",
-                      "magnet_inv", "magnet_inv_dilated"]
+    # The zoo's magnet_inv_dilated is [1, 2, 4, 8], so the authors' [1, 2, 3] stack runs too.
+    assert labels == ["nas #1 d=[1, 2] w=8 k=3 res", "magnet_inv_dilated [1, 2, 3]", "magnet_dense", "magnet_cnn",
+                      "magnet_cnn + aug", "magnet_inv", "magnet_inv_dilated"]
     by_label = {v[0]: v for v in trained}
     assert by_label["nas #1 d=[1, 2] w=8 k=3 res"][3] == {"input_shape": (4, 4, 1), "group": "d4",
                                                           "dilations": [1, 2], "filters": 8, "kernel_size": 3,
                                                           "residual": True}
     # The invariant baselines share the search's group; the others only take the data's shape.
     assert by_label["magnet_inv_dilated"][3] == {"input_shape": (4, 4, 1), "group": "d4"}
+    assert by_label["magnet_inv_dilated [1, 2, 3]"][3] == {"input_shape": (4, 4, 1), "group": "d4",
+                                                          "dilations": (1, 2, 3)}
     assert by_label["magnet_cnn + aug"][2] is True and by_label["magnet_cnn"][3] == {"input_shape": (4, 4, 1)}
     assert "| magnet_inv_dilated | 50 | 3 | 0.5100 ± 0.0082 | 0.9000 ± 0.0000 |" in comparison.table
     assert [line.split(" | ")[0][2:] for line in comparison.table.splitlines()[2:]] == labels  # as run
@@ -143,7 +146,13 @@ def test_compare_trains_winners_next_to_the_zoo_baselines(monkeypatch, tmp_path)
     assert is_png(tmp_path / "cmp" / "comparison.png")
     with pytest.raises(ValueError, match="at least 3 distinct seeds"):
         keras_imnn.search.compare(tmp_path, data, data, data, seeds=(0, 1))
-    # Where the zoo default is not the authors' [1, 2, 3] (photonic: [1, 2, 4, 8]), [1, 2, 3] runs too.
+    # Where the base already is the hand-picked stack, it is not trained twice.
+    trained.clear()
+    monkeypatch.setattr(results, "HAND_PICKED", (1, 2, 4, 8))
+    keras_imnn.search.compare(tmp_path, data, data, data, top=1, baselines=False)
+    assert [v[0] for v in trained] == ["nas #1 d=[1, 2] w=8 k=3 res"]
+    monkeypatch.undo()
+    monkeypatch.setattr(results, "run_variants", fake_run_variants)
     record.update(base="photonic_inv_dilated", task="regression", fixed_overrides={"input_shape": [4, 4, 1]})
     (tmp_path / "search.json").write_text(json.dumps(record))
     trained.clear()
