@@ -22,7 +22,7 @@ done
 
 # Magnet: square 6×4 at J2 = 0.5 and 0.0, and the anisotropic triangular lattice (J2 = 1.3; its 6×4
 # grid keeps only the 180° rotation, hence --group c2); train fraction ε = 0.05 sampled ∝ |ψ|².
-# 8 epochs per run: the budget of the README's 2-core tables (≈ 4–7 min per run, ≈ 1 h per lattice).
+# 8 epochs per run: the budget of the README's 2-core tables (≈ 4–18 min per run, ≈ 1.5 h per lattice).
 for j2 in 0.5 0.0; do
   keras-imnn generate magnet --lattice square --shape 6 4 --j2 $j2 --out data/square_6x4_j2_$j2
   python benchmarks/compare_models.py magnet --npz-dir data/square_6x4_j2_$j2 \

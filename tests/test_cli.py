@@ -1,4 +1,6 @@
 """The keras-imnn command line, run as a user would (in-process through main())."""
+from pathlib import Path
+
 import pytest
 
 from keras_imnn.cli import main
@@ -11,6 +13,15 @@ def test_list_prints_every_model(capsys):
     out = capsys.readouterr().out
     for name in keras_imnn.list_models():
         assert name in out
+
+
+def test_readme_zoo_table_is_what_list_markdown_prints(capsys):
+    # The README's table is pasted from this command; a changed default (params, receptive field)
+    # must not leave it stale, as a dilation switch once did.
+    assert main(["list", "--markdown"]) == 0
+    table = capsys.readouterr().out.strip()
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert table.startswith("| name |") and table in readme
 
 
 def test_list_filters_by_task(capsys):
