@@ -148,11 +148,10 @@ def test_compare_trains_winners_next_to_the_zoo_baselines(monkeypatch, tmp_path)
         keras_imnn.search.compare(tmp_path, data, data, data, seeds=(0, 1))
     # Where the base already is the hand-picked stack, it is not trained twice.
     trained.clear()
-    monkeypatch.setattr(results, "HAND_PICKED", (1, 2, 4, 8))
-    keras_imnn.search.compare(tmp_path, data, data, data, top=1, baselines=False)
+    with monkeypatch.context() as hand_picked:
+        hand_picked.setattr(results, "HAND_PICKED", (1, 2, 4, 8))
+        keras_imnn.search.compare(tmp_path, data, data, data, top=1, baselines=False)
     assert [v[0] for v in trained] == ["nas #1 d=[1, 2] w=8 k=3 res"]
-    monkeypatch.undo()
-    monkeypatch.setattr(results, "run_variants", fake_run_variants)
     record.update(base="photonic_inv_dilated", task="regression", fixed_overrides={"input_shape": [4, 4, 1]})
     (tmp_path / "search.json").write_text(json.dumps(record))
     trained.clear()
