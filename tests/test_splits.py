@@ -18,7 +18,8 @@ def test_generated_cells_are_split_in_builder_order(cells):
     (train, validation, test), source = task_splits("photonic_crystals/gapped", npz=str(cells), n_test=4,
                                                     n_validation=3)
     assert [a.y[:, 0].tolist() for a in (test, validation, train)] == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
-    assert source == "cells.npz (keras-imnn generate)"
+    assert source == ("cells.npz: cells 0..9 of photonic_crystals/gapped from `keras-imnn generate photonic`, "
+                      "TM labels; test = cells 0..3, validation = 4..6, train = 7..9")
     with pytest.raises(ValueError, match="holds 10 cells"):
         task_splits("photonic_crystals/gapped", npz=str(cells), n_test=8, n_validation=2)
 
@@ -29,7 +30,8 @@ def test_split_folder_holds_out_validation_and_trims_it(tmp_path):
                     sign=np.ones(n), weight=np.ones(n))
     np.savez(tmp_path / "train.npz", **spins(50, 0))
     np.savez(tmp_path / "test.npz", **spins(7, 100))
-    (train, validation, test), _ = task_splits("frustrated_magnets/x", npz_dir=str(tmp_path), seed=3)
+    (train, validation, test), source = task_splits("frustrated_magnets/x", npz_dir=str(tmp_path), seed=3)
+    assert source.endswith("split files (validation: 10 % of train.npz held out, seed 3)")
     assert (len(train), len(validation), len(test)) == (45, 5, 7)  # 10 % held out
     assert not set(train.x[:, 0, 0, 0]) & set(validation.x[:, 0, 0, 0])
     (_, trimmed, _), _ = task_splits("frustrated_magnets/x", npz_dir=str(tmp_path), seed=3, n_validation=2)

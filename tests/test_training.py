@@ -1,5 +1,6 @@
 """Training, evaluation and one-call fine-tuning on small synthetic data."""
 import json
+import os
 
 import keras
 import numpy as np
@@ -8,6 +9,7 @@ import tensorflow as tf
 
 import keras_imnn
 from keras_imnn.cli import main
+from keras_imnn.models.registry import manifest
 from keras_imnn.training.data import Arrays, arrays_from_examples, gap_to_midgap
 from keras_imnn.training.evaluation import regression_metrics
 from keras_imnn.training.finetune import finetune
@@ -136,6 +138,10 @@ def test_checkpoint_training_writes_verified_manifest(rng, tmp_path):
     entry = json.loads((tmp_path / "w" / "manifest.json").read_text())["photonic_inv"]
     assert (entry["n_train"], entry["n_validation"], entry["n_test"]) == (100, 500, 2000)
     assert set(entry["test_metrics"]) == {"mae", "rmse", "r2", "has_gap_accuracy"}
+    assert entry["data"].startswith("cells.npz: cells 0..2599 of photonic_crystals/gapped")
+    assert entry["device"] == f"CPU ({os.cpu_count()} cores)" or "NVIDIA" in entry["device"]
+    # `keras-imnn info` shows the same fields for every shipped checkpoint as the script writes now.
+    assert all(list(shipped) == list(entry) for shipped in manifest().values())
     model = keras_imnn.load("photonic_inv", weights_dir=tmp_path / "w")  # sha256 verified
     assert model.predict(x[:2, ..., None], verbose=0).shape == (2, 1)
 

@@ -17,6 +17,7 @@ import datetime
 import json
 import os
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -35,6 +36,20 @@ def record_checkpoint(weights_dir: Path, name: str, entry: dict) -> dict:
     manifest[name] = {**entry, "sha256": sha256(weights_dir / entry["file"])}
     path.write_text(json.dumps(dict(sorted(manifest.items())), indent=2) + "\n")
     return manifest[name]
+
+
+def describe_device() -> str:
+    """What trained the checkpoint, for the manifest: the GPU's name (nvidia-smi: one query for every
+    backend), else the CPU's core count."""
+    try:
+        gpus = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                              text=True, check=True).stdout.split("\n")
+    except (OSError, subprocess.CalledProcessError):
+        gpus = []
+    gpus = [g.strip() for g in gpus if g.strip()]
+    if gpus and os.environ.get("CUDA_VISIBLE_DEVICES") not in ("", "-1"):  # Keras trains on the first GPU
+        return gpus[0]
+    return f"CPU ({os.cpu_count()} cores)"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -64,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
             "file": file, "dataset": dataset, "dataset_version": DATASET_VERSION[dataset.split("/")[0]],
             "data": source, "n_train": len(splits[0]), "n_validation": len(splits[1]),
             "n_test": len(splits[2]), "epochs_run": result.info["epochs_run"], "seed": args.seed,
-            "command": command, "backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
+            "command": command, "backend": os.environ.get("KERAS_BACKEND", "tensorflow"), "device": describe_device(),
             "test_metrics": result.metrics, "date": datetime.date.today().isoformat()})
         print(json.dumps({name: entry}, indent=2), flush=True)
 

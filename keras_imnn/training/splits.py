@@ -64,10 +64,16 @@ def task_splits(dataset: str, *, npz: str | None = None, npz_dir: str | None = N
     if npz and npz_dir:
         raise ValueError("give npz (generated photonic cells) or npz_dir (split files), not both")
     if npz:
-        return (photonic_npz_splits(npz, n_test, n_validation or PHOTONIC_N_VALIDATION, target),
-                f"{Path(npz).name} (keras-imnn generate)")
+        n_validation = n_validation or PHOTONIC_N_VALIDATION
+        splits = photonic_npz_splits(npz, n_test, n_validation, target)
+        n_seen, last = n_test + n_validation, n_test + n_validation + len(splits[0]) - 1
+        return splits, (f"{Path(npz).name}: cells 0..{last} of {dataset} from `keras-imnn generate photonic`, "
+                        f"{target.upper()} labels; test = cells 0..{n_test - 1}, validation = {n_test}..{n_seen - 1}, "
+                        f"train = {n_seen}..{last}")
     if npz_dir:
         (train, validation, test), source = npz_dir_splits(npz_dir, seed), f"{Path(npz_dir).name}/ split files"
+        if not (Path(npz_dir) / "validation.npz").exists():
+            source += f" (validation: 10 % of train.npz held out, seed {seed})"
     else:
         (train, validation, test), source = load_task_splits(dataset, data_dir=data_dir, target=target,
                                                              n_train=None, seed=seed), dataset
