@@ -35,9 +35,11 @@ python benchmarks/compare_models.py magnet --npz-dir data/triangular_6x4_j2_1.3 
 python benchmarks/compare_models.py magnet --npz-dir data/square_6x4_j2_0.5 --variants dilations \
     --seeds 0 1 2 --epochs 8 --patience 3 --batch-size 256 --out docs/dilations_magnet
 
-# Magnet transfer: magnet_inv pretrained at square J2 = 0.5, fine-tuned on 1 000 states of J2 = 0 and
-# of the triangular lattice (its C2 group), vs the same model from scratch.
-python examples/finetune_on_your_data.py --model magnet_inv --npz-dir data/square_6x4_j2_0.0 \
-    --n-train 1000 --seeds 0 1 2 --epochs 30 --patience 5 --out docs/finetune_magnet_j2_0.0.json
-python examples/finetune_on_your_data.py --model magnet_inv --npz-dir data/triangular_6x4_j2_1.3 --group c2 \
-    --n-train 1000 --seeds 0 1 2 --epochs 30 --patience 5 --out docs/finetune_magnet_triangular.json
+# Magnet transfer: magnet_inv and magnet_inv_dilated pretrained at square J2 = 0.5, fine-tuned on 1 000
+# states of J2 = 0 and of the triangular lattice (its C2 group), vs the same model from scratch.
+for model in magnet_inv magnet_inv_dilated; do
+  python examples/finetune_on_your_data.py --model $model --npz-dir data/square_6x4_j2_0.0 \
+      --n-train 1000 --seeds 0 1 2 --epochs 30 --patience 5 --out docs/finetune_${model}_j2_0.0.json
+  python examples/finetune_on_your_data.py --model $model --npz-dir data/triangular_6x4_j2_1.3 --group c2 \
+      --n-train 1000 --seeds 0 1 2 --epochs 30 --patience 5 --out docs/finetune_${model}_triangular.json
+done
