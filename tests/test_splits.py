@@ -18,7 +18,7 @@ def test_generated_cells_are_split_in_builder_order(cells):
     (train, validation, test), source = task_splits("photonic_crystals/gapped", npz=str(cells), n_test=4,
                                                     n_validation=3)
     assert [a.y[:, 0].tolist() for a in (test, validation, train)] == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
-    assert source == ("cells.npz: cells 0..9 of photonic_crystals/gapped from `keras-imnn generate photonic`, "
+    assert source == ("cells.npz: cells 0..9 from `keras-imnn generate photonic`, "
                       "TM labels; test = cells 0..3, validation = 4..6, train = 7..9")
     with pytest.raises(ValueError, match="holds 10 cells"):
         task_splits("photonic_crystals/gapped", npz=str(cells), n_test=8, n_validation=2)

@@ -138,7 +138,7 @@ def test_checkpoint_training_writes_verified_manifest(rng, tmp_path):
     entry = json.loads((tmp_path / "w" / "manifest.json").read_text())["photonic_inv"]
     assert (entry["n_train"], entry["n_validation"], entry["n_test"]) == (100, 500, 2000)
     assert set(entry["test_metrics"]) == {"mae", "rmse", "r2", "has_gap_accuracy"}
-    assert entry["data"].startswith("cells.npz: cells 0..2599 of photonic_crystals/gapped")
+    assert entry["data"].startswith("cells.npz: cells 0..2599 from `keras-imnn generate photonic`")
     assert entry["device"] == f"CPU ({os.cpu_count()} cores)" or "NVIDIA" in entry["device"]
     # `keras-imnn info` shows the same fields for every shipped checkpoint as the script writes now.
     assert all(list(shipped) == list(entry) for shipped in manifest().values())

@@ -67,7 +67,7 @@ def task_splits(dataset: str, *, npz: str | None = None, npz_dir: str | None = N
         n_validation = n_validation or PHOTONIC_N_VALIDATION
         splits = photonic_npz_splits(npz, n_test, n_validation, target)
         n_seen, last = n_test + n_validation, n_test + n_validation + len(splits[0]) - 1
-        return splits, (f"{Path(npz).name}: cells 0..{last} of {dataset} from `keras-imnn generate photonic`, "
+        return splits, (f"{Path(npz).name}: cells 0..{last} from `keras-imnn generate photonic`, "
                         f"{target.upper()} labels; test = cells 0..{n_test - 1}, validation = {n_test}..{n_seen - 1}, "
                         f"train = {n_seen}..{last}")
     if npz_dir:
