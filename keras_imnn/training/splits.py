@@ -25,14 +25,19 @@ def photonic_npz_splits(path: str | Path, n_test: int = PHOTONIC_N_TEST, n_valid
             data.subset(idx[:n_test]))
 
 
+def _holds_out_validation(root: Path) -> bool:
+    """Whether a split folder's validation comes out of ``train.npz`` (it has no ``validation.npz``)."""
+    return not (root / "validation.npz").exists()
+
+
 def npz_dir_splits(path: str | Path, seed: int = 0) -> Splits:
     """(train, validation, test) from ``path/{train,validation,test}.npz``; without a validation
     file, 10 % of train is held out (as for the TFDS datasets without a validation split)."""
     root = Path(path)
     train, test = load_npz(root / "train.npz"), load_npz(root / "test.npz")
-    if (root / "validation.npz").exists():
-        return train, load_npz(root / "validation.npz"), test
-    return (*hold_out_validation(train, seed), test)
+    if _holds_out_validation(root):
+        return (*hold_out_validation(train, seed), test)
+    return train, load_npz(root / "validation.npz"), test
 
 
 def load_task_splits(dataset: str, *, data_dir: str | None, target: str,
@@ -66,13 +71,14 @@ def task_splits(dataset: str, *, npz: str | None = None, npz_dir: str | None = N
     if npz:
         n_validation = n_validation or PHOTONIC_N_VALIDATION
         splits = photonic_npz_splits(npz, n_test, n_validation, target)
-        n_seen, last = n_test + n_validation, n_test + n_validation + len(splits[0]) - 1
+        n_seen = n_test + n_validation
+        last = n_seen + len(splits[0]) - 1
         return splits, (f"{Path(npz).name}: cells 0..{last} from `keras-imnn generate photonic`, "
                         f"{target.upper()} labels; test = cells 0..{n_test - 1}, validation = {n_test}..{n_seen - 1}, "
                         f"train = {n_seen}..{last}")
     if npz_dir:
         (train, validation, test), source = npz_dir_splits(npz_dir, seed), f"{Path(npz_dir).name}/ split files"
-        if not (Path(npz_dir) / "validation.npz").exists():
+        if _holds_out_validation(Path(npz_dir)):
             source += f" (validation: 10 % of train.npz held out, seed {seed})"
     else:
         (train, validation, test), source = load_task_splits(dataset, data_dir=data_dir, target=target,
