@@ -6,7 +6,7 @@ mkdir -p data docs
 
 # Photonic: cells 0..5999 of photonic_crystals/gapped (test = the first 2 000, validation 500,
 # train pool 3 500). On 2 CPU cores (3 seeds): ≈ 1 h for 100–400, 1 h for 800, ≈ 2 h for 1 600,
-# ≈ 2.5 h for the full 3 500 (≈ 17–29 min a run on one core, two at a time).
+# ≈ 2.5 h for the full 3 500 (≈ 8–29 min a run on one core, two at a time).
 keras-imnn generate photonic --config gapped --n 6000 --out data
 python benchmarks/compare_models.py photonic --npz data/photonic_gapped_n6000_seed0.npz \
     --sizes 100 200 400 800 1600 3500 --seeds 0 1 2 --epochs 60 --patience 15 --out docs/comparison_photonic
