@@ -64,12 +64,14 @@ def trivial_group_twin(model: keras.Model, *xs: Any) -> keras.Model | None:
 
     def unwrap(layer: keras.layers.Layer) -> keras.layers.Layer:
         source = layer.layer if isinstance(layer, GroupAverage) else layer
-        clone = source.__class__.from_config(source.get_config())
-        clone.trainable = layer.trainable
-        return clone
+        return source.__class__.from_config(source.get_config())
 
     twin = keras.models.clone_model(model, clone_function=unwrap)
     twin.set_weights(model.get_weights())
+    # Keras trains by each variable's own flag, and the clones' variables were created trainable
+    # (a frozen trunk set before building does not reach them): copy the flags, as set_weights copies values.
+    for source, clone in zip(model.weights, twin.weights):
+        clone.trainable = source.trainable
     probe = arrays[0][:8]
     outputs = [keras.ops.convert_to_numpy(m(probe, training=False)) for m in (twin, model)]
     if not np.allclose(*outputs, atol=1e-5):
