@@ -7,10 +7,38 @@ them together; heavy imports (Keras, TensorFlow, QuSpin) happen inside the handl
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
+import zipfile
+from collections.abc import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter is not for users
+
+
+def _checked(convert: Callable[[str], float], ok: Callable[[float], bool], requirement: str) -> Callable[[str], float]:
+    """An argparse ``type=`` that converts, then refuses values outside ``requirement`` before any work."""
+    def parse(text: str) -> float:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {requirement}; got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {requirement}; got {text}")
+        return value
+    return parse
+
+
+# Numeric option types shared by the subcommands. A NaN fails every comparison, so it is refused too.
+positive_int = _checked(int, lambda v: v >= 1, "an integer >= 1")
+nonnegative_int = _checked(int, lambda v: v >= 0, "an integer >= 0")
+seed_int = _checked(int, lambda v: 0 <= v < 2**32, "an integer in [0, 2**32)")  # numpy's seed range
+positive_float = _checked(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
+fraction = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
+
+# Errors a user's input causes (a bad path or file, a missing array, a wrong option): one line, no
+# traceback. Anything else (TypeError, AttributeError, ...) is a bug and keeps its traceback.
+USER_ERRORS = (ValueError, OSError, KeyError, zipfile.BadZipFile)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,9 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError) as err:
-        # Bad user input: one clear line, not a traceback.
-        print(f"keras-imnn {args.command}: error: {err}", file=sys.stderr)
+    except USER_ERRORS as err:
+        message = f"missing key {err}" if isinstance(err, KeyError) else str(err)  # str(KeyError) is the bare key
+        print(f"keras-imnn {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_imnn.cli import positive_int, seed_int
+
 # Not the datasets' seed (0): the demo's cells were never seen in training.
 DEMO_SEED = 2406
 
@@ -19,12 +21,17 @@ def run_demo(n_cells: int = 6, model_name: str = "photonic_inv_dilated", seed: i
     Returns ``{"eps": (n, 32, 32), "solver": (n,), "model": (n,)}``.
     """
     import keras_imnn
+    from keras_imnn.models.registry import get_spec
     from keras_imnn.physics.photonic.cells import random_unit_cells
     from keras_imnn.physics.photonic.solver import band_gaps, band_structure, k_grid
     from keras_imnn.training.data import gap_to_midgap
 
     if n_cells < 1:
         raise ValueError(f"n_cells must be >= 1; got {n_cells}")
+    task = get_spec(model_name).task
+    if task != "photonic":
+        raise ValueError(f"{model_name} is a {task} model; the demo predicts photonic band gaps: "
+                         f"choose one of {', '.join(keras_imnn.list_models('photonic'))}")
     model = keras_imnn.load(model_name)
     eps = random_unit_cells(n_cells, "gapped", seed)
     start = time.perf_counter()
@@ -81,8 +88,8 @@ def _demo(args: argparse.Namespace) -> int:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register ``demo``."""
     p = sub.add_parser("demo", help="pretrained photonic_inv_dilated vs the band solver on new cells")
-    p.add_argument("--n", type=int, default=6, help="number of new cells (default 6)")
+    p.add_argument("--n", type=positive_int, default=6, help="number of new cells (default 6)")
     p.add_argument("--model", default="photonic_inv_dilated", help="a photonic zoo model with weights")
-    p.add_argument("--seed", type=int, default=DEMO_SEED)
+    p.add_argument("--seed", type=seed_int, default=DEMO_SEED)
     p.add_argument("--out", default="imnn_demo.png", help="PNG of the cells with both numbers")
     p.set_defaults(func=_demo)

@@ -102,6 +102,22 @@ def test_finetune_rejects_bad_options(rng):
         finetune(small_model(), x, y, task="ranking", epochs=1)
 
 
+@pytest.mark.parametrize("n,kwargs,match", [
+    (0, {}, "x holds no samples"),
+    (1, {}, "need at least 2 samples"),  # one for validation leaves none to train on
+    (2, {"validation_split": 0.9}, "need at least 2 samples"),
+    (8, {"epochs": 0}, "epochs must be >= 1"),
+    (8, {"learning_rate": float("nan")}, "learning_rate must be a finite number > 0"),
+    (8, {"batch_size": 0}, "batch_size must be >= 1"),
+])
+def test_finetune_refuses_too_few_samples_or_no_epochs(rng, n, kwargs, match):
+    x, y = invariant_task(rng, n=8)
+    with pytest.raises(ValueError, match=match):
+        finetune(small_model(), x[:n], y[:n], **{"epochs": 1, **kwargs})
+    if n == 1:  # without a validation split, one sample is enough
+        finetune(small_model(), x[:1], y[:1], epochs=1, validation_split=0, verbose=0)
+
+
 def test_augmented_baseline_trains_and_saves(rng, tmp_path):
     x, y = invariant_task(rng, n=32)
     model = keras_imnn.load("photonic_cnn", pretrained=False, input_shape=(8, 8, 1), filters=4,

@@ -1,6 +1,7 @@
 """Task data as numpy arrays: from the TFDS datasets, or from a user's .npz file."""
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,16 +61,24 @@ def gap_to_midgap(gap: np.ndarray, midgap: np.ndarray) -> np.ndarray:
     return np.where(gap > 0, gap / safe, 0.0).astype(np.float32)
 
 
+def _require(examples: dict[str, np.ndarray], keys: tuple[str, ...], kind: str) -> None:
+    missing = [k for k in keys if k not in examples]
+    if missing:
+        raise ValueError(f"{kind} data without {', '.join(map(repr, missing))}: the arrays are {sorted(examples)}")
+
+
 def arrays_from_examples(examples: dict[str, np.ndarray], target: str = "tm") -> Arrays:
     """Build ``Arrays`` from a dict of dataset features (a TFDS batch or a generated .npz)."""
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}; got {target!r}")
     if "eps" in examples:
+        _require(examples, (f"{target}_gap", f"{target}_midgap"), "photonic")
         x = np.asarray(examples["eps"], np.float32)
         x = x[..., None] if x.ndim == 3 else x
         y = gap_to_midgap(np.asarray(examples[f"{target}_gap"]), np.asarray(examples[f"{target}_midgap"]))
         return Arrays(x, y.reshape(-1, 1))
     if "spins" in examples:
+        _require(examples, ("sign",), "magnet")
         x = np.asarray(examples["spins"], np.float32)
         x = x[..., None] if x.ndim == 3 else x
         y = np.asarray(examples["sign"], np.float32).reshape(-1, 1)
@@ -104,5 +113,9 @@ def load_npz(path: str | Path, target: str = "tm") -> Arrays:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such data file: {path}")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; expected an .npz file")
+    if not zipfile.is_zipfile(path):  # else np.load tries a .npy or a pickle and fails obscurely
+        raise ValueError(f"{path} is not an .npz archive (as numpy.savez writes); it may be truncated")
     with np.load(path) as f:
         return arrays_from_examples({k: f[k] for k in f.files}, target)

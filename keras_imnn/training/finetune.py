@@ -8,7 +8,7 @@ import numpy as np
 
 from keras_imnn.models.registry import load
 from keras_imnn.training.data import Arrays
-from keras_imnn.training.train import fit
+from keras_imnn.training.train import check_fit_options, fit
 
 FREEZE = ("trunk", "none")
 TASKS = ("regression", "classification")
@@ -36,6 +36,8 @@ def check_xy(x: Any, y: Any, model: keras.Model, task: str) -> Arrays:
     if x.ndim != len(expected) + 1 or any(e is not None and e != s for e, s in zip(expected, x.shape[1:])):
         raise ValueError(f"x must have shape (n, {', '.join('any' if e is None else str(e) for e in expected)})"
                          f" for this model; got {x.shape}")
+    if len(x) == 0:
+        raise ValueError("x holds no samples; need at least 1 (2 with a validation split)")
     if not np.isfinite(x).all():
         raise ValueError(f"x contains {np.count_nonzero(~np.isfinite(x))} NaN or infinite values")
     y = np.asarray(y)
@@ -77,9 +79,10 @@ def finetune(name_or_model: str | keras.Model, x: Any, y: Any = None, *, task: s
         raise ValueError(f"task must be one of {TASKS}; got {task!r}")
     if freeze not in FREEZE:
         raise ValueError(f"freeze must be one of {FREEZE}; got {freeze!r}")
-    model = load(name_or_model) if isinstance(name_or_model, str) else name_or_model
     if not 0.0 <= validation_split < 1.0:
         raise ValueError(f"validation_split must be in [0, 1); got {validation_split}")
+    check_fit_options(epochs, batch_size, learning_rate, patience)
+    model = load(name_or_model) if isinstance(name_or_model, str) else name_or_model
 
     is_dataset = hasattr(x, "element_spec")
     if is_dataset:
@@ -94,6 +97,10 @@ def finetune(name_or_model: str | keras.Model, x: Any, y: Any = None, *, task: s
             train, validation = data, check_xy(*validation_data, model, task)
         elif validation_split > 0:
             train, validation = data.split(validation_split, seed)
+            if len(train) == 0:
+                raise ValueError(f"validation_split={validation_split} of {len(data)} samples leaves none for "
+                                 "training: need at least 2 samples (one for validation, one for training); "
+                                 "give more samples, a smaller validation_split, or validation_split=0")
         else:
             train, validation = data, None
     if width != model.output_shape[-1]:

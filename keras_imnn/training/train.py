@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import shlex
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 
 import keras
 
+from keras_imnn.atomic import atomic_dir
 from keras_imnn.models.registry import get_spec, load
 from keras_imnn.training.data import Arrays, task_of
 from keras_imnn.training.evaluation import evaluate_arrays
@@ -39,6 +42,19 @@ def compile_model(model: keras.Model, task: str, learning_rate: float = 1e-3) ->
     return model
 
 
+def check_fit_options(epochs: int, batch_size: int, learning_rate: float, patience: int) -> None:
+    """Refuse options that would fail obscurely inside Keras or train nothing (a NaN learning rate
+    "trains" a NaN model)."""
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1; got {epochs}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1; got {batch_size}")
+    if not (math.isfinite(learning_rate) and learning_rate > 0):
+        raise ValueError(f"learning_rate must be a finite number > 0; got {learning_rate}")
+    if patience < 0:
+        raise ValueError(f"patience must be >= 0; got {patience}")
+
+
 def fit(model: keras.Model, train: Any, validation: Any = None, *, task: str, epochs: int = 200,
         batch_size: int = 32, learning_rate: float = 1e-3, patience: int = 20, seed: int = 0,
         verbose: Any = "auto") -> keras.callbacks.History:
@@ -49,6 +65,7 @@ def fit(model: keras.Model, train: Any, validation: Any = None, *, task: str, ep
     instead and its weights copied back: the same model at 1/|G| of the cost
     (``history.trained_with_trivial_group``).
     """
+    check_fit_options(epochs, batch_size, learning_rate, patience)
     keras.utils.set_random_seed(seed)
     compile_model(model, task, learning_rate)
     arrays = [d.x for d in (train, validation) if isinstance(d, Arrays)]
@@ -127,6 +144,9 @@ def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: 
     spec = get_spec(name)
     if TASK_OF_MODEL[spec.task] != task:
         raise ValueError(f"{name!r} is a {spec.task} model and cannot learn a {task} task")
+    check_fit_options(epochs, batch_size, learning_rate, patience)
+    if out is not None:
+        check_out(out, overwrite=True)  # hours of training must not end in "permission denied"
     overrides = model_overrides(augment, train_data.x.shape, overrides)
     keras.utils.set_random_seed(seed)
     model = load(name, pretrained=False, **overrides)
@@ -146,12 +166,38 @@ def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: 
     return RunResult(model, history.history, metrics, record)
 
 
+def check_out(out: str | Path, overwrite: bool = False) -> None:
+    """Refuse, before any work, an output folder ``save_run`` would fail to write or would replace.
+
+    ``out`` may exist only as an empty folder unless ``overwrite``. Writability is tried, not read
+    from permission bits (root ignores those): a temporary folder is made where ``save_run`` will
+    make its own, in the nearest folder that exists.
+    """
+    out = Path(out)
+    if out.exists() and not overwrite and not (out.is_dir() and not any(out.iterdir())):
+        raise FileExistsError(f"{out} already exists; choose another output folder, or overwrite it "
+                              f"(--overwrite replaces the whole folder)")
+    parent = out.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise NotADirectoryError(f"cannot write {out}: {parent} is a file, not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=parent))
+    except OSError as err:
+        raise PermissionError(f"cannot write {out}: {parent} is not writable ({err.strerror})") from err
+
+
 def save_run(out: str | Path, model: keras.Model, info: dict[str, Any],
              history: dict[str, list[float]]) -> Path:
-    """Write ``model.keras`` and ``run.json`` (``info`` + the loss history) under ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save(out / "model.keras")
+    """Write ``model.keras`` and ``run.json`` (``info`` + the loss history) as the folder ``out``.
+
+    The folder is replaced as a whole (``atomic_dir``): a kill or an error while saving leaves the
+    previous run, if any, as it was.
+    """
     record = {**info, "history": {k: [float(v) for v in vals] for k, vals in history.items()}}
-    (out / "run.json").write_text(json.dumps(record, indent=2))
-    return out
+    text = json.dumps(record, indent=2)  # an unserializable record fails before anything is moved
+    with atomic_dir(out) as tmp:
+        model.save(tmp / "model.keras")
+        (tmp / "run.json").write_text(text)
+    return Path(out)
