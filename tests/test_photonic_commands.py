@@ -52,3 +52,7 @@ def test_bad_user_input_gives_one_clear_line(tmp_path, capsys):
     assert "--n must be >= 1" in capsys.readouterr().err
     assert main(["plot", "photonic", "--data", str(tmp_path / "missing.npz")]) == 2
     assert "no such data file" in capsys.readouterr().err
+    (tmp_path / "cut.npz").write_bytes(b"PK\x03\x04 cut short")
+    assert main(["plot", "photonic", "--data", str(tmp_path / "cut.npz")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read" in err and "cut.npz, truncated" in err and err.count("\n") == 1

@@ -1,4 +1,4 @@
-"""Chunked, cached, multi-process generation of labelled cells (physics.photonic.dataset)."""
+"""Chunked, cached, threaded generation of labelled cells (physics.photonic.dataset)."""
 from __future__ import annotations
 
 import time
@@ -31,7 +31,7 @@ def test_generate_resumes_from_cached_chunks(tmp_path):
     np.testing.assert_array_equal(second[0]["tm_bands"], first[0]["tm_bands"])
 
 
-def test_generate_in_two_processes_matches_one(tmp_path):
+def test_generate_on_two_threads_matches_one(tmp_path):
     settings = SolverSettings(n_max=2)
     one = generate("sibcl", 4, 1, settings, chunk_size=2, workers=1, progress=False)
     two = generate("sibcl", 4, 1, settings, chunk_size=2, workers=2, progress=False)

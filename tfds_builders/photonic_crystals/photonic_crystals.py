@@ -28,9 +28,10 @@ Configs: ``gapped`` (C4v high-index inclusions in a low-index background, TM gap
 (fixed: it does not depend on the train size), then ``validation``, then ``train``; so
 ``keras-imnn generate photonic --config C --n N`` writes exactly cells 0..N−1 of config C.
 
-Generation runs chunks of cells in one process per core with a progress bar; finished chunks are
-cached under ``<data_dir>/downloads/photonic_crystals_cache`` so an interrupted build restarts
-where it stopped (the cache of a split is removed once that split is written). With
+Generation runs chunks of cells on one thread per core with a progress bar (no worker processes:
+a script calling ``tfds.load`` needs no ``__main__`` guard); finished chunks are cached under
+``<data_dir>/downloads/photonic_crystals_cache`` so an interrupted build restarts where it stopped
+(the cache of a split is removed once that split is written). With
 ``tfds build --beam_pipeline_options=...`` (or a ``beam_runner`` in the DownloadConfig) the same
 chunks become a Beam ``FlatMap`` instead, for clusters.
 """
@@ -150,7 +151,7 @@ class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
         )
 
     def _download_and_prepare(self, dl_manager, download_config) -> None:
-        # The same chunks run either in local processes or, when a Beam runner or options are
+        # The same chunks run either on local threads or, when a Beam runner or options are
         # given (`tfds build --beam_pipeline_options=...`), as a Beam pipeline.
         self._use_beam = (download_config.beam_runner is not None
                           or download_config.beam_options is not None)

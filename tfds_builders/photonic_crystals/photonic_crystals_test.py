@@ -26,7 +26,7 @@ def _as_arrays(builder, split):
 
 
 class PhotonicCrystalsBeamTest(tfds.testing.TestCase):
-    """The Beam path (DirectRunner) writes the same examples as the local process pool."""
+    """The Beam path (DirectRunner) writes the same examples as the local threads."""
 
     def test_beam_matches_local_and_labels_are_consistent(self):
         import apache_beam as beam

@@ -3,10 +3,16 @@ from __future__ import annotations
 
 import argparse
 
+#: What `generate magnet` writes into --out (the folder is replaced as a whole).
+_OUTPUTS = ("train.npz", "test.npz", "full.npz", "metadata.json")
+
 
 def add_generate(sub: argparse._SubParsersAction) -> None:
     """Register ``generate magnet``."""
-    p = sub.add_parser("magnet", help="J1-J2 ground-state sign dataset as .npz arrays")
+    p = sub.add_parser("magnet", help="J1-J2 ground-state sign dataset as .npz arrays",
+                       description="Diagonalize the J1-J2 model and write train/test/full splits with "
+                                   "metadata.json into OUT, which is replaced as a whole once all are "
+                                   "written (a kill or an error leaves the previous OUT as it was).")
     p.add_argument("--lattice", default="square", help="square or triangular")
     p.add_argument("--shape", type=int, nargs=2, default=(4, 4), metavar=("LX", "LY"))
     p.add_argument("--j2", type=float, required=True)
@@ -14,34 +20,68 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--train-fraction", type=float, default=0.05)
     p.add_argument("--test-size", type=int, default=5000)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--out", required=True, help="output directory (only this command's files in it)")
     p.set_defaults(func=_generate)
+
+
+def _check_generate_args(args: argparse.Namespace) -> None:
+    """Refuse bad arguments before the diagonalization, whose cost grows as C(N, N/2)."""
+    import math
+    from pathlib import Path
+
+    from keras_imnn.physics.magnet.lattices import make_lattice
+
+    lattice = make_lattice(args.lattice, args.shape)  # the lattice name and shape
+    for name, value in (("--j1", args.j1), ("--j2", args.j2)):
+        if not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value}")
+    if not 0 < args.train_fraction < 1:
+        raise ValueError(f"--train-fraction must be in (0, 1), got {args.train_fraction}")
+    n_sites = lattice.shape[0] * lattice.shape[1]
+    n_states = math.comb(n_sites, n_sites // 2)  # the Sz = 0 basis
+    n_train = round(args.train_fraction * n_states)
+    if n_train < 1:
+        raise ValueError(f"--train-fraction {args.train_fraction} gives no train state out of {n_states}")
+    if not 1 <= args.test_size <= n_states - n_train:
+        raise ValueError(f"--test-size must be in [1, {n_states - n_train}] (the states of {args.lattice} "
+                         f"{lattice.shape[0]}x{lattice.shape[1]} not in train), got {args.test_size}")
+    if not 0 <= args.seed < 2**32:
+        raise ValueError(f"--seed must be in [0, 2**32), got {args.seed}")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder")
+    others = sorted(p.name for p in out.iterdir() if p.name not in _OUTPUTS) if out.is_dir() else []
+    if others:
+        listed = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        raise ValueError(f"--out {out} holds other files ({listed}), which replacing the folder would "
+                         f"delete; give a new or empty folder")
 
 
 def _generate(args: argparse.Namespace) -> int:
     import json
-    from pathlib import Path
 
     import numpy as np
 
+    from keras_imnn.atomic import atomic_dir
     from keras_imnn.physics.magnet.ed import ground_state, sector_label
     from keras_imnn.physics.magnet.sampling import split_indices
     from keras_imnn.physics.magnet.signs import marshall_violation, sign_characters
 
+    _check_generate_args(args)
     gs = ground_state(args.lattice, args.shape, args.j2, j1=args.j1)
     splits = split_indices(gs.weights, args.train_fraction, args.test_size, args.seed)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, index in splits.items():
-        np.savez(out / f"{name}.npz", states=gs.states[index], spins=gs.spins(index), sign=gs.signs[index],
-                 amplitude=gs.amplitudes[index].astype(np.float32), weight=gs.weights[index].astype(np.float32))
     characters = sign_characters(gs)
     meta = {"lattice": args.lattice, "shape": list(gs.lattice.shape), "j1": gs.j1, "j2": gs.j2,
             "energy": gs.energy, "sector": sector_label(gs.sector), "gap": gs.gap,
             "sign_characters": characters, "marshall_violation": marshall_violation(gs),
             "train_fraction": args.train_fraction, "test_size": args.test_size, "seed": args.seed}
-    (out / "metadata.json").write_text(json.dumps(meta, indent=1))
-    print(f"E0 = {gs.energy:.10f}; wrote {', '.join(f'{k}.npz' for k in splits)} and metadata.json to {out}")
+    with atomic_dir(args.out) as tmp:  # all files of one run, or the previous run's, never a mix
+        for name, index in splits.items():
+            np.savez(tmp / f"{name}.npz", states=gs.states[index], spins=gs.spins(index), sign=gs.signs[index],
+                     amplitude=gs.amplitudes[index].astype(np.float32),
+                     weight=gs.weights[index].astype(np.float32))
+        (tmp / "metadata.json").write_text(json.dumps(meta, indent=1))
+    print(f"E0 = {gs.energy:.10f}; wrote {', '.join(f'{k}.npz' for k in splits)} and metadata.json to {args.out}")
     return 0
 
 

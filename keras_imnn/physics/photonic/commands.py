@@ -2,7 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import os
+import zipfile
+import zlib
+from pathlib import Path
 
+import numpy as np  # already loaded by cells; h5py and the solver load inside the handlers
+
+from keras_imnn.atomic import atomic_path
 from keras_imnn.physics.photonic.cells import CONFIGS
 
 _FORMATS = ("npz", "h5")
@@ -15,13 +22,14 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
         description="Write cells 0..N-1 of a unit-cell config with their TM/TE bands on "
                     "k_grid(16) and band gaps (the arrays of the TFDS builder photonic_crystals; "
                     "with --seed 0 they are exactly the cells of photonic_crystals/CONFIG, "
-                    "test split first). Interrupted runs resume from OUT/.cache-*.")
+                    "test split first). Interrupted runs resume from OUT/.cache-*; the file is "
+                    "replaced only once complete.")
     p.add_argument("--config", default="gapped", choices=CONFIGS, help="unit-cell distribution")
     p.add_argument("--n", type=int, default=1000, help="number of cells (default 1000)")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--seed", type=int, default=0, help="seed of the cells (default 0)")
     p.add_argument("--format", default="npz", choices=_FORMATS, help="file format")
-    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    p.add_argument("--workers", type=int, default=None, help="solver threads (default: all cores)")
     p.add_argument("--n-max", type=int, default=None,
                    help="plane-wave cutoff of the solver for TM and TE (default: the TFDS "
                         "config's: TM 5 / TE 6 for gapped, 5 / 5 for sibcl)")
@@ -41,7 +49,7 @@ def add_plot(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=int, default=200, help="cells generated when --data is not given")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated cells")
     p.add_argument("--cells", type=int, default=3, help="cells drawn (default 3)")
-    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    p.add_argument("--workers", type=int, default=None, help="solver threads (default: all cores)")
     p.add_argument("--out", default="photonic_cells.png", help="PNG path")
     p.set_defaults(func=_plot)
 
@@ -50,7 +58,6 @@ def _generate(args: argparse.Namespace) -> int:
     import json
     import shutil
     import time
-    from pathlib import Path
 
     from keras_imnn.physics.photonic import dataset
 
@@ -67,55 +74,61 @@ def _generate(args: argparse.Namespace) -> int:
                             cache_dir=cache)
     seconds = time.perf_counter() - start
     path = out / f"{stem}.{args.format}"
-    write_arrays(path, data, {"config": args.config, **cutoffs, "k_grid_n": settings.k_grid_n,
-                              "n_bands": settings.n_bands})
-    shutil.rmtree(cache)
     stats = dataset.label_statistics(data["tm_gap"], data["tm_midgap"])
     summary = {"file": str(path), "config": args.config, "n": args.n, "seed": args.seed,
                **cutoffs, "workers": args.workers or dataset.default_workers(),
                "seconds": round(seconds, 2), "tm_gap_statistics": stats}
-    path.with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n")
+    # Both files are written whole before either replaces its predecessor; the data file is renamed
+    # first, then its summary: a failure leaves the previous pair as it was.
+    with atomic_path(path.with_suffix(".json")) as summary_tmp:
+        summary_tmp.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+        write_arrays(path, data, {"config": args.config, **cutoffs, "k_grid_n": settings.k_grid_n,
+                                  "n_bands": settings.n_bands})
+    shutil.rmtree(cache)
     print(f"wrote {path} ({args.n} cells in {seconds:.1f} s); TM gap (bands 1-2) in "
           f"{stats['gap_fraction']:.1%} of cells")
     print(dataset.format_histogram(stats))
     return 0
 
 
-def write_arrays(path, data: dict, attrs: dict) -> None:
-    """Save ``data`` as ``.npz`` (attrs as 0-d arrays) or ``.h5`` (attrs as file attributes)."""
-    import numpy as np
+def write_arrays(path: str | os.PathLike, data: dict[str, np.ndarray], attrs: dict[str, object]) -> None:
+    """Save ``data`` as ``.npz`` (attrs as 0-d arrays) or ``.h5`` (attrs as file attributes).
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".npz":
-        np.savez_compressed(path, **data, **{k: np.asarray(v) for k, v in attrs.items()})
-        return
-    import h5py
+    The file is written under a temporary name and renamed: a kill or a full disk leaves the
+    previous file (or none), never a partial one.
+    """
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        if path.suffix == ".npz":
+            np.savez_compressed(tmp, **data, **{k: np.asarray(v) for k, v in attrs.items()})
+            return
+        import h5py
 
-    with h5py.File(path, "w") as f:
-        for key, value in data.items():
-            f.create_dataset(key, data=value, compression="gzip")
-        f.attrs.update(attrs)
+        with h5py.File(tmp, "w") as f:
+            for key, value in data.items():
+                f.create_dataset(key, data=value, compression="gzip")
+            f.attrs.update(attrs)
 
 
-def read_arrays(path) -> dict:
-    """Arrays written by :func:`write_arrays` (``.npz`` or ``.h5``)."""
-    from pathlib import Path
-
-    import numpy as np
-
+def read_arrays(path: str | os.PathLike) -> dict[str, object]:
+    """Arrays written by :func:`write_arrays` (``.npz`` or ``.h5``); a damaged file is a ValueError."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such data file: {path}")
-    if path.suffix == ".npz":
-        with np.load(path) as f:
-            return {key: f[key] for key in f.files}
-    if path.suffix in (".h5", ".hdf5"):
+    if path.suffix not in (".npz", ".h5", ".hdf5"):
+        raise ValueError(f"--data must be a .npz or .h5 file from `keras-imnn generate photonic`, "
+                         f"got {path}")
+    try:
+        if path.suffix == ".npz":
+            with np.load(path) as f:
+                return {key: f[key] for key in f.files}
         import h5py
 
         with h5py.File(path, "r") as f:
             return {key: f[key][()] for key in f} | dict(f.attrs)
-    raise ValueError(f"--data must be a .npz or .h5 file from `keras-imnn generate photonic`, "
-                     f"got {path}")
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        raise ValueError(f"cannot read {path}, truncated or not written by `keras-imnn generate "
+                         f"photonic` ({type(err).__name__}: {err})") from err
 
 
 def _plot(args: argparse.Namespace) -> int:

@@ -2,8 +2,10 @@
 
 numpy only (no Keras/TensorFlow), shared by the TFDS builder ``photonic_crystals`` and by
 ``keras-imnn generate photonic``, so both write the same numbers. Work is split in chunks of
-consecutive cell indices; each chunk is solved in its own process and can be cached as an ``.npz``
-file, so an interrupted generation restarts where it stopped.
+consecutive cell indices, solved on worker threads (the solver's LAPACK calls release the GIL,
+so threads are as fast as processes here, and there is no child process to die or to re-import
+the caller's script); each finished chunk can be cached as an ``.npz`` file, so an interrupted
+generation restarts where it stopped.
 
 Labels (all frequencies ωa/2πc, k in reciprocal-lattice units, see ``solver.band_structure``):
 ``tm_bands``/``te_bands`` ``(n_k, n_bands)`` on ``k_grid(k_grid_n)``; ``*_gaps``/``*_midgaps``
@@ -13,17 +15,22 @@ Labels (all frequencies ωa/2πc, k in reciprocal-lattice units, see ``solver.ba
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
+import warnings
+import zipfile
+import zlib
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice, pairwise
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from keras_imnn.atomic import atomic_path
 from keras_imnn.physics.photonic.cells import sample_unit_cells
 from keras_imnn.physics.photonic.solver import (
     DEFAULT_N_MAX,
@@ -106,20 +113,38 @@ def make_examples(config: str, seed: int, start: int, n: int,
     return {key: arrays[key] for key in FIELDS}
 
 
-def _chunk_job(job: tuple[str, int, int, int, SolverSettings, str | None]) -> dict[str, np.ndarray]:
-    """One chunk, read from its cache file if a previous run finished it (a process-pool task)."""
-    config, seed, start, n, settings, cache_dir = job
-    path = None
-    if cache_dir is not None:
-        path = Path(cache_dir) / f"{config}-s{seed}-{start:09d}-{n}.npz"
-        if path.exists():
-            with np.load(path) as cached:
-                return {key: cached[key] for key in FIELDS}
-    examples = make_examples(config, seed, start, n, settings)  # the solver uses 1 BLAS thread
+#: What reading a damaged ``.npz`` can raise (truncated zip, garbage bytes, missing array).
+_CORRUPT_NPZ = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error)
+
+
+def _read_cached(path: Path, start: int, n: int) -> dict[str, np.ndarray] | None:
+    """The chunk cached at ``path``, or None if there is none; a damaged file is named and removed."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path) as cached:
+            chunk = {key: cached[key] for key in FIELDS}
+        if not np.array_equal(chunk["index"], np.arange(start, start + n)):
+            raise ValueError(f"it does not hold cells {start}..{start + n - 1}")
+    except _CORRUPT_NPZ as err:
+        warnings.warn(f"discarding the corrupt cached chunk {path} ({type(err).__name__}: {err}); "
+                      f"recomputing it", RuntimeWarning, stacklevel=2)
+        path.unlink(missing_ok=True)
+        return None
+    return chunk
+
+
+def _chunk_job(config: str, seed: int, start: int, n: int, settings: SolverSettings,
+               cache_dir: Path | None) -> dict[str, np.ndarray]:
+    """One chunk, read from its cache file if a previous run finished it (a worker-thread task)."""
+    path = None if cache_dir is None else cache_dir / f"{config}-s{seed}-{start:09d}-{n}.npz"
+    cached = None if path is None else _read_cached(path, start, n)
+    if cached is not None:
+        return cached
+    examples = make_examples(config, seed, start, n, settings)
     if path is not None:
-        partial = path.with_suffix(".partial.npz")
-        np.savez(partial, **examples)
-        partial.replace(path)  # atomic: a killed run never leaves a truncated chunk behind
+        with atomic_path(path) as tmp:  # a killed run never leaves a truncated chunk behind
+            np.savez(tmp, **examples)
     return examples
 
 
@@ -142,42 +167,49 @@ def generate_chunks(config: str, seed: int, start: int, n: int,
                     ) -> Iterator[dict[str, np.ndarray]]:
     """Yield labelled chunks of cells ``start .. start + n - 1`` in index order.
 
-    Chunks run in ``workers`` processes (default: all cores; 1 runs in this process). With
+    Chunks run on ``workers`` threads (default: all cores), each with one BLAS thread. With
     ``cache_dir`` each finished chunk is saved there and reused by a rerun, which makes an
-    interrupted generation restartable; the caller removes the folder when done.
+    interrupted or failed generation restartable; the caller removes the folder when done. A
+    failing chunk raises ``RuntimeError`` naming its cells, once the chunks still running end.
     """
-    sample_unit_cells(0, config, seed, start)  # validates config, seed and start before forking
+    sample_unit_cells(0, config, seed, start)  # validates config, seed and start before any work
     workers = default_workers() if workers is None else workers
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers!r}")
     if cache_dir is not None:
-        Path(cache_dir).mkdir(parents=True, exist_ok=True)
-        cache_dir = str(cache_dir)
-    jobs = [(config, seed, s, m, settings, cache_dir)
-            for s, m in chunk_ranges(start, n, chunk_size)]
+        cache_dir = Path(cache_dir)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+    jobs = iter(chunk_ranges(start, n, chunk_size))
+    pending: deque[tuple[int, int, Future]] = deque()
     bar = tqdm(total=n, unit="cell", desc=desc or f"photonic {config}", disable=not progress)
-    with bar:
-        if workers == 1 or len(jobs) == 1:
-            results: Iterator[dict[str, np.ndarray]] = map(_chunk_job, jobs)
-            for chunk in results:
-                bar.update(len(chunk["index"]))
-                yield chunk
-            return
-        # spawn, not fork: the parent may hold TensorFlow threads (TFDS), which fork would copy.
-        with multiprocessing.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
-            # At most two chunks per worker in flight (not Pool.imap, which queues every chunk):
-            # a consumer that stops early (TFDS max_examples_per_split) leaves idle workers,
-            # not ones that keep solving the rest of the split.
-            queue = iter(jobs)
-            pending = deque(pool.apply_async(_chunk_job, (job,))
-                            for job in islice(queue, 2 * workers))
+    # BLAS limits are process-wide, so they are set once for the whole run (they also hold over the
+    # consumer's code between chunks), not per thread, where concurrent set/restore pairs would race.
+    with bar, threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
+        def submit(count: int) -> None:
+            for s, m in islice(jobs, count):
+                pending.append((s, m, pool.submit(_chunk_job, config, seed, s, m, settings, cache_dir)))
+
+        try:
+            # At most two chunks per worker in flight: a consumer that stops early (TFDS
+            # max_examples_per_split) leaves nothing running once it closes this generator.
+            submit(2 * workers)
             while pending:
-                chunk = pending.popleft().get()
-                pending.extend(pool.apply_async(_chunk_job, (job,)) for job in islice(queue, 1))
-                bar.update(len(chunk["index"]))
+                s, m, future = pending[0]
+                try:
+                    chunk = future.result()
+                except Exception as err:
+                    where = (f"the chunks that finished are cached in {cache_dir}, a rerun resumes from them"
+                             if cache_dir is not None else "nothing is cached: a rerun starts over")
+                    raise RuntimeError(f"photonic {config} (seed {seed}): the chunk of cells "
+                                       f"{s}..{s + m - 1} failed with {type(err).__name__}: {err}; "
+                                       f"{where}") from err
+                pending.popleft()
+                submit(1)
+                bar.update(m)
                 yield chunk
-            pool.close()  # let the workers exit on their own; `with` alone would terminate them
-            pool.join()
+        finally:
+            for _, _, future in pending:  # queued chunks never start; running ones end with the pool
+                future.cancel()
 
 
 def generate(config: str, n: int, seed: int = 0, settings: SolverSettings = SolverSettings(),
