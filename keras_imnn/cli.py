@@ -7,9 +7,11 @@ them together; heavy imports (Keras, TensorFlow, QuSpin) happen inside the handl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
+import tempfile
 import zipfile
 from collections.abc import Callable
 
@@ -49,10 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     from keras_imnn.search import commands as search_commands
     from keras_imnn.training import commands as training_commands
 
+    from keras_imnn import __version__
+
     parser = argparse.ArgumentParser(
         prog="keras-imnn",
         description="Invariant multiscale neural networks: model zoo, datasets and physics solvers.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     model_commands.add_commands(sub)
     training_commands.add_commands(sub)
@@ -68,8 +73,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Subcommands that run numpy/scipy/QuSpin only: they never import TensorFlow.
+_NO_TENSORFLOW = ("generate", "plot")
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up lines (oneDNN, absl) kept off the terminal.
+
+    TensorFlow writes them to file descriptor 2 before its logging reads TF_CPP_MIN_LOG_LEVEL, so
+    only a redirect of the descriptor hides them; if the import fails, what it wrote is shown.
+    """
+    if "tensorflow" in sys.modules or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        return
+    sys.stderr.flush()
+    saved, failed = os.dup(2), False
+    with tempfile.TemporaryFile() as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            if failed:
+                log.seek(0)
+                sys.stderr.write(log.read().decode(errors="replace"))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command not in _NO_TENSORFLOW:
+        with contextlib.suppress(ImportError):  # without TensorFlow, Keras says which backend is missing
+            import_tensorflow_quietly()
     try:
         return int(args.func(args) or 0)
     except USER_ERRORS as err:

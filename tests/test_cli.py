@@ -50,3 +50,24 @@ def test_no_command_is_a_usage_error():
     with pytest.raises(SystemExit) as exc:
         main([])
     assert exc.value.code == 2
+
+
+def test_version():
+    import keras_imnn
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and keras_imnn.__version__
+
+
+def test_no_tensorflow_start_up_lines_on_the_terminal():
+    # TensorFlow writes its oneDNN / absl lines to fd 2 whatever TF_CPP_MIN_LOG_LEVEL says.
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    run = subprocess.run([sys.executable, "-m", "keras_imnn.cli", "info", "photonic_inv"], capture_output=True,
+                         text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "photonic_inv" in run.stdout
+    assert "oneDNN" not in run.stderr and "absl" not in run.stderr, run.stderr
