@@ -15,6 +15,8 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 
+from keras_imnn.errors import UserError
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter is not for users
 
 
@@ -40,18 +42,16 @@ fraction = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 # Errors a user's input causes (a bad path or file, a missing array, a wrong option): one line, no
 # traceback. Anything else (TypeError, AttributeError, ...) is a bug and keeps its traceback.
-USER_ERRORS = (ValueError, OSError, KeyError, zipfile.BadZipFile)
+USER_ERRORS = (ValueError, OSError, KeyError, zipfile.BadZipFile, UserError)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from keras_imnn import demo
+    from keras_imnn import __version__, demo
     from keras_imnn.models import commands as model_commands
     from keras_imnn.physics.magnet import commands as magnet_commands
     from keras_imnn.physics.photonic import commands as photonic_commands
     from keras_imnn.search import commands as search_commands
     from keras_imnn.training import commands as training_commands
-
-    from keras_imnn import __version__
 
     parser = argparse.ArgumentParser(
         prog="keras-imnn",

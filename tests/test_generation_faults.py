@@ -217,3 +217,15 @@ def test_read_arrays_names_a_truncated_file(tmp_path):
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
         with pytest.raises(ValueError, match=f"cannot read .*cells{suffix}, truncated"):
             commands.read_arrays(path)
+
+
+def test_a_failing_chunk_is_one_line_in_the_cli(tmp_path, monkeypatch, capsys):
+    from keras_imnn.cli import main
+
+    def out_of_memory(*args):
+        raise MemoryError("simulated")
+
+    monkeypatch.setattr(dataset, "make_examples", out_of_memory)
+    assert main(["generate", "photonic", "--n", "4", "--out", str(tmp_path), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "failed with MemoryError: simulated" in err and "Traceback" not in err

@@ -31,6 +31,7 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from keras_imnn.atomic import atomic_path
+from keras_imnn.errors import GenerationError
 from keras_imnn.physics.photonic.cells import sample_unit_cells
 from keras_imnn.physics.photonic.solver import (
     DEFAULT_N_MAX,
@@ -170,7 +171,7 @@ def generate_chunks(config: str, seed: int, start: int, n: int,
     Chunks run on ``workers`` threads (default: all cores), each with one BLAS thread. With
     ``cache_dir`` each finished chunk is saved there and reused by a rerun, which makes an
     interrupted or failed generation restartable; the caller removes the folder when done. A
-    failing chunk raises ``RuntimeError`` naming its cells, once the chunks still running end.
+    failing chunk raises ``GenerationError`` (a RuntimeError) naming its cells, once the chunks still running end.
     """
     sample_unit_cells(0, config, seed, start)  # validates config, seed and start before any work
     workers = default_workers() if workers is None else workers
@@ -200,7 +201,7 @@ def generate_chunks(config: str, seed: int, start: int, n: int,
                 except Exception as err:
                     where = (f"the chunks that finished are cached in {cache_dir}, a rerun resumes from them"
                              if cache_dir is not None else "nothing is cached: a rerun starts over")
-                    raise RuntimeError(f"photonic {config} (seed {seed}): the chunk of cells "
+                    raise GenerationError(f"photonic {config} (seed {seed}): the chunk of cells "
                                        f"{s}..{s + m - 1} failed with {type(err).__name__}: {err}; "
                                        f"{where}") from err
                 pending.popleft()
