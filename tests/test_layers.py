@@ -19,6 +19,7 @@ from keras_imnn.layers import (
     group_elements,
     receptive_field,
 )
+from keras_imnn.layers.validation import CheckedRescaling, NonFiniteToNaN
 
 np_ = ops.convert_to_numpy
 
@@ -224,6 +225,7 @@ def test_dilated_block_rejects_bad_arguments():
     lambda: InvariantPooling2D(("mean", "max")),
     lambda: DilatedBlock(4, [1, 2], residual=True, normalization="layer", tied_group="d2"),
     lambda: GroupAverage(_invariant_trunk(), "d4"),
+    lambda: CheckedRescaling(0.5, -1.0, shape=(6, 6, 2), square=True, model_name="m"),
 ])
 def test_layer_serialization_round_trip(rng, make):
     layer = make()
@@ -241,6 +243,26 @@ def test_layers_reject_wrong_rank(shape, match):
     for layer in (PeriodicConv2D(2, 3), PeriodicPadding2D(1), InvariantPooling2D()):
         with pytest.raises(ValueError, match=match):
             layer(np.zeros(shape, "float32"))
+
+
+def test_checked_rescaling_refuses_shapes_in_one_line(rng):
+    layer = CheckedRescaling(2.0, -1.0, shape=(None, None, 1), square=True, model_name="m")
+    x = rng.normal(size=(2, 4, 4, 1)).astype("float32")
+    np.testing.assert_allclose(np_(layer(x)), 2 * x - 1, rtol=1e-6)
+    for shape in [(2, 4, 4, 2), (2, 4, 6, 1), (2, 4, 4)]:
+        with pytest.raises(ValueError, match=r"^m expects inputs of shape \(batch, H, H, 1\); got \("):
+            layer(np.zeros(shape, "float32"))
+
+
+def test_non_finite_to_nan_marks_only_bad_samples(rng):
+    x = rng.normal(size=(3, 4, 4, 1)).astype("float32")
+    x[1, 2, 3, 0] = np.inf
+    y = rng.normal(size=(3, 2)).astype("float32")
+    out = np_(NonFiniteToNaN()([x, y]))
+    assert np.isnan(out[1]).all()
+    np.testing.assert_array_equal(out[[0, 2]], y[[0, 2]])
+    clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(NonFiniteToNaN()))
+    np.testing.assert_array_equal(np_(clone([x, y])), out)
 
 
 def test_conv_rejects_wrong_channel_count_after_build():

@@ -102,4 +102,6 @@ def test_demo_command(tmp_path, capsys):
 
     assert main(["demo", "--n", "2", "--out", str(tmp_path / "d.png")]) == 0
     assert "mean |error|" in capsys.readouterr().out and (tmp_path / "d.png").exists()
-    assert main(["demo", "--n", "0"]) == 2
+    with pytest.raises(SystemExit) as usage:  # argparse refuses it before any work
+        main(["demo", "--n", "0"])
+    assert usage.value.code == 2

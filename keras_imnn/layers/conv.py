@@ -44,7 +44,8 @@ def periodic_conv(x: Any, kernel: Any, dilation_rate: tuple[int, int]) -> Any:
     rows = (ops.arange(h, dtype="int32")[:, None] + ops.arange(kh, dtype="int32")[None, :] * dh - span_h // 2) % h
     cols = (ops.arange(w, dtype="int32")[:, None] + ops.arange(kw, dtype="int32")[None, :] * dw - span_w // 2) % w
     sites = rows[:, None, :, None] * w + cols[None, :, None, :]  # (H, W, kh, kw)
-    taps = ops.take(ops.reshape(x, (-1, h * w, c_in)), ops.reshape(sites, (-1,)), axis=1)
+    # The batch size, not -1: another channel count must fail here, not be folded into the batch.
+    taps = ops.take(ops.reshape(x, (shape[0], h * w, c_in)), ops.reshape(sites, (-1,)), axis=1)
     y = ops.matmul(ops.reshape(taps, (-1, h * w, kh * kw * c_in)), ops.reshape(kernel, (kh * kw * c_in, filters)))
     return ops.reshape(y, (-1, h, w, filters))
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import keras
 
 from keras_imnn.layers import DilatedBlock, GroupAverage, InvariantPooling2D, RandomLatticeSymmetry
-from keras_imnn.layers.symmetry import check_group_fits, normalize_group
+from keras_imnn.layers.symmetry import SQUARE_ONLY, check_group_fits, normalize_group
+from keras_imnn.layers.validation import CheckedRescaling, NonFiniteToNaN
 from keras_imnn.models.config import ModelConfig
 
 
@@ -19,7 +20,6 @@ def _trunk_cnn(x: keras.KerasTensor, cfg: ModelConfig) -> keras.KerasTensor:
 
 def _trunk_inv(x: keras.KerasTensor, cfg: ModelConfig) -> keras.KerasTensor:
     group = normalize_group(cfg.group)
-    check_group_fits(group, cfg.input_shape[0], cfg.input_shape[1], "model config")
     tied = cfg.invariance == "tied" and group != "trivial"
     block = DilatedBlock(cfg.filters, cfg.dilations, cfg.kernel_size, residual=cfg.residual,
                          normalization=cfg.normalization, tied_group=group if tied else None,
@@ -32,9 +32,18 @@ def _trunk_inv(x: keras.KerasTensor, cfg: ModelConfig) -> keras.KerasTensor:
 
 
 def build_model(cfg: ModelConfig, name: str = "imnn") -> keras.Model:
-    """The functional model for ``cfg``: input ``(batch, *cfg.input_shape)`` → ``(batch, outputs)``."""
+    """The functional model for ``cfg``: input ``(batch, *cfg.input_shape)`` → ``(batch, outputs)``.
+
+    Every call checks the input's shape (one ValueError saying what the model accepts); a sample with a
+    NaN or infinite input value gets NaN outputs.
+    """
+    # D4 and C4 (orbits or tied kernels) map only a square lattice to itself.
+    square = cfg.arch == "inv" and normalize_group(cfg.group) in SQUARE_ONLY
+    if square:
+        check_group_fits(normalize_group(cfg.group), cfg.input_shape[0], cfg.input_shape[1], "model config")
     inputs = keras.Input(shape=cfg.input_shape, name="inputs")
-    x = keras.layers.Rescaling(cfg.input_scale, cfg.input_offset, name="normalize")(inputs)
+    x = CheckedRescaling(cfg.input_scale, cfg.input_offset, shape=cfg.input_shape, square=square,
+                         model_name=name, name="normalize")(inputs)
     if cfg.augment is not None:
         x = RandomLatticeSymmetry(cfg.augment, name="augment")(x)
     if cfg.arch == "cnn":
@@ -46,4 +55,9 @@ def build_model(cfg: ModelConfig, name: str = "imnn") -> keras.Model:
     for i, units in enumerate(cfg.head_units):
         x = keras.layers.Dense(units, activation="relu", name=f"head_{i}")(x)
     outputs = keras.layers.Dense(cfg.outputs, name="output")(x)
-    return keras.Model(inputs, outputs, name=name)
+    outputs = NonFiniteToNaN(name="non_finite_to_nan")([inputs, outputs])
+    model = keras.Model(inputs, outputs, name=name)
+    # Keras' own check of the input ("expected shape=(None, 32, 32, 1), found shape=(4, 31, 32)") would
+    # speak first: leave it to the "normalize" layer, which says what the model accepts.
+    model.input_spec = None
+    return model

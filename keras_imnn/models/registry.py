@@ -13,6 +13,7 @@ from typing import Any
 import keras
 
 from keras_imnn.models.builders import build_model
+from keras_imnn.models.config import ModelConfig
 from keras_imnn.models.zoo import SPECS, ModelSpec
 
 _BY_NAME = {spec.name: spec for spec in SPECS}
@@ -46,9 +47,22 @@ def get_spec(name: str) -> ModelSpec:
 
 
 def manifest(weights_dir: Path | None = None) -> dict[str, Any]:
-    """The pretrained-weights manifest (``weights/manifest.json``), ``{}`` if there is none."""
+    """The pretrained-weights manifest (``weights/manifest.json``), ``{}`` if there is none.
+
+    A manifest that is not a JSON object of entries raises one ValueError naming the file.
+    """
     path = Path(weights_dir or WEIGHTS_DIR) / "manifest.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    if not path.exists():
+        return {}
+    if not path.is_file():
+        raise ValueError(f"manifest {path} is not a file")
+    try:
+        entries = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"manifest {path} is not valid JSON: {err}") from None
+    if not isinstance(entries, dict) or not all(isinstance(e, dict) for e in entries.values()):
+        raise ValueError(f"manifest {path} must be a JSON object of {{model name: entry object}}")
+    return entries
 
 
 def sha256(path: Path) -> str:
@@ -56,18 +70,63 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _load_weights(model: keras.Model, name: str, weights_dir: Path | None,
-                  overrides: dict[str, Any]) -> None:
-    root = Path(weights_dir or WEIGHTS_DIR)
+# Config fields a pretrained load may override: the rest change the weights or the function they compute.
+# ``augment`` only acts in training (identity at inference), so a pretrained baseline can be fine-tuned with it.
+_FREE_FOR_PRETRAINED = frozenset({"augment"})
+
+
+def config_drift(recorded: dict[str, Any], cfg: ModelConfig) -> list[str]:
+    """``"field: was → now"`` for each field of ``cfg`` that differs from a checkpoint's ``recorded`` config.
+
+    Spatial sizes the checkpoint left open (``None``: size-agnostic models) may be set to anything; fields
+    ``recorded`` lacks (older manifests) are not compared.
+    """
+    now = json.loads(json.dumps(cfg.to_dict()))  # tuples → lists, as the manifest holds them
+    drift = []
+    for key, was in recorded.items():
+        if key in _FREE_FOR_PRETRAINED or key not in now:
+            continue
+        new = now[key]
+        if key == "input_shape" and isinstance(was, list) and len(was) == len(new):
+            new = [None if w is None and i < 2 else n for i, (w, n) in enumerate(zip(was, new))]
+        if new != was:
+            drift.append(f"{key}: {was!r} → {now[key]!r}")
+    return drift
+
+
+def _entry(root: Path, name: str) -> tuple[dict[str, Any], Path]:
+    """``name``'s manifest entry and its checkpoint file, each fault one error naming the file."""
+    path = root / "manifest.json"
     entry = manifest(root).get(name)
     if entry is None:
         raise ValueError(
-            f"no pretrained checkpoint for {name!r} yet (looked in {root / 'manifest.json'}); "
+            f"no pretrained checkpoint for {name!r} yet (looked in {path}); "
             f"use keras_imnn.load({name!r}, pretrained=False) for a freshly initialized model."
         )
-    path = root / entry["file"]
-    if not path.exists():
-        raise FileNotFoundError(f"checkpoint {path} listed in the manifest is missing.")
+    missing = [k for k in ("file", "sha256") if not isinstance(entry.get(k), str) or not entry[k]]
+    if missing:
+        raise ValueError(f"manifest {path}: entry {name!r} lacks {' and '.join(repr(k) for k in missing)} "
+                         f"(a non-empty string each)")
+    if not isinstance(entry.get("config", {}), dict):
+        raise ValueError(f"manifest {path}: entry {name!r} has a 'config' that is not a JSON object")
+    checkpoint = root / entry["file"]
+    if not checkpoint.exists():
+        raise FileNotFoundError(f"checkpoint {checkpoint} listed in the manifest {path} is missing.")
+    if not checkpoint.is_file():
+        raise ValueError(f"checkpoint {checkpoint} listed in the manifest {path} is not a file.")
+    return entry, checkpoint
+
+
+def _load_weights(model: keras.Model, name: str, cfg: ModelConfig, weights_dir: Path | None,
+                  overrides: dict[str, Any]) -> None:
+    root = Path(weights_dir or WEIGHTS_DIR)
+    entry, path = _entry(root, name)
+    drift = config_drift(entry.get("config", {}), cfg)
+    if drift:
+        raise ValueError(
+            f"checkpoint {path} was trained with another {name!r} config ({'; '.join(drift)}): its weights "
+            f"would compute another function. Use pretrained=False, or keras_imnn.finetune to adapt it."
+        )
     digest = sha256(path)
     if digest != entry["sha256"]:
         raise ValueError(
@@ -97,14 +156,16 @@ def load(name: str, pretrained: bool = True, *, weights_dir: Path | None = None,
         pretrained: load the checkpoint listed in ``weights/manifest.json`` (sha256-checked).
         weights_dir: where the manifest and checkpoints live (default: the repository's weights/).
         **overrides: ``ModelConfig`` fields, e.g. ``outputs=3``, ``input_shape=(8, 8, 1)``,
-            ``group="c4"``. Overrides that change weight shapes need ``pretrained=False`` (or
-            ``keras_imnn.finetune``, which swaps the head).
+            ``group="c4"``. With ``pretrained``, only ``augment`` and the spatial size of a size-agnostic
+            model may differ from the config the checkpoint was trained with (the manifest's "config");
+            other changes need ``pretrained=False`` (or ``keras_imnn.finetune``, which swaps the head).
 
     Returns:
         A ``keras.Model``: ``(batch, H, W, 1)`` → ``(batch, outputs)``.
     """
     spec = get_spec(name)
-    model = build_model(spec.config.replace(**overrides), name=name)
+    cfg = spec.config.replace(**overrides)
+    model = build_model(cfg, name=name)
     if pretrained:
-        _load_weights(model, name, weights_dir, overrides)
+        _load_weights(model, name, cfg, weights_dir, overrides)
     return model

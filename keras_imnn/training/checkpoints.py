@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from keras_imnn.models.registry import WEIGHTS_DIR, list_models, sha256
+from keras_imnn.models.registry import manifest as read_manifest
 from keras_imnn.models.zoo import DEFAULT_DATASETS
 from keras_imnn.training.splits import add_split_arguments, splits_from_args
 from keras_imnn.training.train import TASK_OF_MODEL, train_on
@@ -32,7 +33,7 @@ DATASET_VERSION = {"photonic_crystals": "1.0.0", "frustrated_magnets": "1.0.0"}
 def record_checkpoint(weights_dir: Path, name: str, entry: dict) -> dict:
     """Add ``name``'s entry (with the file's sha256) to the manifest, keeping the others."""
     path = weights_dir / "manifest.json"
-    manifest = json.loads(path.read_text()) if path.exists() else {}
+    manifest = read_manifest(weights_dir)
     manifest[name] = {**entry, "sha256": sha256(weights_dir / entry["file"])}
     path.write_text(json.dumps(dict(sorted(manifest.items())), indent=2) + "\n")
     return manifest[name]
@@ -75,8 +76,10 @@ def main(argv: list[str] | None = None) -> None:
         file = f"{name}/model.weights.h5"
         (weights_dir / name).mkdir(parents=True, exist_ok=True)
         result.model.save_weights(weights_dir / file)
+        # The config it was trained with: keras_imnn.load refuses a pretrained load into another one.
         entry = record_checkpoint(weights_dir, name, {
-            "file": file, "dataset": dataset, "dataset_version": DATASET_VERSION[dataset.split("/")[0]],
+            "file": file, "config": result.info["config"],
+            "dataset": dataset, "dataset_version": DATASET_VERSION[dataset.split("/")[0]],
             "data": source, "n_train": len(splits[0]), "n_validation": len(splits[1]),
             "n_test": len(splits[2]), "epochs_run": result.info["epochs_run"], "seed": args.seed,
             "command": command, "backend": os.environ.get("KERAS_BACKEND", "tensorflow"), "device": describe_device(),

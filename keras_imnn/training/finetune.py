@@ -6,6 +6,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_imnn.layers.validation import NonFiniteToNaN
 from keras_imnn.models.registry import load
 from keras_imnn.training.data import Arrays
 from keras_imnn.training.train import check_fit_options, fit
@@ -19,9 +20,10 @@ def _is_head(layer: keras.layers.Layer) -> bool:
 
 
 def replace_head(model: keras.Model, n_outputs: int) -> keras.Model:
-    """The same trunk with a fresh linear ``output`` layer of ``n_outputs`` units."""
+    """The same trunk with a fresh linear ``output`` layer of ``n_outputs`` units (NaN for non-finite inputs)."""
     features = model.get_layer("output").input
     outputs = keras.layers.Dense(n_outputs, name="output")(features)
+    outputs = NonFiniteToNaN(name="non_finite_to_nan")([model.inputs[0], outputs])
     return keras.Model(model.inputs, outputs, name=model.name)
 
 
