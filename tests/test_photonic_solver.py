@@ -10,6 +10,7 @@ from keras_imnn.physics.photonic import mpb as mpb_mod
 from keras_imnn.physics.photonic.kpoints import D4, cell_symmetries, reduce_k_points
 from keras_imnn.physics.photonic.solver import (
     DEFAULT_N_MAX,
+    ContrastWarning,
     band_gaps,
     band_structure,
     gamma_x_m_path,
@@ -204,6 +205,19 @@ def test_band_gaps_definition():
 def test_input_validation(eps, k, kwargs, match):
     with pytest.raises(ValueError, match=match):
         band_structure(eps, k, **kwargs)
+
+
+@pytest.mark.parametrize("eps_high", [100.0, 1000.0])
+def test_contrast_beyond_the_validated_range_warns(eps_high):
+    # At these contrasts the default cutoffs leave bands 3–15 % from converged: never silently.
+    with pytest.warns(ContrastWarning, match="raise n_max.*backend='mpb'"):
+        band_structure(rods(eps_high, 0.3, n=8), np.zeros((1, 2)), 2, n_max=2)
+
+
+def test_contrast_20_does_not_warn(recwarn):
+    band_structure(REF20["cells"], np.zeros((1, 2)), 2, "te", n_max=2)
+    band_structure(rods(20.0, 0.3, n=8) * 1.5, np.zeros((1, 2)), 2, n_max=2)
+    assert not [w for w in recwarn if issubclass(w.category, ContrastWarning)]
 
 
 def test_missing_mpb_binary_is_a_clear_error(monkeypatch):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import warnings
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from keras_imnn.physics.magnet.lattices import Lattice, make_lattice
+from keras_imnn.physics.memory import check_memory
 
 Sector = dict[str, int]
 
@@ -235,6 +237,29 @@ def _expand(basis, vector: np.ndarray, n_sites: int) -> tuple[np.ndarray, np.nda
     return states[order], np.ascontiguousarray(full[order], dtype=np.float64)
 
 
+def _sectors_memory_bytes(lattice: Lattice, n_sectors: int) -> float:
+    """Peak memory of diagonalizing ``n_sectors`` sectors, closed form, on the safe side.
+
+    A sector holds about C(N, N/2) / (2 |G|) states (Sz = 0 states over the lattice group and the
+    spin flip; within 10 % for N >= 20). Its two CSR matrices (~N non-zeros a row each, 12 bytes a
+    non-zero) stay cached (``_sector_operators``): measured 1040 and 851 bytes a state at N = 28 and
+    30, counted as 32 N + 128. Building them, or the Lanczos run on j1 h_nn + j2 h_nnn (two scaled
+    copies, their sum and ARPACK's 20 vectors), adds a transient for one sector at a time: measured
+    up to 915 and 1130 bytes a state at N = 28 and 30, counted as 48 N + 200.
+    """
+    n = lattice.n_sites
+    dim = math.comb(n, n // 2) / (2 * lattice.group_order)
+    return dim * (n_sectors * (32 * n + 128) + 48 * n + 200)
+
+
+def _expand_memory_bytes(n_sites: int) -> float:
+    """Peak memory of :func:`_expand` and the sign fix for all C(N, N/2) states: the dense
+    projection, QuSpin's full basis, the bit reversal's uint64 temporaries, the sort order and the
+    results. Measured 60 and 57 bytes a state at N = 24 and 28, counted as 80 (QuSpin's basis
+    states take 8 bytes instead of 4 beyond 32 sites)."""
+    return 80 * math.comb(n_sites, n_sites // 2)
+
+
 def ground_state(
     lattice: str,
     shape: tuple[int, int] | list[int],
@@ -243,6 +268,7 @@ def ground_state(
     sector: Sector | str = "auto",
     expand: bool = True,
     progress: bool = True,
+    max_memory_gb: float | None = None,
 ) -> GroundState:
     """Ground state of the J1-J2 Heisenberg model (S = sigma/2) in the Sz = 0 sector.
 
@@ -254,17 +280,22 @@ def ground_state(
             keeps the lowest; ``"symmetric"`` uses ``symmetric_sector`` only (the ground state
             for the unfrustrated square lattice and moderate J2); or an explicit dict of
             characters such as ``{"Tx": 1, "Ty": -1, "Px": 1, "Py": 1, "Z": 1}``.
-        expand: also return all C(N, N/2) Sz = 0 states and amplitudes (8 bytes each, twice;
-            only feasible up to ~30 spins).
+        expand: also return all C(N, N/2) Sz = 0 states and amplitudes (8 bytes each, twice, and
+            about 80 a state while expanding; only feasible up to ~30 spins).
         progress: tqdm bar over the sectors.
+        max_memory_gb: refuse (:class:`~keras_imnn.physics.memory.MemoryLimitError`, before any
+            work) when the estimated peak memory exceeds this; None = ``$KERAS_IMNN_MAX_MEMORY_GB``,
+            else 80 % of the available memory (:mod:`keras_imnn.physics.memory`).
 
     Returns:
         ``GroundState``; with ``sector="auto"``, ``gap`` is the distance to the next level
         over all scanned sectors.
     """
     for value, label in ((j1, "j1"), (j2, "j2")):
-        if not np.isfinite(value):
-            raise ValueError(f"{label} must be a finite number, got {value}")
+        if not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
+            raise ValueError(f"{label} must be a finite number, got {value!r}")
+    if j1 == 0 and j2 == 0:
+        raise ValueError("j1 and j2 are both 0: the Hamiltonian is zero and every state is a ground state")
     lat = make_lattice(lattice, shape)
     if sector == "auto":
         sectors = candidate_sectors(lat)
@@ -274,6 +305,15 @@ def ground_state(
         sectors = [dict(sector)]
     else:
         raise ValueError(f"sector must be 'auto', 'symmetric' or a dict of characters, got {sector!r}")
+    what = f"ED of {lattice} {lat.shape[0]}x{lat.shape[1]} in {len(sectors)} sector(s)"
+    sectors_bytes = _sectors_memory_bytes(lat, len(sectors))
+    smaller = "use a smaller lattice" + (" or sector='symmetric'" if len(sectors) > 1 else "")
+    check_memory(sectors_bytes, what, smaller, max_memory_gb)
+    if expand:
+        # The expansion runs while every sector's matrices are still cached: the two add up.
+        n_full = math.comb(lat.n_sites, lat.n_sites // 2)
+        check_memory(sectors_bytes + _expand_memory_bytes(lat.n_sites),
+                     f"{what} expanded to all {n_full:.3g} Sz = 0 states", "pass expand=False", max_memory_gb)
 
     levels = []  # (energy, sector index, level in sector)
     best = None

@@ -10,6 +10,7 @@ convention, see DESIGN.md). A site permutation ``p`` maps site ``i`` to site ``p
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,6 +54,18 @@ class Lattice:
         """All site-permutation generators: translations then point group."""
         return {**self.translations, **self.point_group}
 
+    @property
+    def group_order(self) -> int:
+        """Number of site permutations the generators generate (translations x point group)."""
+        generators = [np.asarray(p) for p in self.generators.values()]
+        identity = tuple(range(self.n_sites))
+        seen, frontier = {identity}, [identity]
+        while frontier:
+            products = {tuple(g[list(f)]) for f in frontier for g in generators}
+            frontier = list(products - seen)
+            seen |= products
+        return len(seen)
+
 
 def _coords(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     sites = np.arange(shape[0] * shape[1])
@@ -64,17 +77,21 @@ def make_lattice(name: str, shape: tuple[int, int] | list[int]) -> Lattice:
 
     Args:
         name: one of ``LATTICES``.
-        shape: ``(Lx, Ly)``, each >= 3 (smaller periodic lattices double-count bonds) and
-            ``Lx * Ly`` even (the Sz = 0 sector needs an even number of spins).
+        shape: ``(Lx, Ly)``, two integers, each >= 3 (smaller periodic lattices double-count
+            bonds) and ``Lx * Ly`` even (the Sz = 0 sector needs an even number of spins).
     """
     if name not in LATTICES:
         raise ValueError(f"unknown lattice {name!r}; accepted: {', '.join(LATTICES)}")
-    shape = tuple(int(s) for s in shape)
-    if len(shape) != 2 or min(shape) < 3 or (shape[0] * shape[1]) % 2:
+    try:
+        # operator.index, not int(): a shape such as (4.7, 4) must not quietly become 4 x 4.
+        dims = tuple(operator.index(s) for s in shape)
+    except TypeError:
+        dims = ()
+    if len(dims) != 2 or min(dims) < 3 or (dims[0] * dims[1]) % 2:
         raise ValueError(
-            f"lattice shape must be (Lx, Ly) with Lx, Ly >= 3 and Lx*Ly even, got {shape}"
+            f"lattice shape must be two integers (Lx, Ly) with Lx, Ly >= 3 and Lx*Ly even, got {shape!r}"
         )
-    lx, ly = shape
+    shape = lx, ly = dims
     x, y = _coords(shape)
 
     def site(xx: np.ndarray, yy: np.ndarray) -> np.ndarray:

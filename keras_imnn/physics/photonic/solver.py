@@ -22,6 +22,7 @@ LAPACK calls and uses Li's rule for TE.
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
@@ -30,6 +31,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from keras_imnn.physics.memory import check_memory
 from keras_imnn.physics.photonic.kpoints import (
     D4,
     INVERSION,
@@ -40,8 +42,8 @@ from keras_imnn.physics.photonic.kpoints import (
     time_reversal_reduce,
 )
 
-__all__ = ["DEFAULT_N_MAX", "band_gaps", "band_structure", "gamma_x_m_path", "k_grid",
-           "time_reversal_reduce"]
+__all__ = ["DEFAULT_N_MAX", "MAX_VALIDATED_CONTRAST", "ContrastWarning", "band_gaps", "band_structure",
+           "gamma_x_m_path", "k_grid", "time_reversal_reduce"]
 
 Polarization = Literal["tm", "te"]
 _POLARIZATIONS = ("tm", "te")
@@ -50,6 +52,13 @@ _BACKENDS = ("pwe", "pwe-tf", "mpb")
 #: TM converges fast (Laurent's rule is exact for E_z); TE needs more: at n_max 6 TE bands 1–4
 #: are within 2 % of converged MPB even for ε = 1/20 cells (benchmarks/, README).
 DEFAULT_N_MAX = {"tm": 5, "te": 6}
+#: Highest max(ε)/min(ε) of a cell the PWE cutoffs were validated at against MPB (README): beyond
+#: it bands at these cutoffs move by several % with n_max (3–15 % at contrast 100–1000).
+MAX_VALIDATED_CONTRAST = 20.0
+
+
+class ContrastWarning(UserWarning):
+    """A cell's ε contrast exceeds :data:`MAX_VALIDATED_CONTRAST`: PWE bands may be inaccurate."""
 
 
 def _validate_eps(eps: np.ndarray) -> np.ndarray:
@@ -172,8 +181,7 @@ def _solve_window(eps: np.ndarray, k: np.ndarray, n_bands: int, polarization: st
     # Assemble and solve a few k-points at a time: the matrices stay in cache between the
     # two steps (assembling the whole stack at once took as long as the eigensolver).
     p = len(m)
-    chunk_bytes = 2**22 if eigvalsh is np.linalg.eigvalsh else 2**27  # a GPU wants big batches
-    step = max(1, chunk_bytes // (16 * len(eps) * p * p))
+    step = max(1, _batch_bytes(eigvalsh) // (16 * len(eps) * p * p))
     buf = np.empty((len(eps), min(step, len(k)), p, p), dtype=ops[0].dtype)
     tmp = np.empty_like(buf)
     out = np.empty((len(eps), len(k), n_bands))
@@ -187,6 +195,32 @@ def _solve_window(eps: np.ndarray, k: np.ndarray, n_bands: int, polarization: st
                 mats += scratch
         out[:, start:start + n] = eigvalsh(mats)[..., :n_bands]
     return np.sqrt(np.clip(out, 0.0, None))
+
+
+def _batch_bytes(eigvalsh: Callable[[np.ndarray], np.ndarray]) -> int:
+    """Size of the stack of matrices assembled for one eigensolver call."""
+    return 2**22 if eigvalsh is np.linalg.eigvalsh else 2**27  # a GPU wants big batches
+
+
+def _cells_per_chunk(n_pw: int, n_cells: int, n_jobs: int) -> int:
+    """Cells per task: a chunk's operators (chunk, P, P) stay within a few MB, cache-sized like the
+    matrices assembled from them; at least one chunk per thread."""
+    return int(np.clip(2**22 // (16 * n_pw**2), 1, -(-n_cells // n_jobs)))
+
+
+def _pwe_memory_bytes(cells: np.ndarray, n_k: int, n_bands: int, polarization: str, n_max: int,
+                      n_jobs: int, eigvalsh: Callable[[np.ndarray], np.ndarray]) -> float:
+    """Peak memory of :func:`_solve_pwe_batched`, closed form, on the safe side.
+
+    Each thread holds a chunk's operators and their gathered / inverted / phase-shifted copies,
+    then the assembled matrices: measured 5.0–5.1 (TM) and 5.6–6.0 (TE) complex P × P matrices a
+    cell at n_max 20–30 (P = (2 n_max + 1)²); counted here as 6 and 7 of the zone-edge window's
+    (2 n_max + 2)². Plus the cells as float64 and the bands (the result and a task's copy).
+    """
+    p = (2 * n_max + 2) ** 2
+    chunk = _cells_per_chunk((2 * n_max + 1) ** 2, len(cells), n_jobs)
+    per_thread = (6 if polarization == "tm" else 7) * max(chunk * 16 * p * p, _batch_bytes(eigvalsh))
+    return n_jobs * per_thread + 8 * len(cells) * (cells[0].size + 2 * n_k * n_bands)
 
 
 def _solve_pwe(eps: np.ndarray, k: np.ndarray, n_bands: int, polarization: str,
@@ -244,9 +278,7 @@ def _solve_pwe_batched(cells: np.ndarray, k: np.ndarray, n_bands: int, polarizat
     tasks = []
     for members, ops, centers in _symmetry_groups(cells, time_reversal, symmetry):
         unique, inverse = reduce_k_points(k, ops)
-        # A chunk's operators (chunk, P, P) stay within a few MB, cache-sized like the
-        # matrices assembled from them; at least one chunk per thread.
-        chunk = int(np.clip(2**22 // (16 * n_pw**2), 1, -(-len(members) // n_jobs)))
+        chunk = _cells_per_chunk(n_pw, len(members), n_jobs)
         for start in range(0, len(members), chunk):
             sl = slice(start, start + chunk)
             tasks.append((members[sl], unique, inverse, None if centers is None else centers[sl]))
@@ -274,7 +306,8 @@ def band_structure(eps: np.ndarray, k_points: np.ndarray, n_bands: int = 10,
                    n_max: int | None = None, time_reversal: bool = True, symmetry: bool = True,
                    n_jobs: int = 1,
                    progress: bool | None = None,
-                   mpb_options: Mapping[str, Any] | None = None) -> np.ndarray:
+                   mpb_options: Mapping[str, Any] | None = None,
+                   max_memory_gb: float | None = None) -> np.ndarray:
     """Photonic bands of square-lattice pixel cells.
 
     Args:
@@ -297,9 +330,15 @@ def band_structure(eps: np.ndarray, k_points: np.ndarray, n_bands: int = 10,
             or ≥ 4 cells ("mpb").
         mpb_options: keyword arguments of :func:`keras_imnn.physics.photonic.mpb.
             mpb_band_structure` (resolution, upsample, mesh_size, tolerance).
+        max_memory_gb: "pwe" backends refuse (:class:`~keras_imnn.physics.memory.MemoryLimitError`,
+            before allocating) work estimated above this; None = ``$KERAS_IMNN_MAX_MEMORY_GB``,
+            else 80 % of the available memory (:mod:`keras_imnn.physics.memory`).
 
     Returns:
         ωa/2πc, ascending per k-point: (n_k, n_bands) or (b, n_k, n_bands).
+
+    Warns:
+        ContrastWarning: "pwe" backends, a cell with max(ε)/min(ε) above :data:`MAX_VALIDATED_CONTRAST`.
     """
     pol = str(polarization).lower()
     if pol not in _POLARIZATIONS:
@@ -330,6 +369,15 @@ def band_structure(eps: np.ndarray, k_points: np.ndarray, n_bands: int = 10,
                                  **(mpb_options or {}))[:, inverse]
     else:
         eigvalsh = _eigvalsh_tf if backend == "pwe-tf" else np.linalg.eigvalsh
+        check_memory(_pwe_memory_bytes(cells, len(k), n_bands, pol, n_max, n_jobs, eigvalsh),
+                     f"PWE {pol.upper()} bands of {len(cells)} cell(s) at n_max={n_max} with n_jobs={n_jobs}",
+                     "lower n_max, n_jobs or the number of cells a call", max_memory_gb)
+        contrast = float((cells.max(axis=(-2, -1)) / cells.min(axis=(-2, -1))).max())
+        if contrast > MAX_VALIDATED_CONTRAST:
+            warnings.warn(
+                f"ε contrast {contrast:.3g} exceeds {MAX_VALIDATED_CONTRAST:g}, the highest the PWE cutoffs "
+                f"were validated at: bands may be off by several %; raise n_max (now {n_max}) until they "
+                "stop moving, or use backend='mpb'", ContrastWarning, stacklevel=2)
         out = _solve_pwe_batched(cells, k, n_bands, pol, n_max, n_jobs, progress,
                                  time_reversal, symmetry, eigvalsh)
     return out[0] if single else out
