@@ -6,7 +6,8 @@ from typing import Any
 import keras
 from keras import ops
 
-from keras_imnn.layers.symmetry import apply_element, check_group_fits, group_elements, normalize_group
+from keras_imnn.groups import check_group_fits, group_elements, normalize_group
+from keras_imnn.layers.symmetry import apply_element
 
 
 @keras.saving.register_keras_serializable(package="keras_imnn")

@@ -1,9 +1,9 @@
-"""Point groups of the square and rectangular lattice, and two ways to be exactly invariant.
+"""The lattice point groups on tensors, and two ways to be exactly invariant.
 
-A group element acts on the two spatial axes of a ``(batch, H, W, C)`` tensor (or of a
-``(kh, kw, c_in, c_out)`` kernel) as "transpose first (optional), then flip rows and/or columns".
-Pixel index i maps to n − 1 − i under a flip: a reflection about the cell centre, which together
-with the periodic shifts generates the lattice's full symmetry group.
+The groups (:mod:`keras_imnn.groups`, numpy data shared with the physics) act on the two spatial
+axes of a ``(batch, H, W, C)`` tensor (or of a ``(kh, kw, c_in, c_out)`` kernel) as "transpose
+first (optional), then flip rows and/or columns": with the periodic shifts they generate the
+lattice's full symmetry group.
 
 The two constructions (see ``GroupAverage`` and ``SymmetricPeriodicConv2D``):
 
@@ -19,79 +19,30 @@ tied kernels        one pass, parameters shrink  every kernel is itself G-symmet
 """
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import keras
-import numpy as np
 from keras import ops
 
+# Re-exported: the layers and models import the group data from here.
+from keras_imnn.groups import (
+    GROUPS,
+    SQUARE_ONLY,
+    GroupElement,
+    check_group_fits,
+    group_elements,
+    normalize_group,
+    orbit_is_translations,
+    transform,
+)
 
-class GroupElement(NamedTuple):
-    """Transpose the two spatial axes (if ``transpose``), then flip rows / columns."""
-
-    transpose: bool
-    flip_rows: bool
-    flip_cols: bool
-
-    def inverse(self) -> GroupElement:
-        # Undoing "transpose, then flip" is "flip, then transpose" = "transpose, then swapped flips".
-        if self.transpose:
-            return GroupElement(True, self.flip_cols, self.flip_rows)
-        return self
-
-
-_E, _T = False, True
-GROUPS: dict[str, tuple[GroupElement, ...]] = {
-    "trivial": (GroupElement(_E, _E, _E),),
-    # rotation by 180°
-    "c2": (GroupElement(_E, _E, _E), GroupElement(_E, _T, _T)),
-    # mirrors along both axes and their product (the rectangular lattice's point group)
-    "d2": tuple(GroupElement(_E, r, c) for r in (_E, _T) for c in (_E, _T)),
-    # 0°, 90°, 180°, 270° (np.rot90 is transpose-then-flip-rows)
-    "c4": (
-        GroupElement(_E, _E, _E),
-        GroupElement(_T, _T, _E),
-        GroupElement(_E, _T, _T),
-        GroupElement(_T, _E, _T),
-    ),
-    "d4": tuple(GroupElement(t, r, c) for t in (_E, _T) for r in (_E, _T) for c in (_E, _T)),
-}
-SQUARE_ONLY = frozenset({"c4", "d4"})
-
-
-def normalize_group(group: str | None) -> str:
-    """Canonical group name; ``None`` means the trivial group."""
-    name = "trivial" if group is None else str(group).lower()
-    if name not in GROUPS:
-        raise ValueError(f"unknown symmetry group {group!r}; accepted: {sorted(GROUPS)} or None")
-    return name
-
-
-def group_elements(group: str | None) -> tuple[GroupElement, ...]:
-    """The elements of ``group`` ("d4", "c4", "d2", "c2", "trivial"/None), identity first."""
-    return GROUPS[normalize_group(group)]
-
-
-def check_group_fits(group: str, height: int | None, width: int | None, where: str) -> None:
-    """D4 and C4 map the lattice to itself only if it is square."""
-    if group in SQUARE_ONLY and height is not None and width is not None and height != width:
-        raise ValueError(
-            f"{where}: group {group!r} needs a square input (H == W) but got H={height}, W={width}; "
-            f"use 'd2' or 'c2' for rectangular lattices."
-        )
+__all__ = ["GROUPS", "SQUARE_ONLY", "GroupAverage", "GroupElement", "apply_element", "check_group_fits",
+           "group_elements", "normalize_group", "orbit_is_translations", "symmetrize_kernel"]
 
 
 def apply_element(x: Any, g: GroupElement, axes: tuple[int, int] = (1, 2)) -> Any:
-    """Apply ``g`` to the two spatial ``axes`` of ``x`` (default: those of (batch, H, W, C))."""
-    if g.transpose:
-        perm = list(range(len(x.shape)))
-        perm[axes[0]], perm[axes[1]] = perm[axes[1]], perm[axes[0]]
-        x = ops.transpose(x, perm)
-    if g.flip_rows:
-        x = ops.flip(x, axis=axes[0])
-    if g.flip_cols:
-        x = ops.flip(x, axis=axes[1])
-    return x
+    """Apply ``g`` to the two spatial ``axes`` of tensor ``x`` (default: those of (batch, H, W, C))."""
+    return transform(x, g, axes, xp=ops)
 
 
 def symmetrize_kernel(kernel: Any, group: str | None) -> Any:
@@ -101,31 +52,6 @@ def symmetrize_kernel(kernel: Any, group: str | None) -> Any:
     for g in elements[1:]:
         total = ops.add(total, apply_element(kernel, g, (0, 1)))
     return ops.divide(total, len(elements))
-
-
-def orbit_is_translations(x: np.ndarray, group: str | None) -> bool:
-    """True if, for every sample of ``x`` (N, H, W, C), each group image equals a periodic shift.
-
-    Then a shift-invariant trunk gives the same output on every orbit element, so orbit averaging
-    is the identity on ``x`` and a trivial-group model computes the same function at 1/|G| cost.
-    Exact (array equality after the best circular shift, found by FFT cross-correlation).
-    """
-    x = np.asarray(x)
-    if x.ndim != 4:
-        raise ValueError(f"x must be (N, H, W, C); got shape {x.shape}")
-    spectrum = np.fft.rfft2(x, axes=(1, 2))
-    for g in group_elements(group)[1:]:
-        if g.transpose and x.shape[1] != x.shape[2]:
-            return False
-        gx = np.asarray(apply_element(x, g))  # numpy in, numpy out: keras.ops run eagerly
-        corr = np.fft.irfft2(spectrum * np.conj(np.fft.rfft2(gx, axes=(1, 2))), s=x.shape[1:3],
-                             axes=(1, 2)).sum(axis=-1)
-        best = corr.reshape(len(x), -1).argmax(axis=1)
-        for sample, shift in zip(range(len(x)), best):
-            dy, dx = np.unravel_index(shift, x.shape[1:3])
-            if not np.array_equal(np.roll(gx[sample], (dy, dx), axis=(0, 1)), x[sample]):
-                return False
-    return True
 
 
 @keras.saving.register_keras_serializable(package="keras_imnn")

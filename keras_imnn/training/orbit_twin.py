@@ -13,6 +13,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_imnn.groups import orbit_is_translations
 from keras_imnn.layers import (
     DilatedBlock,
     GroupAverage,
@@ -21,7 +22,6 @@ from keras_imnn.layers import (
     RandomLatticeSymmetry,
     SymmetricPeriodicConv2D,
 )
-from keras_imnn.layers.symmetry import orbit_is_translations
 
 # Layers that commute with every periodic shift and point-group element pixel by pixel, and the
 # periodic layers that keep a trunk shift-equivariant up to its final invariant pooling.

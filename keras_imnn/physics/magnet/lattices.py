@@ -15,7 +15,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from keras_imnn.groups import GroupElement, site_permutation
+
 LATTICES = ("square", "triangular")
+# Point-group generators by the names the sectors use, about site 0: x → −x flips the row index x.
+_POINT_OPS = {
+    "Px": GroupElement(False, True, False),  # x → −x
+    "Py": GroupElement(False, False, True),  # y → −y
+    "Pd": GroupElement(True, False, False),  # x ↔ y
+    "Pa": GroupElement(True, True, True),  # (x, y) → (−y, −x)
+    "I": GroupElement(False, True, True),  # (x, y) → (−x, −y)
+}
+# Generators that map each lattice's bonds onto themselves: (on Lx != Ly, on Lx = Ly). The triangular
+# lattice keeps only the maps that fix the (+1, +1) diagonal: inversion, and on Lx = Ly the two
+# diagonal mirrors (whose product is the inversion, so it is not listed twice).
+_GENERATORS = {
+    "square": (("Px", "Py"), ("Px", "Py", "Pd")),
+    "triangular": (("I",), ("Pd", "Pa")),
+}
 
 
 @dataclass(frozen=True)
@@ -102,15 +119,5 @@ def make_lattice(name: str, shape: tuple[int, int] | list[int]) -> Lattice:
     diagonals = [site(x + 1, y + 1)] if name == "triangular" else [site(x + 1, y + 1), site(x + 1, y - 1)]
     nnn = np.concatenate([np.stack([here, d], 1) for d in diagonals])
     translations = {"Tx": site(x + 1, y), "Ty": site(x, y + 1)}
-    if name == "square":
-        point_group = {"Px": site(-x, y), "Py": site(x, -y)}
-        if lx == ly:
-            point_group["Pd"] = site(y, x)
-    else:
-        # Only the maps that keep the (+1, +1) diagonal: inversion, and on Lx = Ly the two
-        # diagonal mirrors (whose product is the inversion, so it is not listed twice).
-        if lx == ly:
-            point_group = {"Pd": site(y, x), "Pa": site(-y, -x)}
-        else:
-            point_group = {"I": site(-x, -y)}
+    point_group = {g: site_permutation(_POINT_OPS[g], shape) for g in _GENERATORS[name][lx == ly]}
     return Lattice(name, shape, nn, nnn, translations, point_group)

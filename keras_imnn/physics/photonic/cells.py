@@ -17,6 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from keras_imnn.groups import orbit
+
 N_PIXELS = 32
 CONFIGS = ("gapped", "sibcl")
 
@@ -74,10 +76,9 @@ def _check_radius(radius: float) -> None:
 
 
 def d4_transforms(cell: np.ndarray) -> list[np.ndarray]:
-    """The 8 images of ``cell`` (..., n, n) under D4 about the cell centre (rotations, mirrors)."""
-    rotations = [cell]
-    for _ in range(3):
-        rotations.append(np.rot90(rotations[-1], axes=(-2, -1)))
+    """The 8 images of ``cell`` (..., n, n) under D4 about the cell centre: the 4 rotations, then their
+    transposes (the order the ``gapped`` fields are averaged in: another order rounds differently)."""
+    rotations = orbit(cell, "c4", axes=(-2, -1))
     return rotations + [np.swapaxes(r, -1, -2) for r in rotations]
 
 

@@ -10,10 +10,12 @@ from itertools import pairwise
 
 import numpy as np
 
-#: The eight elements of D4 as integer matrices acting on (x, y) column vectors.
-D4 = np.array([[[1, 0], [0, 1]], [[0, -1], [1, 0]], [[-1, 0], [0, -1]], [[0, 1], [-1, 0]],
-               [[-1, 0], [0, 1]], [[1, 0], [0, -1]], [[0, 1], [1, 0]], [[0, -1], [-1, 0]]])
-INVERSION = 2  # index of −1 in D4
+from keras_imnn.groups import GroupElement, group_elements, shift_symmetries
+
+#: The eight elements of D4 (:func:`keras_imnn.groups.group_elements` order) as integer matrices
+#: acting on (x, y) column vectors.
+D4 = np.stack([g.matrix for g in group_elements("d4")])
+INVERSION = group_elements("d4").index(GroupElement(False, True, True))  # index of −1 in D4
 
 
 def k_grid(n: int = 16) -> np.ndarray:
@@ -71,17 +73,6 @@ def time_reversal_reduce(k_points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return reduce_k_points(k_points)
 
 
-def _transform(cell: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """The pixel cell mapped by the point operation g about the origin (pixel corner)."""
-    n = cell.shape[-1]
-    i = np.stack(np.meshgrid(np.arange(n), np.arange(n), indexing="ij"), axis=-1)
-    # A pixel centre i + ½ goes to g(i + ½) = (g(2i + 1) − 1)/2 + ½.
-    t = ((np.einsum("ab,ijb->ija", g, 2 * i + 1) - 1) // 2) % n
-    out = np.empty_like(cell)
-    out[t[..., 0], t[..., 1]] = cell
-    return out
-
-
 def cell_symmetries(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Point operations of D4 that map the pixel cell onto itself up to a translation.
 
@@ -94,16 +85,8 @@ def cell_symmetries(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Returns:
         ``(ops, shifts)``: indices into :data:`D4` (identity first) and, per operation, the
-        integer pixel shift s with ``np.roll(transform(cell, g), s) == cell``.
+        integer pixel shift s with ``np.roll(g·cell, s) == cell`` (:func:`keras_imnn.groups.transform`).
     """
-    ops, shifts = [], []
-    spectrum = np.fft.fft2(cell)
-    for index, g in enumerate(D4):
-        image = _transform(cell, g)
-        # Cross-correlation peaks at the shift that maps the image back onto the cell.
-        corr = np.fft.ifft2(spectrum * np.conj(np.fft.fft2(image))).real
-        s = np.unravel_index(np.argmax(corr), corr.shape)
-        if np.allclose(np.roll(image, s, axis=(0, 1)), cell, rtol=1e-12, atol=0.0):
-            ops.append(index)
-            shifts.append(s)
-    return np.array(ops), np.array(shifts)
+    found, shifts = shift_symmetries(cell[None, ..., None], "d4", rtol=1e-12)
+    ops = np.flatnonzero(found[0])
+    return ops, shifts[0, ops]
