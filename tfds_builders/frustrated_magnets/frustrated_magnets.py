@@ -1,10 +1,11 @@
 """frustrated_magnets: sign structures of J1-J2 Heisenberg ground states (computed, no download).
 
 Each config is one lattice, shape and J2; the ground state is found by exact diagonalization
-(``keras_imnn.physics.magnet``, QuSpin) over all real-character symmetry sectors and expanded
-to the full Sz = 0 basis. Splits follow Westerhout et al. (2020): ``train`` = a fraction epsilon
-of the basis drawn without replacement with probability |psi|^2, ``test`` = states drawn
-uniformly from the rest, ``full`` = the whole basis.
+(``keras_imnn.physics.magnet``, QuSpin: the ``magnet`` extra) over all real-character symmetry
+sectors and expanded to the full Sz = 0 basis. Splits follow Westerhout et al. (2020): ``train``
+= a fraction epsilon of the basis drawn without replacement with probability |psi|^2, ``test`` =
+states drawn uniformly from the rest, ``full`` = the whole basis. ``supervised_keys`` is
+``("spins", "sign")``, the input and the label of the zoo's ``magnet_*`` models.
 
 Other epsilon / test sizes / seeds: ``tfds.builder("frustrated_magnets",
 config=make_config("square", (6, 4), 0.5, train_fraction=0.01))``; the config name records

@@ -4,8 +4,8 @@
     PYTHONPATH=. python -m tfds_builders.photonic_crystals.build --config gapped_tiny \
         --beam_pipeline_options "runner=DirectRunner,direct_num_workers=2"
 
-Same as ``tfds build photonic_crystals/CONFIG --imports tfds_builders [...]`` (whose CLI also needs
-the ``mlcroissant`` package). Prints the wall time and the TM gap statistics of every split.
+Same as ``tfds build photonic_crystals/CONFIG --imports tfds_builders [...]`` (whose command line needs
+the ``tfds`` extra). Prints the wall time and the TM gap statistics of every split.
 """
 from __future__ import annotations
 

@@ -12,15 +12,19 @@ Features (``n_k`` = 256 points of ``k_grid(16)``, k = i/16 − 1/2 per direction
 * ``tm_gaps``, ``te_gaps`` (9,) float32: gap between bands b and b+1 over the grid,
   max(0, min_k ω_{b+1} − max_k ω_b), for b = 1..9; ``tm_midgaps``, ``te_midgaps`` (9,) float32:
   (min_k ω_{b+1} + max_k ω_b) / 2 (defined also where the gap is 0).
-* ``tm_gap``, ``tm_midgap``, ``te_gap``, ``te_midgap`` float32: the same for bands 1 and 2. The
-  usual target is ``tm_gap / tm_midgap``. k_grid(16) maps onto itself under D4 and lattice
-  translations, so every label is invariant (to round-off) under the cell's D4 transforms and
-  periodic shifts.
+* ``tm_gap``, ``tm_midgap``, ``te_gap``, ``te_midgap`` float32: the same for bands 1 and 2.
+* ``tm_gap_ratio`` float32: ``tm_gap / tm_midgap`` (0 without a gap), the zoo's photonic target.
 * ``eps_background``, ``eps_inclusion`` float32: the two permittivities of the cell (the
   inclusion is the level-set region); ``filling`` float32: fraction of pixels holding
   ``eps_inclusion``.
 * ``seed``, ``index`` int64: ``keras_imnn.physics.photonic.cells.sample_unit_cells(1, config,
   seed, start=index)`` regenerates the cell.
+
+k_grid(16) maps onto itself under D4 and lattice translations, so every label is invariant (to
+round-off) under the cell's D4 transforms and periodic shifts. ``supervised_keys`` is
+``("eps", "tm_gap_ratio")``: ``tfds.load(..., as_supervised=True)`` gives (input, target) pairs
+that the zoo's ``photonic_*`` models take as they are (fit, evaluate, predict), where the raw
+``tm_gap`` is not what they predict.
 
 Configs: ``gapped`` (C4v high-index inclusions in a low-index background, TM gaps common),
 ``sibcl`` (the SIB-CL distribution of Loh et al. 2022), and ``gapped_tiny`` / ``sibcl_tiny``
@@ -53,8 +57,8 @@ from keras_imnn.physics.photonic.dataset import (
     make_examples,
 )
 
-_SCALARS = ("tm_gap", "tm_midgap", "te_gap", "te_midgap", "eps_background", "eps_inclusion",
-            "filling")
+_SCALARS = ("tm_gap", "tm_midgap", "te_gap", "te_midgap", "tm_gap_ratio", "eps_background",
+            "eps_inclusion", "filling")
 
 
 @dataclasses.dataclass
@@ -86,6 +90,8 @@ def _example(chunk: dict[str, np.ndarray], i: int) -> dict[str, np.ndarray]:
     """Row ``i`` of a chunk from ``make_examples`` as a TFDS feature dict."""
     example = {key: value[i] for key, value in chunk.items()}
     example["eps"] = example["eps"][..., None]
+    gap = example["tm_gap"]
+    example["tm_gap_ratio"] = gap / example["tm_midgap"] if gap > 0 else np.float32(0)  # midgap > 0 with a gap
     return example
 
 
@@ -100,10 +106,12 @@ def _chunk_examples(chunk: tuple[int, int], config: str, seed: int,
 class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
     """Square-lattice photonic-crystal unit cells with TM/TE band structures and gaps."""
 
-    VERSION = tfds.core.Version("1.0.0")
+    VERSION = tfds.core.Version("1.1.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: gapped and sibcl configs, 10 TM and TE bands on k_grid(16) "
                  "from the PWE solver (cutoffs TM/TE: gapped 5/6, sibcl 5/5).",
+        "1.1.0": "tm_gap_ratio feature (the zoo's target) and supervised_keys (eps, tm_gap_ratio); "
+                 "the other features are unchanged.",
     }
     BUILDER_CONFIGS: ClassVar[list[PhotonicCrystalsConfig]] = [
         PhotonicCrystalsConfig(
@@ -147,6 +155,7 @@ class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
         features.update({name: tfds.features.Scalar(dtype=np.float32) for name in _SCALARS})
         return self.dataset_info_from_configs(
             features=tfds.features.FeaturesDict(features),
+            supervised_keys=("eps", "tm_gap_ratio"),
             homepage="https://arxiv.org/abs/2406.08318",
         )
 

@@ -9,7 +9,8 @@ global spin flip ``Z``; the ground state is then expanded to the full Sz = 0 bas
 
 State integers follow the project convention: bit ``i`` set = spin up at site ``i``, sites
 row-major (``i = x * Ly + y``). QuSpin stores site ``i`` in bit ``N - 1 - i``; the conversion
-happens here and nowhere else.
+happens here and nowhere else. QuSpin comes with the ``magnet`` extra only: without it,
+``ground_state`` raises :class:`MissingQuSpinError`, which says how to install it.
 """
 from __future__ import annotations
 
@@ -25,10 +26,27 @@ import scipy.sparse.linalg
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from keras_imnn.errors import UserError
 from keras_imnn.physics.magnet.lattices import Lattice, make_lattice
 from keras_imnn.physics.memory import check_memory
 
 Sector = dict[str, int]
+
+
+class MissingQuSpinError(UserError, ImportError):
+    """QuSpin is not installed: it comes with the ``magnet`` extra only (it weighs ~0.7 GB)."""
+
+
+def _quspin():
+    """The ``quspin`` package, or one clear error naming the extra that installs it."""
+    try:
+        import quspin.basis
+        import quspin.operators
+    except ImportError as err:
+        raise MissingQuSpinError(
+            f"exact diagonalization needs QuSpin, which keras_imnn installs only with its magnet extra: "
+            f'pip install "keras_imnn[magnet]" ({err})') from err
+    return quspin
 
 
 @dataclass(frozen=True)
@@ -165,8 +183,7 @@ def _sector_operators(name: str, shape: tuple[int, int], sector_items: tuple) ->
 
     Returns (basis, h_nn, h_nnn) with H = j1 * h_nn + j2 * h_nnn as CSR matrices.
     """
-    from quspin.basis import spin_basis_general
-
+    spin_basis_general = _quspin().basis.spin_basis_general
     lattice = make_lattice(name, shape)
     n = lattice.n_sites
     with warnings.catch_warnings():
@@ -184,8 +201,7 @@ def _sector_operators(name: str, shape: tuple[int, int], sector_items: tuple) ->
 
 def _sector_matrix(basis, lattice: Lattice, bonds: np.ndarray) -> scipy.sparse.csr_matrix:
     """Sum over ``bonds`` of S_i . S_j in a QuSpin sector basis."""
-    from quspin.operators import hamiltonian
-
+    hamiltonian = _quspin().operators.hamiltonian
     n = lattice.n_sites
     bits = (basis.states[:, None].astype(np.uint64) >> np.arange(n, dtype=np.uint64)[::-1]) & np.uint64(1)
     up = bits.astype(bool)  # up[:, i] = spin up at site i (QuSpin puts site i at bit N-1-i)
@@ -224,8 +240,7 @@ def _fix_global_sign(amplitudes: np.ndarray) -> np.ndarray:
 
 def _expand(basis, vector: np.ndarray, n_sites: int) -> tuple[np.ndarray, np.ndarray]:
     """Reduced-sector vector -> (states in increasing project order, amplitudes)."""
-    from quspin.basis import spin_basis_general
-
+    spin_basis_general = _quspin().basis.spin_basis_general
     full = basis.project_from(vector, sparse=False, pcon=True)
     if np.iscomplexobj(full):
         if np.abs(full.imag).max() > 1e-10:
@@ -291,6 +306,7 @@ def ground_state(
         ``GroundState``; with ``sector="auto"``, ``gap`` is the distance to the next level
         over all scanned sectors.
     """
+    _quspin()  # before any other work: without the magnet extra, nothing below can run
     for value, label in ((j1, "j1"), (j2, "j2")):
         if not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
             raise ValueError(f"{label} must be a finite number, got {value!r}")

@@ -1,4 +1,5 @@
-"""photonic_crystals: the tiny configs through tfds.testing, the Beam path, and label sanity."""
+"""photonic_crystals: the tiny configs through tfds.testing, the Beam path, label sanity and
+``as_supervised``."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -61,6 +62,25 @@ class PhotonicCrystalsBeamTest(tfds.testing.TestCase):
                 self.assertAlmostEqual(ex[f"{pol}_midgap"], (bottom + top) / 2, places=6)
                 self.assertEqual(ex[f"{pol}_gap"], ex[f"{pol}_gaps"][0])
                 self.assertAlmostEqual(float(bands[136, 0]), 0.0, places=6)  # Γ is k_grid(16)[136]
+
+
+class PhotonicCrystalsSupervisedTest(tfds.testing.TestCase):
+    """``as_supervised=True`` gives (eps, TM gap-to-midgap ratio): the zoo's input and target."""
+
+    def test_as_supervised_pairs_feed_the_zoo(self):
+        import keras_imnn
+
+        kwargs = {"split": "test", "data_dir": self.tmp_dir, "batch_size": -1}
+        eps, ratio = tfds.as_numpy(tfds.load("photonic_crystals/gapped_tiny", as_supervised=True, **kwargs))
+        full = tfds.as_numpy(tfds.load("photonic_crystals/gapped_tiny", **kwargs))
+        np.testing.assert_array_equal(eps, full["eps"])  # one shard, not shuffled: the same order
+        self.assertEqual(eps.shape, (8, 32, 32, 1))
+        gap, midgap = full["tm_gap"], full["tm_midgap"]
+        np.testing.assert_array_equal(ratio, np.where(gap > 0, gap / midgap, 0))  # midgap > 0: ω1 max > 0
+        self.assertTrue(np.any(ratio > 0))  # gapped cells have TM gaps
+        prediction = keras_imnn.load("photonic_inv_dilated").predict(eps, verbose=0)
+        self.assertEqual(prediction.shape, (8, 1))
+        self.assertLess(np.mean(np.abs(prediction[:, 0] - ratio)), 0.1)  # coarse n_max 3 labels
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ class FrustratedMagnetsTest(tfds.testing.DatasetBuilderTestCase):
     SPLITS = {"train": 644, "test": 5000, "full": 12870}
     MOCK_OUT_FORBIDDEN_OS_FUNCTIONS = False  # QuSpin and numpy use os directly
     OVERLAPPING_SPLITS = ["full"]  # full holds every state, train and test included
-    EXAMPLE_DIR = str(pathlib.Path(__file__).parent)  # computed data: no dummy files to read
+    EXAMPLE_DIR = str(pathlib.Path(frustrated_magnets.__file__).parent)  # computed data: no dummy files to read
 
     def test_small_config_split_sizes(self):
         builder = self.DATASET_CLASS(data_dir=self.tmp_dir, config=SMALL)
