@@ -30,6 +30,17 @@ def test_list_filters_by_task(capsys):
     assert "magnet_inv" in out and "photonic_inv" not in out
 
 
+def test_list_verbose_prints_each_presets_metadata(capsys):
+    import keras_imnn
+
+    assert main(["list", "--verbose", "--task", "photonic"]) == 0
+    out = capsys.readouterr().out
+    preset = keras_imnn.presets("photonic")["photonic_inv_dilated"]
+    assert "photonic_inv_dilated (photonic)" in out and "magnet" not in out
+    assert f"params {preset['params']:,}; include_top=False features 32; invariance d4 + periodic shifts" in out
+    assert f"mae {preset['test_metrics']['mae']:.4g}" in out and preset["dataset_version"] in out
+
+
 def test_info_prints_summary_and_parameter_count(capsys):
     import keras_imnn
 

@@ -70,6 +70,15 @@ def test_inv_models_are_exactly_invariant(name, invariance, rng, float64):
     assert_invariant(model, x, get_spec(name).config.group, shifts)
 
 
+@pytest.mark.parametrize("name", INV)
+def test_headless_inv_models_return_exactly_invariant_features(name, rng, float64):
+    model = keras_imnn.load(name, weights=None, include_top=False)
+    x = sample_input(name, rng, dtype="float64")
+    assert model.predict(x, verbose=0).shape == (4, get_spec(name).config.filters)
+    h, w = x.shape[1:3]
+    assert_invariant(model, x, get_spec(name).config.group, [tuple(rng.integers(0, (h, w))) for _ in range(3)])
+
+
 @pytest.mark.parametrize("name", ["magnet_inv", "magnet_inv_dilated"])
 def test_magnet_inv_models_are_size_agnostic_and_d4_on_square_lattices(name, rng, float64):
     model = keras_imnn.load(name, pretrained=False, group="d4")

@@ -1,6 +1,5 @@
 """Every shipped checkpoint: verified, loadable, and as accurate on fresh solver data as its manifest says."""
 import configparser
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -41,17 +40,6 @@ def test_a_wheel_installs_every_checkpoint():
     shipped = {Path("share/keras_imnn") / p.relative_to(root) for p in (root / "weights").rglob("*") if p.is_file()}
     assert shipped == installed
     assert {Path("share/keras_imnn/weights") / e["file"] for e in SHIPPED.values()} <= installed
-
-
-def test_weights_are_found_without_a_checkout(tmp_path, monkeypatch):
-    monkeypatch.delenv("KERAS_IMNN_WEIGHTS", raising=False)
-    monkeypatch.setattr(registry, "__file__", str(tmp_path / "site-packages" / "keras_imnn" / "models" / "registry.py"))
-    monkeypatch.setattr(sys, "prefix", str(tmp_path))
-    installed = tmp_path / "share" / "keras_imnn" / "weights"
-    installed.mkdir(parents=True)
-    assert registry._weights_dir() == installed
-    monkeypatch.setenv("KERAS_IMNN_WEIGHTS", str(tmp_path / "mine"))
-    assert registry._weights_dir() == tmp_path / "mine"
 
 
 @pytest.mark.parametrize("name", PHOTONIC)

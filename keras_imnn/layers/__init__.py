@@ -9,11 +9,14 @@ from keras_imnn.layers.conv import PeriodicConv2D, SymmetricPeriodicConv2D
 from keras_imnn.layers.padding import PeriodicPadding2D
 from keras_imnn.layers.pooling import InvariantPooling2D
 from keras_imnn.layers.symmetry import GroupAverage, apply_element, group_elements
+from keras_imnn.layers.validation import CheckedRescaling, NonFiniteToNaN
 
 __all__ = [
+    "CheckedRescaling",
     "DilatedBlock",
     "GroupAverage",
     "InvariantPooling2D",
+    "NonFiniteToNaN",
     "PeriodicConv2D",
     "PeriodicPadding2D",
     "RandomLatticeSymmetry",

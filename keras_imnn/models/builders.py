@@ -31,11 +31,13 @@ def _trunk_inv(x: keras.KerasTensor, cfg: ModelConfig) -> keras.KerasTensor:
     return GroupAverage(trunk, group, name="group_average")(x)
 
 
-def build_model(cfg: ModelConfig, name: str = "imnn") -> keras.Model:
+def build_model(cfg: ModelConfig, name: str = "imnn", include_top: bool = True) -> keras.Model:
     """The functional model for ``cfg``: input ``(batch, *cfg.input_shape)`` → ``(batch, outputs)``.
 
-    Every call checks the input's shape (one ValueError saying what the model accepts); a sample with a
-    NaN or infinite input value gets NaN outputs.
+    With ``include_top=False`` the model stops before the dense head and returns the trunk's features
+    ``(batch, feature_width(cfg))``. Its layers are the full model's up to the head, so the trunk's weights of a
+    full checkpoint load into it (Keras ignores the head's). Either way every call checks the input's shape (one
+    ValueError saying what the model accepts), and a sample with a NaN or infinite input value gets NaN outputs.
     """
     # D4 and C4 (orbits or tied kernels) map only a square lattice to itself.
     square = cfg.arch == "inv" and normalize_group(cfg.group) in SQUARE_ONLY
@@ -52,12 +54,26 @@ def build_model(cfg: ModelConfig, name: str = "imnn") -> keras.Model:
         x = _trunk_inv(x, cfg)
     else:
         x = keras.layers.Flatten(name="flatten")(x)
-    for i, units in enumerate(cfg.head_units):
-        x = keras.layers.Dense(units, activation="relu", name=f"head_{i}")(x)
-    outputs = keras.layers.Dense(cfg.outputs, name="output")(x)
-    outputs = NonFiniteToNaN(name="non_finite_to_nan")([inputs, outputs])
+    if include_top:
+        for i, units in enumerate(cfg.head_units):
+            x = keras.layers.Dense(units, activation="relu", name=f"head_{i}")(x)
+        x = keras.layers.Dense(cfg.outputs, name="output")(x)
+    outputs = NonFiniteToNaN(name="non_finite_to_nan")([inputs, x])
     model = keras.Model(inputs, outputs, name=name)
     # Keras' own check of the input ("expected shape=(None, 32, 32, 1), found shape=(4, 31, 32)") would
     # speak first: leave it to the "normalize" layer, which says what the model accepts.
     model.input_spec = None
     return model
+
+
+def feature_width(cfg: ModelConfig) -> int:
+    """Width of the features ``include_top=False`` returns: the pooled channels of an "inv" trunk (exactly
+    invariant), else the flattened trunk (not invariant)."""
+    if cfg.arch == "inv":
+        return cfg.filters * len(cfg.pooling)
+    h, w, c = cfg.input_shape
+    if cfg.arch == "cnn":
+        for _ in cfg.dilations:  # each 2×2 "same" max pooling rounds up
+            h, w = -(-h // 2), -(-w // 2)
+        c = cfg.filters * 2 ** (len(cfg.dilations) - 1)
+    return h * w * c

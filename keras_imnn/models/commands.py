@@ -3,33 +3,31 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 
-from keras_imnn.models.zoo import ModelSpec
+from keras_imnn.models.zoo import SPECS
 
 
-def receptive_field_of(spec: ModelSpec) -> str:
-    """Receptive field of a zoo model, in pixels, as printed in tables."""
-    from keras_imnn.layers import receptive_field
-
-    cfg = spec.config
-    if cfg.arch != "inv":
-        return "whole input (flatten + dense)"
-    rf = receptive_field(cfg.kernel_size, cfg.dilations)
-    return f"{rf}×{rf}"
+def _metrics(metrics: dict[str, float] | None) -> str:
+    return ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()) if metrics else "no checkpoint yet"
 
 
 def _list(args: argparse.Namespace) -> int:
-    from keras_imnn.models.registry import SPECS, build_model, manifest
+    from keras_imnn.models.registry import presets
 
-    trained = manifest()
-    rows = []
-    for spec in SPECS:
-        if args.task and spec.task != args.task:
-            continue
-        cfg = spec.config
-        rows.append((spec.name, spec.task, f"{build_model(cfg).count_params():,}",
-                     (cfg.group or "none") if cfg.arch == "inv" else "none (baseline)",
-                     receptive_field_of(spec), "yes" if spec.name in trained else "no", spec.dataset))
+    zoo = presets(args.task)
+    if args.verbose:
+        for name, p in zoo.items():
+            invariance = f"{p['invariance']} + periodic shifts" if p["invariance"] else "none (baseline)"
+            print(f"{name} ({p['task']})")
+            print(textwrap.fill(p["description"], 100, initial_indent="  ", subsequent_indent="  "))
+            print(f"  params {p['params']:,}; include_top=False features {p['features']}; invariance {invariance}; "
+                  f"receptive field {p['receptive_field']}")
+            version = f" {p['dataset_version']}" if p["dataset_version"] else ""
+            print(f"  dataset {p['dataset']}{version}; test metrics: {_metrics(p['test_metrics'])}\n")
+        return 0
+    rows = [(name, p["task"], f"{p['params']:,}", p["invariance"] or "none (baseline)", p["receptive_field"],
+             "yes" if p["pretrained"] else "no", p["dataset"]) for name, p in zoo.items()]
     header = ("name", "task", "params", "invariance group", "receptive field", "pretrained",
               "default dataset")
     if args.markdown:
@@ -43,7 +41,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from keras_imnn.models.registry import build_model, get_spec, manifest
+    from keras_imnn.models.registry import build_model, get_spec, manifest, receptive_field_of
 
     spec = get_spec(args.name)
     model = build_model(spec.config, name=spec.name)
@@ -60,9 +58,12 @@ def _info(args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register the zoo subcommands."""
-    p = sub.add_parser("list", help="list the zoo's model names")
-    p.add_argument("--task", choices=("photonic", "magnet"), help="only this task's models")
-    p.add_argument("--markdown", action="store_true", help="print a Markdown table (as in the README)")
+    p = sub.add_parser("list", help="list the zoo's models (keras_imnn.presets())")
+    p.add_argument("--task", choices=tuple(dict.fromkeys(s.task for s in SPECS)), help="only this task's models")
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--markdown", action="store_true", help="print a Markdown table (as in the README)")
+    output.add_argument("-v", "--verbose", action="store_true",
+                        help="each model's description, feature width, dataset version and test metrics")
     p.set_defaults(func=_list)
     p = sub.add_parser("info", help="a model's description, summary and parameter count")
     p.add_argument("name", help="a name from `keras-imnn list`")

@@ -7,6 +7,8 @@ from typing import Any
 
 ARCHES = ("cnn", "inv", "dense")
 INVARIANCES = ("orbit", "tied")
+# The fields only the dense head depends on: a headless model (``include_top=False``) ignores them.
+HEAD_FIELDS = frozenset({"head_units", "outputs"})
 
 
 @dataclass(frozen=True)

@@ -1,39 +1,57 @@
-"""Name → model: ``list_models``, ``load`` and the pretrained-weights manifest."""
+"""Name → model: ``list_models``, ``load``, ``presets`` and the pretrained-weights manifest."""
 from __future__ import annotations
 
 import difflib
 import hashlib
 import json
 import os
+import site
 import sys
+import sysconfig
 import warnings
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 import keras
 
-from keras_imnn.models.builders import build_model
-from keras_imnn.models.config import ModelConfig
+from keras_imnn.layers import receptive_field
+from keras_imnn.models.builders import build_model, feature_width
+from keras_imnn.models.config import HEAD_FIELDS, ModelConfig
 from keras_imnn.models.zoo import SPECS, ModelSpec
 
 _BY_NAME = {spec.name: spec for spec in SPECS}
+TASKS = tuple(dict.fromkeys(spec.task for spec in SPECS))
+
+
+def weights_dirs() -> list[Path]:
+    """Where pretrained checkpoints are looked for, in order.
+
+    ``$KERAS_IMNN_WEIGHTS`` alone when it is set. Else the checkout's ``weights/`` (source or editable install),
+    then the ``share/keras_imnn/weights`` a wheel installs (setup.cfg's data_files) under ``sys.prefix``, under
+    sysconfig's data path (``/usr/local`` for Debian's system Python) and under ``site.USER_BASE``
+    (``pip install --user``).
+    """
+    if "KERAS_IMNN_WEIGHTS" in os.environ:
+        return [Path(os.environ["KERAS_IMNN_WEIGHTS"])]
+    checkout = Path(__file__).resolve().parents[2] / "weights"
+    prefixes = (sys.prefix, sysconfig.get_path("data"), site.getuserbase())
+    return list(dict.fromkeys([checkout, *(Path(p) / "share" / "keras_imnn" / "weights" for p in prefixes)]))
 
 
 def _weights_dir() -> Path:
-    """``$KERAS_IMNN_WEIGHTS``, else the checkout's ``weights/`` (source or editable install), else the
-    copy a wheel installs under ``<prefix>/share/keras_imnn/weights`` (setup.cfg's data_files)."""
-    if "KERAS_IMNN_WEIGHTS" in os.environ:
-        return Path(os.environ["KERAS_IMNN_WEIGHTS"])
-    checkout = Path(__file__).resolve().parents[2] / "weights"
-    installed = Path(sys.prefix) / "share" / "keras_imnn" / "weights"
-    return installed if not checkout.is_dir() and installed.is_dir() else checkout
+    """The first of ``weights_dirs()`` that holds a manifest.json, else the first (where new checkpoints go)."""
+    dirs = weights_dirs()
+    return next((d for d in dirs if (d / "manifest.json").exists()), dirs[0])
 
 
 WEIGHTS_DIR = _weights_dir()
 
 
 def list_models(task: str | None = None) -> list[str]:
-    """Registered zoo names, optionally only those of ``task`` ("photonic" or "magnet")."""
+    """Registered zoo names, optionally only those of ``task`` (one of ``TASKS``)."""
+    if task is not None and task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; known tasks: {', '.join(TASKS)}")
     return [s.name for s in SPECS if task is None or s.task == task]
 
 
@@ -46,12 +64,13 @@ def get_spec(name: str) -> ModelSpec:
     raise ValueError(f"unknown model {name!r}.{hint} Known models: {', '.join(_BY_NAME)}.")
 
 
-def manifest(weights_dir: Path | None = None) -> dict[str, Any]:
-    """The pretrained-weights manifest (``weights/manifest.json``), ``{}`` if there is none.
+def manifest(weights_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+    """The pretrained-weights manifest (``manifest.json`` in ``weights_dir``, default: the first of
+    ``weights_dirs()`` that has one), ``{}`` if there is none.
 
     A manifest that is not a JSON object of entries raises one ValueError naming the file.
     """
-    path = Path(weights_dir or WEIGHTS_DIR) / "manifest.json"
+    path = Path(weights_dir or _weights_dir()) / "manifest.json"
     if not path.exists():
         return {}
     if not path.is_file():
@@ -75,16 +94,16 @@ def sha256(path: Path) -> str:
 _FREE_FOR_PRETRAINED = frozenset({"augment"})
 
 
-def config_drift(recorded: dict[str, Any], cfg: ModelConfig) -> list[str]:
+def config_drift(recorded: dict[str, Any], cfg: ModelConfig, ignore: Collection[str] = ()) -> list[str]:
     """``"field: was → now"`` for each field of ``cfg`` that differs from a checkpoint's ``recorded`` config.
 
     Spatial sizes the checkpoint left open (``None``: size-agnostic models) may be set to anything; fields
-    ``recorded`` lacks (older manifests) are not compared.
+    ``recorded`` lacks (older manifests) or ``ignore`` names are not compared.
     """
     now = json.loads(json.dumps(cfg.to_dict()))  # tuples → lists, as the manifest holds them
     drift = []
     for key, was in recorded.items():
-        if key in _FREE_FOR_PRETRAINED or key not in now:
+        if key in _FREE_FOR_PRETRAINED or key in ignore or key not in now:
             continue
         new = now[key]
         if key == "input_shape" and isinstance(was, list) and len(was) == len(new):
@@ -94,15 +113,22 @@ def config_drift(recorded: dict[str, Any], cfg: ModelConfig) -> list[str]:
     return drift
 
 
-def _entry(root: Path, name: str) -> tuple[dict[str, Any], Path]:
-    """``name``'s manifest entry and its checkpoint file, each fault one error naming the file."""
+_FRESH = "use weights=None (pretrained=False) for a freshly initialized model"
+
+
+def _entry(name: str, weights_dir: str | os.PathLike | None) -> tuple[dict[str, Any], Path]:
+    """``name``'s manifest entry and its checkpoint file, each fault one error naming the file (or, without a
+    manifest, every folder searched)."""
+    dirs = [Path(weights_dir)] if weights_dir else weights_dirs()
+    root = next((d for d in dirs if (d / "manifest.json").exists()), None)
+    if root is None:
+        source = " ($KERAS_IMNN_WEIGHTS)" if not weights_dir and "KERAS_IMNN_WEIGHTS" in os.environ else ""
+        raise ValueError(f"no pretrained checkpoint for {name!r}: no manifest.json in {', '.join(map(str, dirs))}"
+                         f"{source}. Point $KERAS_IMNN_WEIGHTS at a folder holding one, or {_FRESH}.")
     path = root / "manifest.json"
     entry = manifest(root).get(name)
     if entry is None:
-        raise ValueError(
-            f"no pretrained checkpoint for {name!r} yet (looked in {path}); "
-            f"use keras_imnn.load({name!r}, pretrained=False) for a freshly initialized model."
-        )
+        raise ValueError(f"no pretrained checkpoint for {name!r} yet (looked in {path}); {_FRESH}.")
     missing = [k for k in ("file", "sha256") if not isinstance(entry.get(k), str) or not entry[k]]
     if missing:
         raise ValueError(f"manifest {path}: entry {name!r} lacks {' and '.join(repr(k) for k in missing)} "
@@ -117,15 +143,33 @@ def _entry(root: Path, name: str) -> tuple[dict[str, Any], Path]:
     return entry, checkpoint
 
 
-def _load_weights(model: keras.Model, name: str, cfg: ModelConfig, weights_dir: Path | None,
-                  overrides: dict[str, Any]) -> None:
-    root = Path(weights_dir or WEIGHTS_DIR)
-    entry, path = _entry(root, name)
-    drift = config_drift(entry.get("config", {}), cfg)
+def _load_into(model: keras.Model, path: Path, name: str, include_top: bool, overrides: dict[str, Any]) -> None:
+    """``model.load_weights(path)``, a misfit one error naming the file and the way out."""
+    # Keras warns about every layer it skips before it raises; on failure our one error says it all.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(path)
+        except (ValueError, OSError) as err:  # OSError: not an HDF5 file
+            raise ValueError(
+                f"checkpoint {path} does not fit {name!r} built with overrides {overrides}"
+                f"{'' if include_top else ' and include_top=False'}: {err}. "
+                f"Use weights=None (pretrained=False), or keras_imnn.finetune to swap the head."
+            ) from err
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _load_pretrained(model: keras.Model, name: str, cfg: ModelConfig, include_top: bool,
+                     weights_dir: str | os.PathLike | None, overrides: dict[str, Any]) -> None:
+    entry, path = _entry(name, weights_dir)
+    # A headless model has no head: the head's fields cannot make the trunk's weights compute another function.
+    drift = config_drift(entry.get("config", {}), cfg, ignore=() if include_top else HEAD_FIELDS)
     if drift:
         raise ValueError(
             f"checkpoint {path} was trained with another {name!r} config ({'; '.join(drift)}): its weights "
-            f"would compute another function. Use pretrained=False, or keras_imnn.finetune to adapt it."
+            f"would compute another function. Use weights=None (pretrained=False), or keras_imnn.finetune to "
+            f"adapt it."
         )
     digest = sha256(path)
     if digest != entry["sha256"]:
@@ -133,39 +177,107 @@ def _load_weights(model: keras.Model, name: str, cfg: ModelConfig, weights_dir: 
             f"checkpoint {path} fails its integrity check: sha256 {digest} != manifest "
             f"{entry['sha256']}. The file was modified or corrupted; restore it from the repository."
         )
-    # Keras warns about every layer it skips before it raises; on failure our one error says it all.
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            model.load_weights(path)
-        except ValueError as err:
-            raise ValueError(
-                f"checkpoint {path} does not fit {name!r} built with overrides {overrides}: {err}. "
-                f"Use pretrained=False, or keras_imnn.finetune to swap the head."
-            ) from err
-    for w in caught:
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    _load_into(model, path, name, include_top, overrides)
 
 
-def load(name: str, pretrained: bool = True, *, weights_dir: Path | None = None,
+class _DefaultWeights(str):
+    """The default ``weights="pretrained"``, told apart from an explicit one to catch a contradicting
+    ``pretrained=``."""
+
+
+_PRETRAINED = _DefaultWeights("pretrained")
+_WEIGHTS_ACCEPTED = "weights= takes 'pretrained', None or the path of a .weights.h5 file"
+
+
+def _weights_choice(weights: Any, pretrained: bool | None) -> str | Path | None:
+    """``"pretrained"``, None or a file, from ``weights`` and the older spelling ``pretrained`` (True ≡
+    ``weights="pretrained"``, False ≡ ``weights=None``)."""
+    if pretrained is not None:
+        implied = "pretrained" if pretrained else None
+        if weights is not _PRETRAINED and weights != implied:
+            raise ValueError(f"weights={weights!r} contradicts pretrained={pretrained!r}; pass weights= alone "
+                             f"({_WEIGHTS_ACCEPTED})")
+        return implied
+    if weights is None or weights == "pretrained":
+        return None if weights is None else "pretrained"
+    if not isinstance(weights, (str, os.PathLike)):
+        raise TypeError(f"{_WEIGHTS_ACCEPTED}; got {weights!r}")
+    path = Path(weights)
+    if not path.is_file():
+        raise FileNotFoundError(f"weights file {path} {'is a folder' if path.is_dir() else 'does not exist'}; "
+                                f"{_WEIGHTS_ACCEPTED}")
+    return path
+
+
+def load(name: str, *, weights: str | os.PathLike | None = _PRETRAINED, include_top: bool = True,
+         pretrained: bool | None = None, weights_dir: str | os.PathLike | None = None,
          **overrides: Any) -> keras.Model:
-    """Build the zoo model ``name`` and, if ``pretrained``, load its verified checkpoint.
+    """Build the zoo model ``name`` (keras.applications' conventions) and load its weights.
 
     Args:
         name: a name from ``list_models()``.
-        pretrained: load the checkpoint listed in ``weights/manifest.json`` (sha256-checked).
-        weights_dir: where the manifest and checkpoints live (default: the repository's weights/).
+        weights: "pretrained" (the checkpoint listed in ``manifest.json``, sha256-checked), None (freshly
+            initialized) or the path of a weights file of your own (e.g. from ``model.save_weights``).
+        include_top: False drops the dense head: the model returns the trunk's features ``(batch, features)``
+            (``presets()[name]["features"]`` wide): for the "inv" models the group-averaged pooled channels,
+            exactly invariant to periodic shifts and the point group; for the baselines the flattened trunk,
+            not invariant. Checkpoints of the full model load into it (their head is ignored).
+        pretrained: the older spelling of ``weights``: True ≡ "pretrained", False ≡ None.
+        weights_dir: a folder holding ``manifest.json`` and the checkpoints (default: ``weights_dirs()``).
         **overrides: ``ModelConfig`` fields, e.g. ``outputs=3``, ``input_shape=(8, 8, 1)``,
-            ``group="c4"``. With ``pretrained``, only ``augment`` and the spatial size of a size-agnostic
-            model may differ from the config the checkpoint was trained with (the manifest's "config");
-            other changes need ``pretrained=False`` (or ``keras_imnn.finetune``, which swaps the head).
+            ``group="c4"``. With pretrained weights, only ``augment``, the spatial size of a size-agnostic
+            model and (with ``include_top=False``) the head's fields may differ from the config the checkpoint
+            was trained with (the manifest's "config"); other changes need ``weights=None`` (or
+            ``keras_imnn.finetune``, which swaps the head).
 
     Returns:
-        A ``keras.Model``: ``(batch, H, W, 1)`` → ``(batch, outputs)``.
+        A ``keras.Model``: ``(batch, H, W, 1)`` → ``(batch, outputs)``, or ``(batch, features)`` without the top.
+        A sample with a NaN or infinite input gets NaN outputs; an input of a shape the model cannot take is
+        refused with one ValueError.
     """
     spec = get_spec(name)
+    choice = _weights_choice(weights, pretrained)
     cfg = spec.config.replace(**overrides)
-    model = build_model(cfg, name=name)
-    if pretrained:
-        _load_weights(model, name, cfg, weights_dir, overrides)
+    model = build_model(cfg, name=name, include_top=include_top)
+    if choice == "pretrained":
+        _load_pretrained(model, name, cfg, include_top, weights_dir, overrides)
+    elif choice is not None:
+        _load_into(model, choice, name, include_top, overrides)
     return model
+
+
+def receptive_field_of(spec: ModelSpec) -> str:
+    """Receptive field of a zoo model, in pixels, as printed in tables."""
+    cfg = spec.config
+    if cfg.arch != "inv":
+        return "whole input (flatten + dense)"
+    rf = receptive_field(cfg.kernel_size, cfg.dilations)
+    return f"{rf}×{rf}"
+
+
+def presets(task: str | None = None) -> dict[str, dict[str, Any]]:
+    """What each zoo model is and how its checkpoint did (keras-hub's preset metadata, with the manifest's).
+
+    Per name: ``task``, ``description``, ``params`` (full model), ``features`` (width of ``include_top=False``),
+    ``invariance`` (the point group of an "inv" model, with periodic shifts; None for the baselines),
+    ``receptive_field``, ``dataset`` (the default one, which the checkpoint was trained on), ``pretrained``,
+    and from the manifest ``dataset_version`` and ``test_metrics`` (None without a checkpoint).
+    """
+    trained = manifest()
+    out = {}
+    for name in list_models(task):
+        spec, entry = _BY_NAME[name], trained.get(name, {})
+        cfg = spec.config
+        out[name] = {
+            "task": spec.task,
+            "description": spec.description,
+            "params": build_model(cfg, name=name).count_params(),
+            "features": feature_width(cfg),
+            "invariance": (cfg.group or "none") if cfg.arch == "inv" else None,
+            "receptive_field": receptive_field_of(spec),
+            "dataset": spec.dataset,
+            "pretrained": name in trained,
+            "dataset_version": entry.get("dataset_version"),
+            "test_metrics": entry.get("test_metrics"),
+        }
+    return out
