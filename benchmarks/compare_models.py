@@ -23,20 +23,25 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-from keras_imnn.models.zoo import DEFAULT_DATASETS
-from keras_imnn.training.comparison import BASELINES, plot_comparison, run_variants, summarize, with_group
-from keras_imnn.training.data import task_of
+from keras_imnn.tasks import TASKS, Task, Variant
+from keras_imnn.training.comparison import plot_comparison, run_variants, summarize, with_group
+from keras_imnn.training.settings import TrainSettings
 from keras_imnn.training.splits import add_split_arguments, splits_from_args
 
 DILATION_STACKS = ([1, 1, 1], [1, 2, 3], [3, 2, 1], [2, 2, 2], [1, 2, 4, 8])
-VARIANTS = {task: {"models": BASELINES[task]} for task in BASELINES}
-for task, name in (("photonic", "photonic_inv_dilated"), ("magnet", "magnet_inv_dilated")):
-    VARIANTS[task]["dilations"] = [(f"{name} {d}", name, False, {"dilations": d}) for d in DILATION_STACKS]
+
+
+def variants_of(task: Task, kind: str) -> list[Variant]:
+    """The task's zoo baselines ("models"), or its multiscale model with each of ``DILATION_STACKS``."""
+    if kind == "models":
+        return list(task.baselines)
+    name = f"{task.name}_inv_dilated"
+    return [(f"{name} {d}", name, False, {"dilations": d}) for d in DILATION_STACKS]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("task", choices=tuple(VARIANTS))
+    parser.add_argument("task", choices=tuple(TASKS))
     add_split_arguments(parser)
     parser.add_argument("--group", help="point group of the data (default: the zoo's); e.g. c2 for the "
                                         "triangular lattice, whose 6×4 grid has no mirror symmetry")
@@ -55,10 +60,9 @@ def main() -> None:
     args = parser.parse_args()
     deadline = time.monotonic() + 60 * args.max_minutes if args.max_minutes else None
 
-    dataset = args.dataset or DEFAULT_DATASETS[args.task]
-    task = task_of(dataset)
-    (train, val, test), source = splits_from_args(args, dataset)
-    variants = VARIANTS[args.task][args.variants]
+    task = TASKS[args.task]
+    (train, val, test), source = splits_from_args(args, task.default_dataset)
+    variants = all_variants = variants_of(task, args.variants)
     if args.only:
         unknown = set(args.only) - {label for label, *_ in variants}
         if unknown:
@@ -66,11 +70,10 @@ def main() -> None:
         variants = [v for v in variants if v[0] in args.only]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    results = run_variants(with_group(variants, args.group), train, val, test,
-                           task=task, sizes=args.sizes or [None], seeds=args.seeds,
-                           results_path=out / "results.json", deadline=deadline, epochs=args.epochs,
-                           patience=args.patience, batch_size=args.batch_size, info={"data": source})
-    table, stats = summarize(results, task, order=[label for label, *_ in VARIANTS[args.task][args.variants]])
+    results = run_variants(with_group(variants, args.group), train, val, test, sizes=args.sizes or [None],
+                           seeds=args.seeds, settings=TrainSettings.from_args(args), results_path=out / "results.json",
+                           deadline=deadline, info={"data": source})
+    table, stats = summarize(results, task, order=[label for label, *_ in all_variants])
     (out / "table.md").write_text(table)
     plot_comparison(stats, task, out / "curves.png")
     print(table)

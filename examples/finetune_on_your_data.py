@@ -20,11 +20,10 @@ import numpy as np
 
 import keras_imnn
 from keras_imnn.models.registry import get_spec
-from keras_imnn.training.comparison import METRICS
+from keras_imnn.tasks import get_task
 from keras_imnn.training.data import Arrays, load_npz
 from keras_imnn.training.evaluation import evaluate_arrays
 from keras_imnn.training.splits import npz_dir_splits
-from keras_imnn.training.train import TASK_OF_MODEL
 
 
 def pool_and_test(args: argparse.Namespace) -> tuple[Arrays, Arrays]:
@@ -32,7 +31,7 @@ def pool_and_test(args: argparse.Namespace) -> tuple[Arrays, Arrays]:
     if args.npz_dir:
         train, _, test = npz_dir_splits(args.npz_dir)
         return train, test
-    if args.target in ("tm", "te"):
+    if args.target in get_task("photonic").targets:
         data = load_npz(args.npz, args.target)
     else:
         with np.load(args.npz) as f:
@@ -60,7 +59,7 @@ def main() -> None:
     args = parser.parse_args()
 
     pool, test = pool_and_test(args)
-    task = TASK_OF_MODEL[get_spec(args.model).task]
+    task = get_task(get_spec(args.model).task)
     overrides = {"group": args.group} if args.group else {}
     results = {}
     for seed in args.seeds:
@@ -72,12 +71,12 @@ def main() -> None:
         }
         for label, (pretrained, freeze, lr) in runs.items():
             model = keras_imnn.load(args.model, pretrained=pretrained, **overrides)
-            model, _ = keras_imnn.finetune(model, train.x, train.y, task=task, freeze=freeze, learning_rate=lr,
+            model, _ = keras_imnn.finetune(model, train.x, train.y, freeze=freeze, learning_rate=lr,
                                            epochs=args.epochs, patience=args.patience, seed=seed, verbose=0)
             results.setdefault(label, []).append(evaluate_arrays(model, test, task))
             print(f"seed {seed} {label}: {results[label][-1]}", flush=True)
     print(f"\n{args.model}: {args.n_train} training examples, {len(test)} test examples, seeds {args.seeds}\n")
-    metrics = METRICS[task]
+    metrics = task.summary_metrics
     print("| model | " + " | ".join(f"test {m}" for m in metrics) + " |\n|---|" + "---|" * len(metrics))
     for label, runs in results.items():
         cells = [f"{np.mean([r[m] for r in runs]):.4f} ± {np.std([r[m] for r in runs]):.4f}" for m in metrics]

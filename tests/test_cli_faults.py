@@ -117,11 +117,11 @@ def test_save_run_interrupted_leaves_the_old_run(tmp_path, monkeypatch):
     save_run(out, model, {"model": "old"}, {"loss": [1.0]})
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
-    def dies_while_saving(path, *args, **kwargs):
+    def dies_while_saving(self, path, *args, **kwargs):
         open(path, "wb").write(b"half a zip")
         raise OSError("disk full")
 
-    monkeypatch.setattr(model, "save", dies_while_saving)
+    monkeypatch.setattr(keras.Model, "save", dies_while_saving)
     with pytest.raises(OSError, match="disk full"):
         save_run(out, model, {"model": "new"}, {"loss": [0.5]})
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -145,7 +145,7 @@ def test_evaluate_refuses_a_model_of_another_task(model_kind, tmp_path, capsys, 
         model = str(tmp_path / "run")
     assert main(["evaluate", model, "--dataset", "photonic_crystals/gapped"]) == 2
     line = one_line_error(capsys, "evaluate")
-    assert "magnet model" in line and "regression data" in line
+    assert "magnet model" in line and "photonic data" in line
 
 
 def test_demo_refuses_a_magnet_model(tmp_path, capsys):
@@ -223,5 +223,73 @@ def test_train_on_checks_out_before_training(tmp_path, monkeypatch):
     monkeypatch.setattr(train_module, "fit", no_work)
     data = Arrays(np.ones((4, 8, 8, 1), "float32"), np.ones((4, 1), "float32"))
     with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
-        train_module.train_on("photonic_inv_dilated", data, None, data, task="regression",
-                              out=tmp_path / "afile" / "run", input_shape=(8, 8, 1), filters=4)
+        train_module.train_on("photonic_inv_dilated", data, None, data, out=tmp_path / "afile" / "run",
+                              input_shape=(8, 8, 1), filters=4)
+
+
+@pytest.fixture
+def magnet_files(tmp_path):
+    """(a magnet model saved as .keras, an .npz of 12 spin configurations with 0/1 signs)."""
+    keras_imnn.load("magnet_inv", pretrained=False, filters=4).save(tmp_path / "magnet.keras")
+    spins = np.random.default_rng(0).integers(0, 2, size=(12, 6, 4)).astype("float32")
+    np.savez(tmp_path / "spins.npz", x=spins, y=spins.sum(axis=(1, 2)) % 2)
+    return str(tmp_path / "magnet.keras"), str(tmp_path / "spins.npz")
+
+
+def test_cli_finetune_of_a_magnet_model_trains_its_sign_and_reports_metrics(magnet_files, tmp_path, capsys):
+    # Issue 17, bugs 4 and 5: `finetune magnet_inv ...` trained MSE on the sign logit and printed only the loss.
+    import json
+
+    model, data = magnet_files
+    assert main(["finetune", model, "--data", data, "--out", str(tmp_path / "ft"), "--epochs", "2"]) == 0
+    out = capsys.readouterr().out
+    printed = json.loads(out[out.index("{\n"):])  # after Keras' progress lines
+    run = json.loads((tmp_path / "ft" / "run.json").read_text())
+    for record in (printed, run):
+        assert record["task"] == "magnet" and record["epochs_run"] == 2
+        assert set(record["validation_metrics"]) == {"accuracy"}
+    assert "accuracy" in run["history"]
+    # The run folder knows its task: fine-tuning it again as photonic data is refused.
+    assert main(["finetune", str(tmp_path / "ft"), "--data", data, "--task", "photonic",
+                 "--out", str(tmp_path / "ft2")]) == 2
+    assert "is a magnet model" in one_line_error(capsys, "finetune")
+
+
+def test_cli_evaluate_scores_a_users_npz(magnet_files, finetune_files, capsys):
+    # Issue 17, bug 5: `evaluate` only read TFDS datasets.
+    import json
+
+    assert main(["evaluate", magnet_files[0], "--data", magnet_files[1], "--n", "5"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["task"], printed["n"], set(printed["metrics"])) == ("magnet", 5, {"accuracy"})
+    assert main(["evaluate", finetune_files[0], "--data", finetune_files[1]]) == 0
+    assert set(json.loads(capsys.readouterr().out)["metrics"]) == {"mae", "rmse", "r2", "has_gap_accuracy"}
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["evaluate", "m", "--data", "a.npz", "--dataset", "photonic_crystals/gapped"])
+
+
+def test_cli_finetune_options_have_help_and_reach_the_training(finetune_files, tmp_path, monkeypatch):
+    # Issue 17, bug 6: half of finetune's options had no help; --batch-size and --patience were missing.
+    parser = build_parser()
+    finetune_parser = next(a for a in parser._subparsers._group_actions).choices["finetune"]
+    assert all(action.help for action in finetune_parser._actions), \
+        [a.dest for a in finetune_parser._actions if not a.help]
+    seen = {}
+
+    def record(model, x, y, **kwargs):
+        seen.update(kwargs)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(finetune_module, "finetune", record)
+    base, data = finetune_files
+    assert main(["finetune", base, "--data", data, "--out", str(tmp_path / "ft"), "--batch-size", "4",
+                 "--patience", "3"]) == 2
+    assert (seen["batch_size"], seen["patience"], seen["task"].name) == (4, 3, "photonic")
+
+
+def test_cli_target_is_refused_for_xy_files(finetune_files, tmp_path, capsys):
+    # Issue 17, bug 6: --target was silently ignored for an x/y file (its y is the target).
+    base, data = finetune_files
+    assert main(["finetune", base, "--data", data, "--target", "te", "--out", str(tmp_path / "ft")]) == 2
+    assert "y is the target" in one_line_error(capsys, "finetune")
+    assert not (tmp_path / "ft").exists()

@@ -12,9 +12,10 @@ from keras_imnn.layers import PeriodicConv2D
 from keras_imnn.search.space import SearchSpace, distinct_dilations, largest_distinct_dilation
 from keras_imnn.search.tuner import best_distinct
 from keras_imnn.training.data import Arrays
+from keras_imnn.training.settings import TrainSettings
 
 SPACE = {"max_layers": 2, "widths": (4, 6), "kernel_sizes": (3,)}
-FAST = {"epochs": 1, "patience": 5, "batch_size": 16, "seeds": (0, 1), "verbose": 0}
+FAST = {"settings": TrainSettings(epochs=1, patience=5, batch_size=16), "seeds": (0, 1), "verbose": 0}
 
 
 def symmetric_cells(rng, n, size=8):
@@ -44,7 +45,7 @@ def test_bayesian_search_averages_seeds_and_every_trial_is_invariant(rng, tmp_pa
     assert len(result.trials) == 3 and all(t["status"] == "COMPLETED" for t in result.trials)
     # Each distinct configuration trains once per seed; a repeated proposal reuses its measurement.
     stacks = {json.dumps(t["overrides"], sort_keys=True) for t in result.trials}
-    assert len(trained) == 2 * len(stacks) and {k["seed"] for k in trained} == {0, 1}
+    assert len(trained) == 2 * len(stacks) and {k["settings"].seed for k in trained} == {0, 1}
     for t in result.trials:
         assert space.contains(t["overrides"]), t["overrides"]
         per_seed = [t["per_seed"]["0"], t["per_seed"]["1"]]
@@ -119,7 +120,7 @@ def test_compare_trains_winners_next_to_the_zoo_baselines(monkeypatch, tmp_path)
     (tmp_path / "search.json").write_text(json.dumps(record))
     trained = []
 
-    def fake_run_variants(variants, train, validation, test, *, task, sizes, seeds, **kwargs):
+    def fake_run_variants(variants, train, validation, test, *, sizes, seeds, **kwargs):
         trained.extend(variants)
         return [{"variant": v[0], "n_train": sizes[0], "seed": s, "epochs_run": 1,
                  "test_metrics": {"accuracy": 0.5 + 0.01 * s, "sign_overlap": 0.9}} for v in variants for s in seeds]

@@ -10,9 +10,10 @@ import tensorflow as tf
 import keras_imnn
 from keras_imnn.cli import main
 from keras_imnn.models.registry import manifest
-from keras_imnn.training.data import Arrays, arrays_from_examples, gap_to_midgap
-from keras_imnn.training.evaluation import regression_metrics
+from keras_imnn.tasks.photonic_gap import gap_to_midgap, regression_metrics
+from keras_imnn.training.data import Arrays, arrays_from_examples
 from keras_imnn.training.finetune import finetune
+from keras_imnn.training.settings import TrainSettings
 from keras_imnn.training.train import fit, save_run
 
 
@@ -49,8 +50,8 @@ def test_gap_to_midgap_and_feature_mapping():
 def test_fit_learns_an_invariant_target(rng):
     x, y = invariant_task(rng)
     model = small_model()
-    history = fit(model, Arrays(x[:80], y[:80, None]), Arrays(x[80:], y[80:, None]), task="regression",
-                  epochs=60, learning_rate=1e-2, patience=60, verbose=0)
+    history = fit(model, Arrays(x[:80], y[:80, None]), Arrays(x[80:], y[80:, None]), task="photonic",
+                  settings=TrainSettings(epochs=60, learning_rate=1e-2, patience=60, verbose=0))
     assert history.history["val_loss"][-1] < 0.1 * history.history["val_loss"][0]
 
 
@@ -94,11 +95,12 @@ def test_finetune_rejects_bad_data(rng, x_fn, y_fn, match):
 
 def test_finetune_rejects_bad_options(rng):
     x, y = invariant_task(rng, n=16)
+    spins = rng.integers(0, 2, size=(16, 6, 4)).astype("float32")
     with pytest.raises(ValueError, match="must be 0 or 1"):
-        finetune(small_model(), x, y, task="classification", epochs=1)
+        finetune(keras_imnn.load("magnet_inv", pretrained=False, filters=4), spins, y, epochs=1)
     with pytest.raises(ValueError, match="freeze must be one of"):
         finetune(small_model(), x, y, freeze="half", epochs=1)
-    with pytest.raises(ValueError, match="task must be one of"):
+    with pytest.raises(ValueError, match="unknown task 'ranking'; known tasks: photonic, magnet"):
         finetune(small_model(), x, y, task="ranking", epochs=1)
 
 
@@ -122,7 +124,7 @@ def test_augmented_baseline_trains_and_saves(rng, tmp_path):
     x, y = invariant_task(rng, n=32)
     model = keras_imnn.load("photonic_cnn", pretrained=False, input_shape=(8, 8, 1), filters=4,
                             augment="d4")
-    history = fit(model, Arrays(x, y[:, None]), task="regression", epochs=2, verbose=0)
+    history = fit(model, Arrays(x, y[:, None]), task="photonic", settings=TrainSettings(epochs=2, verbose=0))
     out = save_run(tmp_path / "run", model, {"model": "photonic_cnn"}, history.history)
     loaded = keras.saving.load_model(out / "model.keras")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
@@ -171,7 +173,7 @@ def test_symmetric_cells_train_the_trivial_twin_to_the_same_model(rng, monkeypat
     x = np.roll(x, (2, 3), axis=(1, 2))
     y = (x.std(axis=(1, 2, 3)) / 5.0)[:, None].astype("float32")
     data = [Arrays(x[:32], y[:32]), Arrays(x[32:40], y[32:40]), Arrays(x[40:], y[40:])]
-    kw = dict(task="regression", epochs=3, verbose=0, input_shape=(8, 8, 1), filters=4)
+    kw = dict(settings=TrainSettings(epochs=3, verbose=0), input_shape=(8, 8, 1), filters=4)
     fast = train_module.train_on("photonic_inv_dilated", *data, **kw)
     monkeypatch.setattr(train_module, "trivial_group_twin", lambda *a: None)
     slow = train_module.train_on("photonic_inv_dilated", *data, **kw)
@@ -187,9 +189,9 @@ def test_training_uses_xla_on_tensorflow_unless_opted_out(monkeypatch):
     from keras_imnn.training.train import compile_model
 
     monkeypatch.delenv("KERAS_IMNN_XLA")
-    assert compile_model(small_model(), "regression").jit_compile is (keras.backend.backend() == "tensorflow")
+    assert compile_model(small_model(), "photonic").jit_compile is (keras.backend.backend() == "tensorflow")
     monkeypatch.setenv("KERAS_IMNN_XLA", "0")
-    assert compile_model(small_model(), "regression").jit_compile is False
+    assert compile_model(small_model(), "photonic").jit_compile is False
 
 
 def test_trivial_group_twin_applies_only_where_it_is_the_same_function(rng):
@@ -226,20 +228,22 @@ def test_finetune_on_symmetric_cells_trains_the_twin(rng):
 def test_comparison_on_another_point_group_augments_and_averages_with_it(rng):
     # The triangular 6×4 grid keeps only C2: the augmented CNN draws from C2, the invariant models
     # average over it (this combination once passed `augment` twice and crashed).
-    from keras_imnn.training.comparison import BASELINES, run_variants, with_group
+    from keras_imnn.tasks import TASKS
+    from keras_imnn.training.comparison import run_variants, with_group
     from keras_imnn.training.train import train_on
 
-    by_label = {v[0]: v for v in with_group(BASELINES["magnet"], "c2")}
+    by_label = {v[0]: v for v in with_group(TASKS["magnet"].baselines, "c2")}
     assert by_label["magnet_cnn + aug"][2:] == ("c2", {}) and by_label["magnet_cnn"][2:] == (False, {})
     assert by_label["magnet_inv"][2:] == (False, {"group": "c2"})
     x = rng.choice([-1.0, 1.0], size=(24, 6, 4, 1)).astype("float32")
     data = Arrays(x, (x.sum(axis=(1, 2, 3)) > 0).astype("float32")[:, None], np.full(24, 1 / 24))
+    one_epoch = TrainSettings(epochs=1, batch_size=8, verbose=0)
     runs = run_variants([by_label["magnet_cnn + aug"], by_label["magnet_inv"]], data, None, data,
-                        task="classification", sizes=[16], seeds=[0], progress=False, epochs=1, batch_size=8)
+                        sizes=[16], seeds=[0], progress=False, settings=one_epoch)
     assert [r["variant"] for r in runs] == ["magnet_cnn + aug", "magnet_inv"]
-    result = train_on("magnet_cnn", data, None, data, task="classification", augment="c2", epochs=1, verbose=0)
+    result = train_on("magnet_cnn", data, None, data, augment="c2", settings=one_epoch)
     assert result.model.get_layer("augment").group == "c2" and result.info["augment"] == "c2"
-    result = train_on("magnet_cnn", data, None, data, task="classification", augment=True, epochs=1, verbose=0)
+    result = train_on("magnet_cnn", data, None, data, augment=True, settings=one_epoch)
     assert result.model.get_layer("augment").group == "d2"  # the lattice's own group on a 6×4 grid
 
 
@@ -250,7 +254,7 @@ def test_comparison_resumes_finished_runs_but_not_those_of_a_changed_config(rng,
     x = rng.choice([-1.0, 1.0], size=(24, 6, 4, 1)).astype("float32")
     data = Arrays(x, (x.sum(axis=(1, 2, 3)) > 0).astype("float32")[:, None], np.full(24, 1 / 24))
     path = tmp_path / "results.json"
-    kwargs = dict(task="classification", sizes=[16], seeds=[0], progress=False, epochs=1, batch_size=8,
+    kwargs = dict(sizes=[16], seeds=[0], progress=False, settings=TrainSettings(epochs=1, batch_size=8),
                   results_path=path)
     variant = ("inv", "magnet_inv", False, {"dilations": [1, 2]})
     first = run_variants([variant], data, None, data, **kwargs)
@@ -271,9 +275,43 @@ def test_summary_table_follows_the_variants_order_not_the_run_order(tmp_path):
     runs = [{"variant": v, "n_train": n, "seed": s, "test_metrics": {"mae": m, "r2": 0.5}}
             for v, n, m in (("cnn + aug", 100, 0.3), ("inv", 100, 0.1), ("cnn", 200, 0.2), ("cnn", 100, 0.2))
             for s, m in ((0, m), (1, m + 0.02))]
-    table, stats = summarize(runs, "regression", order=["cnn", "cnn + aug", "inv"])
+    table, stats = summarize(runs, "photonic", order=["cnn", "cnn + aug", "inv"])
     rows = [line.split(" | ")[:3] for line in table.splitlines()[2:]]
     assert rows == [["| cnn", "100", "2"], ["| cnn + aug", "100", "2"], ["| inv", "100", "2"], ["| cnn", "200", "2"]]
     assert stats[("inv", 100, "mae")] == pytest.approx((0.11, 0.01))
-    plot_comparison(stats, "regression", tmp_path / "curves.png")  # two sizes: learning curves, log MAE axis
+    plot_comparison(stats, "photonic", tmp_path / "curves.png")  # two sizes: learning curves, log MAE axis
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_saved_run_loads_without_warnings(rng, tmp_path):
+    # Issue 17, bug 3: a run saved after fine-tuning a frozen trunk warned "Skipping variable loading for
+    # optimizer 'adam'" on every load (its optimizer state did not match the loaded model's variables).
+    import warnings
+
+    x, y = invariant_task(rng, n=16)
+    model, history = finetune(small_model(), x, y, epochs=1, verbose=0)
+    out = save_run(tmp_path / "run", model, {}, history.history)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loaded = keras.saving.load_model(out / "model.keras")
+    assert [str(w.message) for w in caught] == []
+    assert loaded.name == model.name and not loaded.get_layer("group_average").trainable  # frozen as saved
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_finetune_takes_the_task_from_the_model(rng):
+    # Issue 17, bug 4: a magnet model was fine-tuned with MSE on its sign logit unless told otherwise.
+    spins = rng.integers(0, 2, size=(16, 6, 4)).astype("float32")
+    sign = (spins.sum(axis=(1, 2)) % 2).astype("float32")
+    magnet = keras_imnn.load("magnet_inv", pretrained=False, filters=4)
+    model, history = finetune(magnet, spins, sign, epochs=1, verbose=0)
+    assert isinstance(model.loss, keras.losses.BinaryCrossentropy) and "accuracy" in history.history
+    assert set(history.validation_metrics) == {"accuracy"}
+    with pytest.raises(ValueError, match="is a magnet model; it cannot be trained for the photonic task"):
+        finetune(keras_imnn.load("magnet_inv", pretrained=False, filters=4), spins, sign, task="regression")
+    custom = keras.Sequential([keras.Input((6, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(1, name="output")],
+                              name="custom")
+    with pytest.raises(ValueError, match="cannot tell the task of model 'custom'"):
+        finetune(custom, spins, sign, epochs=1)
+    _, history = finetune(custom, spins, sign, task="magnet", epochs=1, verbose=0)
+    assert "accuracy" in history.history

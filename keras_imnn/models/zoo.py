@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from keras_imnn.models.config import ModelConfig
+from keras_imnn.tasks import TASKS
 
 
 @dataclass(frozen=True)
@@ -11,13 +12,13 @@ class ModelSpec:
     """A zoo entry: architecture, task, default dataset and a one-paragraph description."""
 
     name: str
-    task: str  # "photonic" (regression) | "magnet" (sign logit)
+    task: str  # a name of keras_imnn.tasks.TASKS: "photonic" (gap regression) | "magnet" (sign logit)
     dataset: str
     config: ModelConfig
     description: str
 
 
-DEFAULT_DATASETS = {"photonic": "photonic_crystals/gapped", "magnet": "frustrated_magnets/square_6x4_j2_0.5"}
+_PHOTONIC_DATA, _MAGNET_DATA = TASKS["photonic"].default_dataset, TASKS["magnet"].default_dataset
 # ε ∈ [1, 20] → about [-1, 1]; spins 0/1 → ±1.
 _PHOTONIC = dict(input_shape=(32, 32, 1), input_scale=0.1, input_offset=-1.0)
 # A hidden layer after the global mean: without it the output is a sum over pixels of a local
@@ -35,14 +36,14 @@ _MULTISCALE = (1, 2, 4, 8)
 
 SPECS: tuple[ModelSpec, ...] = (
     ModelSpec(
-        "photonic_cnn", "photonic", DEFAULT_DATASETS["photonic"],
+        "photonic_cnn", "photonic", _PHOTONIC_DATA,
         ModelConfig(arch="cnn", head_units=(64,), **_PHOTONIC),
         "The standard approach: three zero-padded 3×3 convolutions (32, 64, 128 channels) each "
         "followed by 2×2 max pooling, flatten, a hidden dense layer and a linear output. It is "
         "neither shift- nor D4-invariant and must learn the symmetries from data (or augmentation).",
     ),
     ModelSpec(
-        "photonic_inv", "photonic", DEFAULT_DATASETS["photonic"],
+        "photonic_inv", "photonic", _PHOTONIC_DATA,
         ModelConfig(arch="inv", **_PHOTONIC_INV),
         "Invariant single-scale model: three periodic 3×3 convolutions of 32 channels (no "
         "downsampling), global mean pooling, a hidden dense layer of 64 and a linear output, "
@@ -50,33 +51,33 @@ SPECS: tuple[ModelSpec, ...] = (
         "square lattice's rotations/reflections.",
     ),
     ModelSpec(
-        "photonic_inv_dilated", "photonic", DEFAULT_DATASETS["photonic"],
+        "photonic_inv_dilated", "photonic", _PHOTONIC_DATA,
         ModelConfig(arch="inv", dilations=_MULTISCALE, **_PHOTONIC_INV),
         "Invariant multiscale model: as photonic_inv, but four periodic convolutions dilated "
         "[1, 2, 4, 8], so the stack sees 31×31 pixels (the whole 32×32 cell) at once. Exactly "
         "shift- and D4-invariant.",
     ),
     ModelSpec(
-        "magnet_dense", "magnet", DEFAULT_DATASETS["magnet"],
+        "magnet_dense", "magnet", _MAGNET_DATA,
         ModelConfig(arch="dense", head_units=(64,), group=None, **_MAGNET_FIXED),
         "The Westerhout et al. (2020) baseline: the spin bits flattened into one hidden dense "
         "layer of 64 ReLU units and a sign logit. Tied to one lattice size; no symmetry built in.",
     ),
     ModelSpec(
-        "magnet_cnn", "magnet", DEFAULT_DATASETS["magnet"],
+        "magnet_cnn", "magnet", _MAGNET_DATA,
         ModelConfig(arch="cnn", head_units=(64,), group=None, **_MAGNET_FIXED),
         "A standard CNN on the spin configuration: zero-padded convolutions with pooling, flatten, "
         "a hidden dense layer and a sign logit. Tied to one lattice size; not invariant.",
     ),
     ModelSpec(
-        "magnet_inv", "magnet", DEFAULT_DATASETS["magnet"],
+        "magnet_inv", "magnet", _MAGNET_DATA,
         ModelConfig(arch="inv", **_MAGNET_ANY),
         "Invariant single-scale sign model: periodic 3×3 convolutions on the torus of spins, global "
         "mean pooling and a sign logit, averaged over the lattice point group (D2 by default, D4 "
         "for square lattices). Size-agnostic: one model runs on any Lx×Ly lattice.",
     ),
     ModelSpec(
-        "magnet_inv_dilated", "magnet", DEFAULT_DATASETS["magnet"],
+        "magnet_inv_dilated", "magnet", _MAGNET_DATA,
         ModelConfig(arch="inv", dilations=_MULTISCALE, **_MAGNET_ANY),
         "Invariant multiscale sign model: as magnet_inv, but four periodic convolutions dilated "
         "[1, 2, 4, 8] (receptive field 31), which beat [1, 1, 1], the authors' [1, 2, 3], "

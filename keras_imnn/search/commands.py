@@ -3,34 +3,33 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
-
-# Training examples of the data-scarce setting per task: 400 cells already rank the photonic stacks,
-# while magnet models stay at chance sign accuracy on 400 states (validation 0.55) and reach 0.8 on 2 000.
-N_TRAIN = {"photonic": 400, "magnet": 2000}
 
 
 def _nas(args: argparse.Namespace) -> int:
     from keras_imnn.models.registry import get_spec
     from keras_imnn.search import compare, dilations
+    from keras_imnn.tasks import get_task
+    from keras_imnn.training.settings import TrainSettings
     from keras_imnn.training.splits import splits_from_args
 
     spec = get_spec(args.name)
     if args.n_train is None:
-        args.n_train = N_TRAIN[spec.task]
+        args.n_train = get_task(spec.task).scarce_n_train
     if args.n_train < 1:
         raise ValueError(f"--n-train must be >= 1; got {args.n_train}")
     if args.retrain_only and not args.retrain_top:
         raise ValueError("--retrain-only needs --retrain-top K")
     (pool, validation, test), source = splits_from_args(args, spec.dataset, args.seed)
     search = Path(args.out)
+    settings = TrainSettings.from_args(args)
     if not args.retrain_only:
         overrides = {"group": args.group} if args.group else {}
         search = dilations(pool.take(args.n_train, args.seed), validation, base=args.name,
                            max_layers=args.max_layers, max_dilation=args.max_dilation, widths=tuple(args.widths),
                            kernel_sizes=tuple(args.kernel_sizes), budget=args.budget, algorithm=args.algorithm,
-                           seeds=tuple(args.seeds), epochs=args.epochs, patience=args.patience,
-                           batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
+                           seeds=tuple(args.seeds), settings=settings, seed=args.seed,
                            top=max(args.top, args.retrain_top), out=args.out, resume=args.resume,
                            max_minutes=args.max_minutes, verbose=1, info={"data": str(source)}, **overrides)
         print(json.dumps({"start": search.record["start"], "top": search.top[:args.top],
@@ -41,8 +40,7 @@ def _nas(args: argparse.Namespace) -> int:
             runs.unlink(missing_ok=True)
         comparison = compare(search, pool, validation, test, top=args.retrain_top, seeds=args.retrain_seeds,
                              n_train=args.n_train, baselines=not args.no_baselines,
-                             epochs=args.retrain_epochs or args.epochs, patience=args.patience,
-                             batch_size=args.batch_size, learning_rate=args.learning_rate, out=runs.parent)
+                             settings=replace(settings, epochs=args.retrain_epochs or args.epochs), out=runs.parent)
         print(comparison.table)
         print(json.dumps({k: str(v) for k, v in comparison.paths.items()}, indent=1))
     return 0

@@ -12,14 +12,10 @@ import numpy as np
 
 from keras_imnn.models.registry import get_spec
 from keras_imnn.search.space import searched
-from keras_imnn.training.comparison import (
-    BASELINES,
-    Variant,
-    plot_bars,
-    run_variants,
-    summarize,
-)
-from keras_imnn.training.data import Arrays
+from keras_imnn.tasks import Variant, get_task
+from keras_imnn.training.arrays import Arrays
+from keras_imnn.training.comparison import plot_bars, run_variants, summarize
+from keras_imnn.training.settings import DEFAULTS, TrainSettings
 
 
 def write_json(path: str | Path, result: Any) -> Path:
@@ -99,8 +95,7 @@ HAND_PICKED = (1, 2, 3)  # the authors' multiscale stack, the reference every se
 
 def compare(search: Any, train: Arrays, validation: Arrays | None, test: Arrays, *, top: int = 3,
             seeds: Sequence[int] = (0, 1, 2), n_train: int | None = None, baselines: bool = True,
-            epochs: int = 200, patience: int = 20, batch_size: int = 32, learning_rate: float = 1e-3,
-            out: str | Path | None = None, max_minutes: float | None = None,
+            settings: TrainSettings = DEFAULTS, out: str | Path | None = None, max_minutes: float | None = None,
             progress: bool = True) -> Comparison:
     """Re-train the search's ``top`` configurations with ``seeds`` and score them on ``test``, next to
     the authors' hand-picked ``[1, 2, 3]`` stack of ``base`` and the zoo's models of the task.
@@ -113,15 +108,15 @@ def compare(search: Any, train: Arrays, validation: Arrays | None, test: Arrays,
         top: how many of the search's best distinct configurations to re-train.
         seeds: at least 3 for a mean ± std worth comparing.
         n_train: training examples (default: the search's ``n_train``).
-        baselines: also train the task's zoo models (``BASELINES``).
-        epochs, patience, batch_size, learning_rate: training, as ``train_on``.
+        baselines: also train the task's zoo models (``Task.baselines``).
+        settings: training, as ``train_on`` (each run's seed is one of ``seeds``).
         out: directory for ``comparison.json`` (runs; a rerun resumes), ``comparison.md`` and
             ``comparison.png``.
         max_minutes: start no new run after this many minutes.
 
     Returns:
-        ``Comparison`` with the per-run records and the mean ± std table (regression: test MAE,
-        R²; classification: accuracy, sign overlap).
+        ``Comparison`` with the per-run records and the mean ± std table of the task's summary metrics
+        (photonic: test MAE, R²; magnet: accuracy, sign overlap).
     """
     record = read_search(search) if isinstance(search, (str, Path)) else {**search.record, "top": search.top}
     if not isinstance(top, int) or top < 1:
@@ -130,7 +125,9 @@ def compare(search: Any, train: Arrays, validation: Arrays | None, test: Arrays,
         raise ValueError(f"compare needs at least 3 distinct seeds for a meaningful spread; got {list(seeds)}")
     if not record["top"]:
         raise ValueError("the search has no completed trial to re-train")
-    base, task = record["base"], record["task"]
+    # The base's task, not the record's: searches before tasks were named recorded "regression"/"classification".
+    base = record["base"]
+    task = get_task(get_spec(base).task)
     fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in record["fixed_overrides"].items()}
     own = searched(get_spec(base).config)
     # A winner that is the base's own stack (the search starts there) is trained once, under both names.
@@ -142,7 +139,7 @@ def compare(search: Any, train: Arrays, validation: Arrays | None, test: Arrays,
         variants.append((f"{base} {list(HAND_PICKED)}", base, False, {**fixed, "dilations": HAND_PICKED}))
     if baselines:
         # Invariant baselines get the search's fixed overrides (group, head, ...); all get the data's shape.
-        for label, name, augment, overrides in BASELINES[get_spec(base).task]:
+        for label, name, augment, overrides in task.baselines:
             if found_own and label == base:
                 continue
             extra = fixed if get_spec(name).config.arch == "inv" else {"input_shape": fixed["input_shape"]}
@@ -151,10 +148,9 @@ def compare(search: Any, train: Arrays, validation: Arrays | None, test: Arrays,
     if root is not None:
         root.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + 60 * max_minutes if max_minutes else None
-    results = run_variants(variants, train, validation, test, task=task, sizes=[n_train or record["n_train"]],
-                           seeds=list(seeds), results_path=root / "comparison.json" if root else None,
-                           deadline=deadline, progress=progress, epochs=epochs, patience=patience,
-                           batch_size=batch_size, learning_rate=learning_rate)
+    results = run_variants(variants, train, validation, test, sizes=[n_train or record["n_train"]],
+                           seeds=list(seeds), settings=settings, deadline=deadline, progress=progress,
+                           results_path=root / "comparison.json" if root else None)
     table, stats = summarize(results, task, order=[label for label, *_ in variants])
     paths: dict[str, Path] = {}
     if root is not None:

@@ -6,7 +6,7 @@ import math
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +22,16 @@ from keras_imnn.search.space import (
     largest_distinct_dilation,
     searched,
 )
-from keras_imnn.training.data import Arrays
+from keras_imnn.tasks import Task, get_task
+from keras_imnn.training.arrays import Arrays
 from keras_imnn.training.finetune import check_xy
-from keras_imnn.training.train import TASK_OF_MODEL, train_on
+from keras_imnn.training.settings import TrainSettings
+from keras_imnn.training.train import train_on
 
 ALGORITHMS = ("hyperband", "bayesian")
-# The validation metric each task's search optimizes (computed by ``evaluate_arrays``).
-OBJECTIVES = {"regression": ("mae", "min"), "classification": ("accuracy", "max")}
 HYPERBAND_FACTOR = 3
+# Short trainings: a trial ranks stacks, it need not converge.
+SEARCH_SETTINGS = TrainSettings(epochs=60, patience=10)
 
 
 @dataclass
@@ -85,15 +87,13 @@ class DilationTuner(kt.Tuner):
     """
 
     def __init__(self, oracle: kt.Oracle, *, base: str, space: SearchSpace, train: Arrays, validation: Arrays,
-                 seeds: tuple[int, ...], epochs: int, patience: int, batch_size: int, learning_rate: float,
-                 fixed: dict[str, Any], deadline: float | None, **kwargs: Any) -> None:
+                 seeds: tuple[int, ...], settings: TrainSettings, fixed: dict[str, Any], deadline: float | None,
+                 **kwargs: Any) -> None:
         super().__init__(oracle, **kwargs)
         self.base, self.space, self.seeds = base, space, seeds
         self.train, self.validation = train, validation
-        self.task = TASK_OF_MODEL[get_spec(base).task]
-        self.metric, _ = OBJECTIVES[self.task]
-        self.epochs, self.patience = epochs, patience
-        self.batch_size, self.learning_rate = batch_size, learning_rate
+        self.metric, _ = get_task(get_spec(base).task).objective
+        self.settings = replace(settings, verbose=0)
         self.fixed, self.deadline = fixed, deadline
         # The oracles may propose a stack again (e.g. differing only in an unused dilation): reuse
         # its measurement instead of training it again. Keyed by stack and epoch budget.
@@ -109,16 +109,15 @@ class DilationTuner(kt.Tuner):
         values = trial.hyperparameters.values
         # Hyperband sets the epoch budget of each successive-halving round; a round retrains from
         # scratch (seed-exact, ≤ 1.5× the cost of resuming for factor 3).
-        epochs = int(values.get("tuner/epochs", self.epochs))
+        epochs = int(values.get("tuner/epochs", self.settings.epochs))
         key = json.dumps([self.space.overrides(values), epochs], sort_keys=True)
         if key in self.measured:
             return {**self.measured[key], "seconds": 0.0}
         metrics: dict[str, float] = {}
         for seed in self.seeds:
             keras.backend.clear_session()
-            result = train_on(self.base, self.train, self.validation, self.validation, task=self.task, seed=seed,
-                              epochs=epochs, patience=self.patience, batch_size=self.batch_size,
-                              learning_rate=self.learning_rate, verbose=0,
+            result = train_on(self.base, self.train, self.validation, self.validation,
+                              settings=replace(self.settings, epochs=epochs, seed=seed),
                               **self.fixed, **self.space.overrides(values))
             metrics[f"{self.metric}_seed_{seed}"] = result.metrics[self.metric]
             metrics[f"epochs_run_seed_{seed}"] = float(result.info["epochs_run"])
@@ -154,8 +153,8 @@ class DilationTuner(kt.Tuner):
 def dilations(train: Arrays | tuple[Any, Any], validation: Arrays | tuple[Any, Any], *, base: str,
               max_layers: int = 4, max_dilation: int | None = None, widths: tuple[int, ...] = (16, 32),
               kernel_sizes: tuple[int, ...] = (3, 5), budget: int = 20, algorithm: str = "bayesian",
-              seeds: tuple[int, ...] = (0, 1), epochs: int = 60, patience: int = 10, batch_size: int = 32,
-              learning_rate: float = 1e-3, seed: int = 0, top: int = 5, out: str | Path | None = None,
+              seeds: tuple[int, ...] = (0, 1), settings: TrainSettings = SEARCH_SETTINGS, seed: int = 0,
+              top: int = 5, out: str | Path | None = None,
               resume: bool = False, max_minutes: float | None = None, verbose: int = 1,
               info: dict[str, Any] | None = None, **overrides: Any) -> SearchResult:
     """Search the conv stack of an invariant zoo model on a small dataset.
@@ -177,11 +176,12 @@ def dilations(train: Arrays | tuple[Any, Any], validation: Arrays | tuple[Any, A
             ``lcm(H, W) // 2``: larger dilations alias smaller ones on the periodic input; of those
             that alias each other along both axes (up to a mirror), only the smallest is tried.
         budget: number of trials. Bayesian optimization: ``max_trials``. Hyperband (factor 3,
-            ``max_epochs = epochs``): its brackets are run until ``budget`` trials, successive-halving
+            ``max_epochs = settings.epochs``): its brackets are run until ``budget`` trials, successive-halving
             rounds included, were started; most of them train for fewer epochs.
         algorithm: "bayesian" or "hyperband".
         seeds: training seeds per trial (at least 2 distinct).
-        epochs, patience, batch_size, learning_rate: per-trial training (as ``train_on``).
+        settings: per-trial training (epochs, patience, batch size, learning rate; the seed is each of
+            ``seeds``); under Hyperband ``settings.epochs`` is its ``max_epochs``.
         seed: seed of the search algorithm.
         top: how many distinct best configurations to report.
         out: directory for ``search.json``, ``search.png`` and the keras-tuner state (``tuner/``);
@@ -199,7 +199,7 @@ def dilations(train: Arrays | tuple[Any, Any], validation: Arrays | tuple[Any, A
 
     if algorithm not in ALGORITHMS:
         raise ValueError(f"algorithm must be one of {ALGORITHMS}; got {algorithm!r}")
-    for name, value in (("budget", budget), ("epochs", epochs), ("patience", patience), ("top", top)):
+    for name, value in (("budget", budget), ("patience", settings.patience), ("top", top)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be an int >= 1; got {value!r}")
     seeds = tuple(dict.fromkeys(int(s) for s in seeds))
@@ -215,13 +215,13 @@ def dilations(train: Arrays | tuple[Any, Any], validation: Arrays | tuple[Any, A
     if spec.config.arch != "inv":
         raise ValueError(f"base must be an invariant zoo model (arch 'inv'), e.g. {spec.task}_inv_dilated; "
                          f"{base!r} is a {spec.config.arch!r} model")
-    task = TASK_OF_MODEL[spec.task]
+    task = get_task(spec.task)
     train, validation, shape = _check_data(base, task, train, validation, overrides)
     if max_dilation is None:
         max_dilation = largest_distinct_dilation(*shape[:2])
     space = SearchSpace(max_layers, max_dilation, tuple(widths), tuple(kernel_sizes), lattice=shape[:2])
 
-    metric, direction = OBJECTIVES[task]
+    metric, direction = task.objective
     objective = kt.Objective(f"val_{metric}", direction)
     hp = space.hyperparameters()
     if algorithm == "bayesian":
@@ -231,7 +231,7 @@ def dilations(train: Arrays | tuple[Any, Any], validation: Arrays | tuple[Any, A
             hyperparameters=hp, tune_new_entries=False, allow_new_entries=False)
     else:
         oracle = _HyperbandOracle(
-            objective, max_epochs=epochs, factor=HYPERBAND_FACTOR, hyperband_iterations=None, seed=seed,
+            objective, max_epochs=settings.epochs, factor=HYPERBAND_FACTOR, hyperband_iterations=None, seed=seed,
             hyperparameters=hp, tune_new_entries=False, allow_new_entries=False)
         oracle.max_trials = budget  # the base Oracle stops creating trials at max_trials
     own = searched(spec.config)
@@ -242,22 +242,19 @@ def dilations(train: Arrays | tuple[Any, Any], validation: Arrays | tuple[Any, A
     fixed = {**overrides, "input_shape": shape}
     deadline = time.monotonic() + 60 * max_minutes if max_minutes else None
     tuner = DilationTuner(oracle, base=base, space=space, train=train, validation=validation, seeds=seeds,
-                          epochs=epochs, patience=patience, batch_size=batch_size, learning_rate=learning_rate,
-                          fixed=fixed, deadline=deadline, directory=str(root / "tuner"),
+                          settings=settings, fixed=fixed, deadline=deadline, directory=str(root / "tuner"),
                           project_name=algorithm, overwrite=not resume)
     _check_resume(Path(tuner.project_dir) / "imnn_settings.json", resume, {
-        "base": base, "space": space.to_dict(), "seeds": list(seeds), "epochs": epochs, "patience": patience,
-        "batch_size": batch_size, "learning_rate": learning_rate, "search_seed": seed,
+        "base": base, "space": space.to_dict(), "seeds": list(seeds), **settings.record(), "search_seed": seed,
         "fixed_overrides": jsonable(fixed), "n_train": len(train), "n_validation": len(validation)})
     start = time.monotonic()
     try:
         tuner.search(verbose=verbose)
         trials = tuner.trial_records()
         record = {
-            "base": base, "task": task, "algorithm": algorithm, **(info or {}),
+            "base": base, "task": task.name, "algorithm": algorithm, **(info or {}),
             "objective": {"name": f"validation {metric}", "direction": direction, "seeds": list(seeds)},
-            "space": space.to_dict(), "start": own, "budget": budget, "epochs": epochs, "patience": patience,
-            "batch_size": batch_size, "learning_rate": learning_rate, "search_seed": seed,
+            "space": space.to_dict(), "start": own, "budget": budget, **settings.record(), "search_seed": seed,
             "fixed_overrides": jsonable(fixed), "n_train": len(train), "n_validation": len(validation),
             "seconds_this_session": round(time.monotonic() - start, 1),
             "backend": keras.backend.backend(),
@@ -313,7 +310,7 @@ def _as_arrays(data: Arrays | tuple[Any, Any], name: str) -> Arrays:
     raise ValueError(f"{name} must be keras_imnn Arrays or an (x, y) tuple; got {type(data).__name__}")
 
 
-def _check_data(base: str, task: str, train: Any, validation: Any,
+def _check_data(base: str, task: Task, train: Any, validation: Any,
                 overrides: dict[str, Any]) -> tuple[Arrays, Arrays, tuple[int, int, int]]:
     """Validated (train, validation) and their input shape; fails before any trial on bad data."""
     train, validation = _as_arrays(train, "train"), _as_arrays(validation, "validation")

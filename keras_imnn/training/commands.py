@@ -14,13 +14,12 @@ if TYPE_CHECKING:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from keras_imnn.training.settings import TrainSettings
     from keras_imnn.training.train import check_out, train
 
     check_out(args.out, args.overwrite)
-    result = train(args.name, args.dataset, n_train=args.n_train, seed=args.seed, epochs=args.epochs,
-                   batch_size=args.batch_size, learning_rate=args.learning_rate,
-                   patience=args.patience, augment=args.augment, target=args.target,
-                   data_dir=args.data_dir, out=args.out)
+    result = train(args.name, args.dataset, n_train=args.n_train, target=args.target, data_dir=args.data_dir,
+                   settings=TrainSettings.from_args(args), augment=args.augment, out=args.out)
     print(json.dumps({"test_metrics": result.metrics, "out": args.out}, indent=2))
     return 0
 
@@ -46,50 +45,51 @@ def load_model_or_name(name_or_dir: str) -> keras.Model:
     return load(name_or_dir)
 
 
-def zoo_task(model: keras.Model, name_or_dir: str) -> str | None:
-    """The zoo task ("photonic" | "magnet") of a loaded model: from its name where that is a zoo name
-    (the zoo names its models so), else from the run.json saved with it; None if neither tells."""
-    from keras_imnn.models.registry import get_spec, list_models
-
-    names = [model.name]
-    path = Path(name_or_dir)
-    run = path / "run.json" if path.is_dir() else path.with_name("run.json")
-    if path.exists() and run.is_file():
-        names.append(json.loads(run.read_text()).get("model"))
-    return next((get_spec(n).task for n in names if n in list_models()), None)
-
-
 def _evaluate(args: argparse.Namespace) -> int:
-    from keras_imnn.training.data import load_split, task_of
+    from keras_imnn.tasks import task_of_dataset
+    from keras_imnn.training.data import load_npz, load_split
     from keras_imnn.training.evaluation import evaluate_arrays
-    from keras_imnn.training.train import TASK_OF_MODEL
+    from keras_imnn.training.model_task import resolve_task, task_of_model
 
-    task = task_of(args.dataset)
     model = load_model_or_name(args.model)
-    model_task = zoo_task(model, args.model)
-    if model_task is not None and TASK_OF_MODEL[model_task] != task:
-        raise ValueError(f"{args.model} is a {model_task} model ({TASK_OF_MODEL[model_task]}) and {args.dataset} "
-                         f"holds {task} data: evaluate a model of the dataset's task")
-    data = load_split(args.dataset, args.split, args.n, data_dir=args.data_dir, target=args.target)
+    model_task = task_of_model(model, args.model)
+    if args.data is not None:
+        data, source = load_npz(args.data, target=args.target), {"data": args.data}
+        task = resolve_task(model_task, args.task, args.model)
+        if args.n is not None:
+            data = data.subset(slice(0, args.n))
+    else:
+        if args.task is not None:
+            raise ValueError("--task is for --data files: a --dataset's task is the dataset's")
+        task = task_of_dataset(args.dataset)
+        if model_task is not None and model_task is not task:
+            raise ValueError(f"{args.model} is a {model_task.name} model and {args.dataset} holds {task.name} "
+                             f"data: evaluate a model of the dataset's task")
+        data = load_split(args.dataset, args.split, args.n, data_dir=args.data_dir, target=args.target)
+        source = {"dataset": args.dataset, "split": args.split}
     metrics = evaluate_arrays(model, data, task)
-    print(json.dumps({"model": args.model, "dataset": args.dataset, "split": args.split,
-                      "n": len(data), "metrics": metrics}, indent=2))
+    print(json.dumps({"model": args.model, **source, "task": task.name, "n": len(data), "metrics": metrics},
+                     indent=2))
     return 0
 
 
 def _finetune(args: argparse.Namespace) -> int:
     from keras_imnn.training.data import load_npz
     from keras_imnn.training.finetune import finetune
+    from keras_imnn.training.model_task import resolve_task, task_of_model
     from keras_imnn.training.train import check_out, save_run
 
     check_out(args.out, args.overwrite)
     data = load_npz(args.data, target=args.target)
     model = load_model_or_name(args.model)
-    model, history = finetune(model, data.x, data.y, task=args.task, freeze=args.freeze,
-                              epochs=args.epochs, validation_split=args.validation_split,
-                              learning_rate=args.learning_rate, seed=args.seed)
-    info = {"base_model": args.model, "data": str(args.data), "n": len(data), "task": args.task,
-            "freeze": args.freeze, "best_val_loss": min(history.history.get("val_loss", [float("nan")]))}
+    task = resolve_task(task_of_model(model, args.model), args.task, args.model)
+    model, history = finetune(model, data.x, data.y, task=task, freeze=args.freeze, epochs=args.epochs,
+                              validation_split=args.validation_split, batch_size=args.batch_size,
+                              learning_rate=args.learning_rate, patience=args.patience, seed=args.seed)
+    info = {"base_model": args.model, "model": model.name, "task": task.name, "data": str(args.data),
+            "n": len(data), "freeze": args.freeze, "epochs_run": len(history.history["loss"]),
+            "best_val_loss": min(history.history.get("val_loss", [float("nan")])),
+            "validation_metrics": history.validation_metrics}
     save_run(args.out, model, info, history.history)
     print(json.dumps({**info, "out": str(args.out)}, indent=2))
     return 0
@@ -100,10 +100,34 @@ def _out(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder (all of it)")
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _data_dir_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", help="TFDS data directory (default: ~/tensorflow_datasets)")
-    p.add_argument("--target", default="tm", choices=("tm", "te"),
-                   help="photonic target: gap-to-midgap ratio of bands 1-2 in this polarization")
+
+
+def _target_option(p: argparse.ArgumentParser) -> None:
+    from keras_imnn.tasks import TARGET_CHOICES
+
+    p.add_argument("--target", choices=TARGET_CHOICES,
+                   help="which label of the data (default: tm): the photonic gap-to-midgap ratio of bands 1-2 in "
+                        "this polarization; refused for x/y files, whose y is the target")
+
+
+def _task_option(p: argparse.ArgumentParser, what: str) -> None:
+    from keras_imnn.tasks import TASK_CHOICES, TASKS
+
+    p.add_argument("--task", choices=TASK_CHOICES,
+                   help=f"{what} (default: the model's own, which a zoo model or a run folder knows; "
+                        f"'regression' and 'classification' are older names): "
+                        + "; ".join(f"{t.name}: {t.description}" for t in TASKS.values()))
+
+
+def _settings_options(p: argparse.ArgumentParser, epochs: int, patience: int) -> None:
+    p.add_argument("--epochs", type=positive_int, default=epochs, help=f"the most epochs (default: {epochs})")
+    p.add_argument("--batch-size", type=positive_int, default=32, help="examples per step (default: 32)")
+    p.add_argument("--learning-rate", type=positive_float, default=1e-3, help="Adam's (default: 1e-3)")
+    p.add_argument("--patience", type=nonnegative_int, default=patience,
+                   help=f"early stopping: epochs without a better validation loss (default: {patience})")
+    p.add_argument("--seed", type=seed_int, default=0, help="fixes initialization, shuffles and data splits")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -112,22 +136,24 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("name", help="a name from `keras-imnn list`")
     p.add_argument("--dataset", help="TFDS name, e.g. photonic_crystals/gapped (default: the model's)")
     p.add_argument("--n-train", type=positive_int, help="training examples (default: the whole train split)")
-    p.add_argument("--seed", type=seed_int, default=0)
-    p.add_argument("--epochs", type=positive_int, default=200)
-    p.add_argument("--batch-size", type=positive_int, default=32)
-    p.add_argument("--learning-rate", type=positive_float, default=1e-3)
-    p.add_argument("--patience", type=nonnegative_int, default=20, help="early-stopping patience (epochs)")
+    _settings_options(p, epochs=200, patience=20)
     p.add_argument("--augment", action="store_true", help="random D4/D2 + periodic-shift augmentation")
     _out(p)
-    _common(p)
+    _data_dir_option(p)
+    _target_option(p)
     p.set_defaults(func=_train)
 
     p = sub.add_parser("evaluate", help="test metrics of a zoo model or a trained run directory")
     p.add_argument("model", help="zoo name (pretrained weights) or a run directory / .keras file")
-    p.add_argument("--dataset", required=True)
-    p.add_argument("--split", default="test")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dataset", help="TFDS name, e.g. photonic_crystals/gapped")
+    source.add_argument("--data", help="your own .npz: x (n, H, W[, 1]) and y (n[, k]), or the output of "
+                        "`keras-imnn generate`")
+    p.add_argument("--split", default="test", help="--dataset only: the split (default: test)")
     p.add_argument("--n", type=positive_int, help="only the first N examples")
-    _common(p)
+    _task_option(p, "--data only: the task to score")
+    _data_dir_option(p)
+    _target_option(p)
     p.set_defaults(func=_evaluate)
 
     p = sub.add_parser("finetune", help="fine-tune a model on your own .npz (x, y) data")
@@ -135,11 +161,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True, help=".npz with x (n, H, W[, 1]) and y (n[, k]), or "
                    "the output of `keras-imnn generate`")
     _out(p)
-    p.add_argument("--task", default="regression", choices=("regression", "classification"))
-    p.add_argument("--freeze", default="trunk", choices=("trunk", "none"))
-    p.add_argument("--epochs", type=positive_int, default=100)
-    p.add_argument("--validation-split", type=fraction, default=0.2)
-    p.add_argument("--learning-rate", type=positive_float, default=1e-3)
-    p.add_argument("--seed", type=seed_int, default=0)
-    p.add_argument("--target", default="tm", choices=("tm", "te"))
+    _task_option(p, "the loss and metrics")
+    p.add_argument("--freeze", default="trunk", choices=("trunk", "none"),
+                   help="trunk: train only the dense head (default); none: train every layer")
+    p.add_argument("--validation-split", type=fraction, default=0.2,
+                   help="fraction of the data held out (seeded) for early stopping and the printed metrics "
+                        "(default: 0.2)")
+    _settings_options(p, epochs=100, patience=10)
+    _target_option(p)
     p.set_defaults(func=_finetune)

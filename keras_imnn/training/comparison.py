@@ -9,30 +9,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from keras_imnn.models.registry import get_spec
-from keras_imnn.training.data import Arrays
+from keras_imnn.tasks import Task, Variant, get_task
+from keras_imnn.training.arrays import Arrays
+from keras_imnn.training.settings import DEFAULTS, TrainSettings
 from keras_imnn.training.train import model_overrides, train_on
-
-Variant = tuple[str, str, bool | str, dict[str, Any]]  # augment: as train_on's
-
-# The zoo's models of each task, with the augmented CNN as the strongest non-invariant baseline.
-BASELINES: dict[str, list[Variant]] = {
-    "photonic": [("photonic_cnn", "photonic_cnn", False, {}),
-                 ("photonic_cnn + aug", "photonic_cnn", True, {}),
-                 ("photonic_inv", "photonic_inv", False, {}),
-                 ("photonic_inv_dilated", "photonic_inv_dilated", False, {})],
-    "magnet": [("magnet_dense", "magnet_dense", False, {}),
-               ("magnet_cnn", "magnet_cnn", False, {}),
-               ("magnet_cnn + aug", "magnet_cnn", True, {}),
-               ("magnet_inv", "magnet_inv", False, {}),
-               ("magnet_inv_dilated", "magnet_inv_dilated", False, {})],
-}
-METRICS = {"regression": ("mae", "r2"), "classification": ("accuracy", "sign_overlap")}
 
 
 def with_group(variants: Sequence[Variant], group: str | None) -> list[Variant]:
@@ -46,7 +33,7 @@ def with_group(variants: Sequence[Variant], group: str | None) -> list[Variant]:
 
 
 def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays | None, test: Arrays, *,
-                 task: str, sizes: Sequence[int | None], seeds: Sequence[int],
+                 sizes: Sequence[int | None], seeds: Sequence[int], settings: TrainSettings = DEFAULTS,
                  results_path: str | Path | None = None, deadline: float | None = None,
                  progress: bool = True, **train_kwargs: Any) -> list[dict[str, Any]]:
     """Train every variant for every size and seed; return one record per run.
@@ -56,7 +43,7 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
     resumes; a finished run whose model config differs from the variant's now (a zoo default changed)
     raises instead of standing in for it.
     Runs go seed-major: cut short by ``deadline`` (``time.monotonic()``), every variant and size still
-    has its first seeds. ``train_kwargs`` go to ``train_on`` (epochs, patience, batch_size, ...).
+    has its first seeds. Each run trains with ``settings`` and its seed; ``train_kwargs`` go to ``train_on``.
     """
     from tqdm import tqdm
 
@@ -76,8 +63,8 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
         if deadline is not None and time.monotonic() > deadline:
             print(f"time budget reached: {len(results)} runs done; rerun to resume")
             break
-        result = train_on(name, train.take(n, seed), validation, test, task=task, seed=seed, augment=augment,
-                          verbose=0, **train_kwargs, **overrides)
+        result = train_on(name, train.take(n, seed), validation, test, augment=augment,
+                          settings=replace(settings, seed=seed, verbose=0), **train_kwargs, **overrides)
         results.append({"variant": label, "n_train": n, "seed": seed, "epochs_run": result.info["epochs_run"],
                         "test_metrics": result.metrics, "config": configs[label]})
         if path is not None:
@@ -91,13 +78,13 @@ def _config(name: str, augment: bool | str, overrides: dict[str, Any], x_shape: 
     return json.loads(json.dumps(config.to_dict()))
 
 
-def summarize(results: list[dict], task: str, order: Sequence[str] = ()) -> tuple[str, dict]:
+def summarize(results: list[dict], task: str | Task, order: Sequence[str] = ()) -> tuple[str, dict]:
     """Markdown table of mean ± std over seeds, per (variant, n_train), variants in ``order`` (their
     labels; others after, as first run); and those stats by ``(variant, n_train, metric)``."""
     groups: dict[tuple[str, int], list[dict]] = {}
     for r in results:
         groups.setdefault((r["variant"], r["n_train"]), []).append(r["test_metrics"])
-    names = METRICS[task]
+    names = get_task(task).summary_metrics
     lines = ["| model | n_train | seeds | " + " | ".join(names) + " |", "|---|---|---|" + "---|" * len(names)]
     stats = {}
     rank = {v: i for i, v in enumerate(dict.fromkeys([*order, *(r["variant"] for r in results)]))}
@@ -111,14 +98,14 @@ def summarize(results: list[dict], task: str, order: Sequence[str] = ()) -> tupl
     return "\n".join(lines) + "\n", stats
 
 
-def _panels(task: str, height: float) -> tuple:
+def _panels(task: str | Task, height: float) -> tuple:
     """A figure with one panel per metric of ``task``: ``(fig, [(ax, metric), ...])``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = METRICS[task]
+    names = get_task(task).summary_metrics
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), height), squeeze=False)
     return fig, list(zip(axes[0], names))
 
@@ -133,7 +120,7 @@ def _save(fig: Any, path: str | Path, title: str) -> None:
     plt.close(fig)
 
 
-def plot_bars(stats: dict, task: str, path: str | Path, title: str = "") -> None:
+def plot_bars(stats: dict, task: str | Task, path: str | Path, title: str = "") -> None:
     """One panel per metric: a bar per variant (mean over seeds, error bar = std), one training size."""
     variants = list(dict.fromkeys(v for v, _, _ in stats))  # the table's order
     fig, panels = _panels(task, 0.9 + 0.35 * len(variants))
@@ -147,7 +134,7 @@ def plot_bars(stats: dict, task: str, path: str | Path, title: str = "") -> None
     _save(fig, path, title)
 
 
-def plot_curves(stats: dict, task: str, path: str | Path, title: str = "") -> None:
+def plot_curves(stats: dict, task: str | Task, path: str | Path, title: str = "") -> None:
     """One panel per metric: test metric vs training size (log axis), a line per variant."""
     fig, panels = _panels(task, 3.6)
     for ax, metric in panels:
@@ -170,7 +157,7 @@ def plot_curves(stats: dict, task: str, path: str | Path, title: str = "") -> No
     _save(fig, path, title)
 
 
-def plot_comparison(stats: dict, task: str, path: str | Path, title: str = "") -> None:
+def plot_comparison(stats: dict, task: str | Task, path: str | Path, title: str = "") -> None:
     """Learning curves over the training sizes of ``stats``; bars when it holds one size."""
     one_size = len({n for _, n, _ in stats}) == 1
     (plot_bars if one_size else plot_curves)(stats, task, path, title)

@@ -8,11 +8,14 @@ import numpy as np
 
 from keras_imnn.layers.validation import NonFiniteToNaN
 from keras_imnn.models.registry import load
-from keras_imnn.training.data import Arrays
-from keras_imnn.training.train import check_fit_options, fit
+from keras_imnn.tasks import Task, get_task
+from keras_imnn.training.arrays import Arrays
+from keras_imnn.training.evaluation import evaluate_arrays
+from keras_imnn.training.model_task import resolve_task, task_of_model
+from keras_imnn.training.settings import TrainSettings
+from keras_imnn.training.train import fit
 
 FREEZE = ("trunk", "none")
-TASKS = ("regression", "classification")
 
 
 def _is_head(layer: keras.layers.Layer) -> bool:
@@ -27,7 +30,7 @@ def replace_head(model: keras.Model, n_outputs: int) -> keras.Model:
     return keras.Model(model.inputs, outputs, name=model.name)
 
 
-def check_xy(x: Any, y: Any, model: keras.Model, task: str) -> Arrays:
+def check_xy(x: Any, y: Any, model: keras.Model, task: str | Task) -> Arrays:
     """Validate numpy inputs against ``model`` and ``task``; say what is wrong and what is accepted."""
     x = np.asarray(x)
     if x.dtype.kind not in "biuf":
@@ -50,12 +53,10 @@ def check_xy(x: Any, y: Any, model: keras.Model, task: str) -> Arrays:
         raise ValueError(f"y must have shape (n,) or (n, k) with n = len(x) = {len(x)}; got {y.shape}")
     if not np.isfinite(y).all():
         raise ValueError(f"y contains {np.count_nonzero(~np.isfinite(y))} NaN or infinite values")
-    if task == "classification" and not np.isin(y, (0, 1)).all():
-        raise ValueError("classification targets must be 0 or 1 (1 = negative sign)")
-    return Arrays(x.astype(np.float32), y.astype(np.float32))
+    return Arrays(x.astype(np.float32), get_task(task).check_y(y).astype(np.float32))
 
 
-def finetune(name_or_model: str | keras.Model, x: Any, y: Any = None, *, task: str = "regression",
+def finetune(name_or_model: str | keras.Model, x: Any, y: Any = None, *, task: str | Task | None = None,
              n_outputs: int | None = None, freeze: str = "trunk", epochs: int = 100,
              validation_split: float = 0.2, validation_data: Any = None, batch_size: int = 32,
              learning_rate: float = 1e-3, patience: int = 10, seed: int = 0,
@@ -66,24 +67,29 @@ def finetune(name_or_model: str | keras.Model, x: Any, y: Any = None, *, task: s
         name_or_model: a zoo name (its pretrained checkpoint is loaded) or a ``keras.Model``.
         x: inputs ``(n, H, W)`` or ``(n, H, W, 1)`` (numpy), or a ``tf.data.Dataset`` of
             ``(x, y)`` batches (then ``y`` is None).
-        y: targets ``(n,)`` or ``(n, k)``; 0/1 for classification.
-        task: "regression" (MSE) or "classification" (binary cross-entropy on a logit).
+        y: targets ``(n,)`` or ``(n, k)``; 0/1 for the magnet sign task.
+        task: None (the model's: a zoo model, or a model named after one, knows its task), or a task
+            name ("photonic": MSE; "magnet": binary cross-entropy on a logit; older aliases
+            "regression" and "classification"), which must agree with the model's.
         n_outputs: output size; defaults to ``y``'s width. A size different from the model's
             replaces the output layer with a fresh one.
         freeze: "trunk" (train only the dense head) or "none" (train everything).
         validation_split: fraction of numpy data held out (seeded) for early stopping.
         validation_data: or an explicit ``(x, y)`` / ``tf.data.Dataset`` for validation.
+        epochs, batch_size, learning_rate, patience, seed, verbose: the training (``TrainSettings``).
 
     Returns:
-        ``(model, history)``: the fitted ``keras.Model`` (best validation weights) and its history.
+        ``(model, history)``: the fitted ``keras.Model`` (best validation weights) and its history;
+        ``history.validation_metrics`` holds the task's metrics on numpy validation data ({} otherwise).
     """
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}; got {task!r}")
     if freeze not in FREEZE:
         raise ValueError(f"freeze must be one of {FREEZE}; got {freeze!r}")
     if not 0.0 <= validation_split < 1.0:
         raise ValueError(f"validation_split must be in [0, 1); got {validation_split}")
-    check_fit_options(epochs, batch_size, learning_rate, patience)
+    settings = TrainSettings(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, patience=patience,
+                             seed=seed, verbose=verbose)
+    label = name_or_model if isinstance(name_or_model, str) else f"model {name_or_model.name!r}"
+    task = resolve_task(task_of_model(name_or_model), task, label)
     model = load(name_or_model) if isinstance(name_or_model, str) else name_or_model
 
     is_dataset = hasattr(x, "element_spec")
@@ -109,6 +115,6 @@ def finetune(name_or_model: str | keras.Model, x: Any, y: Any = None, *, task: s
         model = replace_head(model, width)
     for layer in model.layers:
         layer.trainable = freeze == "none" or _is_head(layer)
-    history = fit(model, train, validation, task=task, epochs=epochs, batch_size=batch_size,
-                  learning_rate=learning_rate, patience=patience, seed=seed, verbose=verbose)
+    history = fit(model, train, validation, task=task, settings=settings)
+    history.validation_metrics = evaluate_arrays(model, validation, task) if isinstance(validation, Arrays) else {}
     return model, history

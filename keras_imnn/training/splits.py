@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from keras_imnn.training.data import Arrays, hold_out_validation, load_npz, load_split
+from keras_imnn.tasks import TARGET_CHOICES
+from keras_imnn.tasks.photonic_gap import PHOTONIC_GAP
+from keras_imnn.training.arrays import Arrays, hold_out_validation
+from keras_imnn.training.data import load_npz, load_split
 
 Splits = tuple[Arrays, Arrays, Arrays]
 # Generated cells are in the TFDS builder's order: its fixed test split first, then validation.
@@ -13,7 +16,7 @@ PHOTONIC_N_TEST, PHOTONIC_N_VALIDATION = 2000, 500
 
 
 def photonic_npz_splits(path: str | Path, n_test: int = PHOTONIC_N_TEST, n_validation: int = PHOTONIC_N_VALIDATION,
-                        target: str = "tm") -> Splits:
+                        target: str | None = None) -> Splits:
     """(train, validation, test) of generated cells: the first ``n_test`` test, the next ``n_validation``
     validation, the rest train."""
     data = load_npz(path, target)
@@ -40,7 +43,7 @@ def npz_dir_splits(path: str | Path, seed: int = 0) -> Splits:
     return train, load_npz(root / "validation.npz"), test
 
 
-def load_task_splits(dataset: str, *, data_dir: str | None, target: str,
+def load_task_splits(dataset: str, *, data_dir: str | None, target: str | None,
                      n_train: int | None, seed: int) -> Splits:
     """(train subset, validation, test) of a TFDS dataset; without a validation split 10 % of train
     is held out."""
@@ -53,7 +56,7 @@ def load_task_splits(dataset: str, *, data_dir: str | None, target: str,
 
 
 def task_splits(dataset: str, *, npz: str | None = None, npz_dir: str | None = None, data_dir: str | None = None,
-                target: str = "tm", n_test: int = PHOTONIC_N_TEST, n_validation: int | None = None,
+                target: str | None = None, n_test: int = PHOTONIC_N_TEST, n_validation: int | None = None,
                 seed: int = 0) -> tuple[Splits, str]:
     """The whole (train, validation, test) of one source, and a short description of it.
 
@@ -61,7 +64,7 @@ def task_splits(dataset: str, *, npz: str | None = None, npz_dir: str | None = N
         dataset: TFDS name, used when neither ``npz`` nor ``npz_dir`` is given.
         npz: photonic cells from ``keras-imnn generate photonic`` (test = the first ``n_test``).
         npz_dir: a folder of ``train.npz`` / ``test.npz`` (/ ``validation.npz``).
-        target: photonic target polarization ("tm" or "te").
+        target: which label of generated data (photonic: "tm" or "te"; None: the task's first).
         n_validation: at most this many validation examples (a random subset fixed by ``seed``);
             None: 500 generated cells, or the whole validation split.
         seed: fixes the validation hold-out where the source has none, and the subset.
@@ -73,8 +76,9 @@ def task_splits(dataset: str, *, npz: str | None = None, npz_dir: str | None = N
         splits = photonic_npz_splits(npz, n_test, n_validation, target)
         n_seen = n_test + n_validation
         last = n_seen + len(splits[0]) - 1
+        label = (target or PHOTONIC_GAP.targets[0]).upper()
         return splits, (f"{Path(npz).name}: cells 0..{last} from `keras-imnn generate photonic`, "
-                        f"{target.upper()} labels; test = cells 0..{n_test - 1}, validation = {n_test}..{n_seen - 1}, "
+                        f"{label} labels; test = cells 0..{n_test - 1}, validation = {n_test}..{n_seen - 1}, "
                         f"train = {n_seen}..{last}")
     if npz_dir:
         (train, validation, test), source = npz_dir_splits(npz_dir, seed), f"{Path(npz_dir).name}/ split files"
@@ -94,7 +98,9 @@ def add_split_arguments(parser: argparse.ArgumentParser, n_validation: int | Non
                         "(test = the first --n-test cells, validation = the next --n-validation)")
     source.add_argument("--npz-dir", help="a folder of train.npz / test.npz (/ validation.npz)")
     parser.add_argument("--data-dir", help="TFDS data directory (default: ~/tensorflow_datasets)")
-    parser.add_argument("--target", default="tm", choices=("tm", "te"), help="photonic target polarization")
+    parser.add_argument("--target", choices=TARGET_CHOICES,
+                        help="which label of the data: the photonic gap-to-midgap ratio in this polarization "
+                             "(default: tm)")
     parser.add_argument("--n-test", type=int, default=PHOTONIC_N_TEST, help="--npz only: test cells")
     parser.add_argument("--n-validation", type=int, default=n_validation,
                         help=f"at most this many validation examples (default: "

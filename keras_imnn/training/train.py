@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import math
 import os
 import shlex
 import sys
@@ -17,47 +16,28 @@ import keras
 
 from keras_imnn.atomic import atomic_dir
 from keras_imnn.models.registry import get_spec, load
-from keras_imnn.training.data import Arrays, task_of
+from keras_imnn.tasks import Task, get_task, task_of_dataset
+from keras_imnn.training.arrays import Arrays
 from keras_imnn.training.evaluation import evaluate_arrays
 from keras_imnn.training.orbit_twin import trivial_group_twin
+from keras_imnn.training.settings import DEFAULTS, TrainSettings
 from keras_imnn.training.splits import load_task_splits
 
-TASK_OF_MODEL = {"photonic": "regression", "magnet": "classification"}
 
-
-def compile_model(model: keras.Model, task: str, learning_rate: float = 1e-3) -> keras.Model:
-    """Adam + MSE (regression) or binary cross-entropy on the "negative sign" logit."""
-    if task == "regression":
-        loss, metrics = keras.losses.MeanSquaredError(), [keras.metrics.MeanAbsoluteError(name="mae")]
-    elif task == "classification":
-        loss = keras.losses.BinaryCrossentropy(from_logits=True)
-        metrics = [keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")]
-    else:
-        raise ValueError(f"task must be 'regression' or 'classification'; got {task!r}")
+def compile_model(model: keras.Model, task: str | Task, learning_rate: float = 1e-3) -> keras.Model:
+    """Adam with the task's loss and metrics (MSE + MAE; binary cross-entropy on the sign logit + accuracy)."""
+    task = get_task(task)
     # Keras' "auto" turns XLA off on CPU-only TensorFlow; on 2 cores it trains our models 2× faster.
     # KERAS_IMNN_XLA=0 opts out: compiling costs ~10 s per model, more than tiny models train.
     use_xla = keras.backend.backend() == "tensorflow" and os.environ.get("KERAS_IMNN_XLA", "1") != "0"
     jit = True if use_xla else "auto"
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=metrics, jit_compile=jit)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=task.loss(), metrics=task.metrics(),
+                  jit_compile=jit)
     return model
 
 
-def check_fit_options(epochs: int, batch_size: int, learning_rate: float, patience: int) -> None:
-    """Refuse options that would fail obscurely inside Keras or train nothing (a NaN learning rate
-    "trains" a NaN model)."""
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1; got {epochs}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1; got {batch_size}")
-    if not (math.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a finite number > 0; got {learning_rate}")
-    if patience < 0:
-        raise ValueError(f"patience must be >= 0; got {patience}")
-
-
-def fit(model: keras.Model, train: Any, validation: Any = None, *, task: str, epochs: int = 200,
-        batch_size: int = 32, learning_rate: float = 1e-3, patience: int = 20, seed: int = 0,
-        verbose: Any = "auto") -> keras.callbacks.History:
+def fit(model: keras.Model, train: Any, validation: Any = None, *, task: str | Task,
+        settings: TrainSettings = DEFAULTS) -> keras.callbacks.History:
     """Compile and fit; early stopping (best weights restored) on the validation loss if given.
 
     ``train``/``validation`` are ``Arrays`` or ``tf.data.Dataset``s of (x, y) batches. Where orbit
@@ -65,24 +45,25 @@ def fit(model: keras.Model, train: Any, validation: Any = None, *, task: str, ep
     instead and its weights copied back: the same model at 1/|G| of the cost
     (``history.trained_with_trivial_group``).
     """
-    check_fit_options(epochs, batch_size, learning_rate, patience)
-    keras.utils.set_random_seed(seed)
-    compile_model(model, task, learning_rate)
+    keras.utils.set_random_seed(settings.seed)
+    compile_model(model, task, settings.learning_rate)
     arrays = [d.x for d in (train, validation) if isinstance(d, Arrays)]
     twin = trivial_group_twin(model, *arrays) if isinstance(train, Arrays) else None
-    fitted = compile_model(twin, task, learning_rate) if twin is not None else model
-    keras.utils.set_random_seed(seed)  # building the twin drew numbers: same shuffles either way
+    fitted = compile_model(twin, task, settings.learning_rate) if twin is not None else model
+    keras.utils.set_random_seed(settings.seed)  # building the twin drew numbers: same shuffles either way
     monitor = "val_loss" if validation is not None else "loss"
-    callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)]
+    callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, patience=settings.patience,
+                                               restore_best_weights=True)]
     if isinstance(validation, Arrays):
         validation = (validation.x, validation.y)
     if isinstance(train, Arrays):
-        history = fitted.fit(train.x, train.y, validation_data=validation, epochs=epochs,
-                             batch_size=batch_size, shuffle=True, callbacks=callbacks, verbose=verbose)
+        history = fitted.fit(train.x, train.y, validation_data=validation, epochs=settings.epochs,
+                             batch_size=settings.batch_size, shuffle=True, callbacks=callbacks,
+                             verbose=settings.verbose)
     else:
         # A Dataset shuffles itself (or not, as its maker chose); Keras warns on its default shuffle=True.
-        history = fitted.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks,
-                             shuffle=False, verbose=verbose)
+        history = fitted.fit(train, validation_data=validation, epochs=settings.epochs, callbacks=callbacks,
+                             shuffle=False, verbose=settings.verbose)
     if twin is not None:
         model.set_weights(twin.get_weights())
     history.trained_with_trivial_group = twin is not None
@@ -99,26 +80,31 @@ class RunResult:
     info: dict[str, Any]
 
 
-def train(name: str, dataset: str | None = None, *, n_train: int | None = None, seed: int = 0,
-          target: str = "tm", data_dir: str | None = None, **kwargs: Any) -> RunResult:
+def train(name: str, dataset: str | None = None, *, n_train: int | None = None, target: str | None = None,
+          data_dir: str | None = None, settings: TrainSettings = DEFAULTS, **kwargs: Any) -> RunResult:
     """Train zoo model ``name`` from scratch on ``n_train`` examples of ``dataset``'s train split.
 
     Args:
         name: a zoo name.
-        dataset: TFDS name (default: the model's default dataset).
-        n_train: training examples, a random subset fixed by ``seed`` (None: the whole split).
-        target: photonic target polarization, "tm" or "te" (gap-to-midgap ratio of bands 1–2).
+        dataset: TFDS name of the model's task (default: the model's default dataset).
+        n_train: training examples, a random subset fixed by ``settings.seed`` (None: the whole split).
+        target: which label of the data (photonic: "tm" or "te" gap-to-midgap ratio; None: the task's first).
         data_dir: TFDS data directory.
-        **kwargs: as ``train_on`` (epochs, batch_size, augment, out, model overrides, ...).
+        settings: epochs, batch size, learning rate, patience, seed, verbosity.
+        **kwargs: as ``train_on`` (augment, out, model overrides, ...).
 
     Returns:
-        ``RunResult`` with test-split metrics (regression: MAE, RMSE, R², has-gap accuracy;
-        classification: accuracy, sign overlap).
+        ``RunResult`` with the task's test-split metrics (photonic: MAE, RMSE, R², has-gap accuracy;
+        magnet: accuracy, sign overlap).
     """
-    dataset = dataset or get_spec(name).dataset
-    splits = load_task_splits(dataset, data_dir=data_dir, target=target, n_train=n_train, seed=seed)
-    return train_on(name, *splits, task=task_of(dataset), seed=seed,
-                    info={"dataset": dataset, "target": target}, **kwargs)
+    spec = get_spec(name)
+    dataset = dataset or spec.dataset
+    data_task = task_of_dataset(dataset)
+    if data_task.name != spec.task:
+        raise ValueError(f"{name!r} is a {spec.task} model and {dataset} holds {data_task.name} data: "
+                         f"train it on {spec.task} data")
+    splits = load_task_splits(dataset, data_dir=data_dir, target=target, n_train=n_train, seed=settings.seed)
+    return train_on(name, *splits, settings=settings, info={"dataset": dataset, "target": target}, **kwargs)
 
 
 def model_overrides(augment: bool | str, x_shape: Sequence[int], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -131,30 +117,26 @@ def model_overrides(augment: bool | str, x_shape: Sequence[int], overrides: dict
     return {"augment": group, **overrides}
 
 
-def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: Arrays, *, task: str,
-             seed: int = 0, epochs: int = 200, batch_size: int = 32, learning_rate: float = 1e-3,
-             patience: int = 20, augment: bool | str = False, out: str | Path | None = None,
-             verbose: Any = "auto", info: dict[str, Any] | None = None, **overrides: Any) -> RunResult:
-    """Train zoo model ``name`` from scratch on arrays already loaded; score it on ``test_data``.
+def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: Arrays, *,
+             settings: TrainSettings = DEFAULTS, augment: bool | str = False, out: str | Path | None = None,
+             info: dict[str, Any] | None = None, **overrides: Any) -> RunResult:
+    """Train zoo model ``name`` from scratch (for its task) on arrays already loaded; score it on ``test_data``.
 
     ``augment`` adds random point-group + shift augmentation (for the non-invariant baselines):
     True takes the lattice's group (D4 on square inputs, D2 otherwise), a group name (e.g. "c2")
     that group; ``out`` receives ``model.keras`` and ``run.json`` (config, command, metrics, history).
     """
     spec = get_spec(name)
-    if TASK_OF_MODEL[spec.task] != task:
-        raise ValueError(f"{name!r} is a {spec.task} model and cannot learn a {task} task")
-    check_fit_options(epochs, batch_size, learning_rate, patience)
+    task = get_task(spec.task)
     if out is not None:
         check_out(out, overwrite=True)  # hours of training must not end in "permission denied"
     overrides = model_overrides(augment, train_data.x.shape, overrides)
-    keras.utils.set_random_seed(seed)
+    keras.utils.set_random_seed(settings.seed)
     model = load(name, pretrained=False, **overrides)
-    history = fit(model, train_data, val_data, task=task, epochs=epochs, batch_size=batch_size,
-                  learning_rate=learning_rate, patience=patience, seed=seed, verbose=verbose)
+    history = fit(model, train_data, val_data, task=task, settings=settings)
     metrics = evaluate_arrays(model, test_data, task)
     record = {
-        "model": name, **(info or {}), "n_train": len(train_data), "seed": seed,
+        "model": name, "task": task.name, **(info or {}), "n_train": len(train_data), "seed": settings.seed,
         "augment": overrides.get("augment") or False, "epochs_run": len(history.history["loss"]),
         "trained_with_trivial_group": history.trained_with_trivial_group,
         "config": spec.config.replace(**overrides).to_dict(), "test_metrics": metrics,
@@ -192,12 +174,24 @@ def save_run(out: str | Path, model: keras.Model, info: dict[str, Any],
              history: dict[str, list[float]]) -> Path:
     """Write ``model.keras`` and ``run.json`` (``info`` + the loss history) as the folder ``out``.
 
-    The folder is replaced as a whole (``atomic_dir``): a kill or an error while saving leaves the
-    previous run, if any, as it was.
+    The model is saved uncompiled (``inference_copy``), so loading it is silent. The folder is replaced
+    as a whole (``atomic_dir``): a kill or an error while saving leaves the previous run, if any, as it was.
     """
     record = {**info, "history": {k: [float(v) for v in vals] for k, vals in history.items()}}
     text = json.dumps(record, indent=2)  # an unserializable record fails before anything is moved
     with atomic_dir(out) as tmp:
-        model.save(tmp / "model.keras")
+        inference_copy(model).save(tmp / "model.keras")
         (tmp / "run.json").write_text(text)
     return Path(out)
+
+
+def inference_copy(model: keras.Model) -> keras.Model:
+    """An uncompiled copy of ``model`` with its weights and trainable flags, to save.
+
+    A compiled model saves its optimizer state, and Keras warns "Skipping variable loading for optimizer"
+    on every load where that state does not match the variables the loaded model compiles for (a frozen
+    trunk). A saved run is for prediction and fine-tuning, which compiles afresh.
+    """
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
