@@ -24,7 +24,7 @@ def run_demo(n_cells: int = 6, model_name: str = "photonic_inv_dilated", seed: i
     from keras_imnn.models.registry import get_spec
     from keras_imnn.physics.photonic.cells import random_unit_cells
     from keras_imnn.physics.photonic.solver import band_gaps, band_structure, k_grid
-    from keras_imnn.training.data import gap_to_midgap
+    from keras_imnn.tasks.photonic_gap import gap_to_midgap
 
     if n_cells < 1:
         raise ValueError(f"n_cells must be >= 1; got {n_cells}")

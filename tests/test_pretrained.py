@@ -11,7 +11,8 @@ from keras_imnn.models import registry
 from keras_imnn.models.registry import manifest
 from keras_imnn.physics.photonic.cells import random_unit_cells
 from keras_imnn.physics.photonic.solver import band_gaps, band_structure, k_grid
-from keras_imnn.training.data import Arrays, gap_to_midgap
+from keras_imnn.tasks.photonic_gap import gap_to_midgap
+from keras_imnn.training.data import Arrays
 from keras_imnn.training.evaluation import evaluate_arrays
 
 SHIPPED = manifest()

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 
 from keras_imnn.tasks import TASKS, task_of_dataset
-from keras_imnn.tasks.photonic_gap import gap_to_midgap  # noqa: F401  (keras_imnn.demo imports it from here)
 from keras_imnn.training.arrays import Arrays
 
 
