@@ -2,8 +2,8 @@
 
     PYTHONPATH=. python benchmarks/magnet_j2_scan.py [--shape 6 4] [--out docs/magnet_j2_scan.png]
 
-Every J2 scans all real-character sectors (the sector matrices are built once and reused), so
-the plot also shows where the ground state leaves the fully symmetric sector.
+Every J2 scans all real-character sectors (the orbits the sectors share are built once and reused
+across J2), so the plot also shows where the ground state leaves the fully symmetric sector.
 """
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
 """Exact diagonalization of the J1-J2 model against reference energies and exact sign rules."""
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from keras_imnn.physics.magnet import ed
 from keras_imnn.physics.magnet.lattices import make_lattice
@@ -12,10 +14,12 @@ from keras_imnn.physics.magnet.signs import marshall_signs, marshall_violation, 
 REFERENCE_4X4 = {0.0: -11.2284832084, 0.5: -8.4579233514, 0.55: -8.3775130822, 1.0: -12.2954902161}
 
 
+@pytest.mark.parametrize("sector", ["symmetric", "auto"])
 @pytest.mark.parametrize("j2", sorted(REFERENCE_4X4))
-def test_square_4x4_reference_energies(j2):
-    gs = ed.ground_state("square", (4, 4), j2, sector="symmetric", expand=False)
+def test_square_4x4_reference_energies(j2, sector):
+    gs = ed.ground_state("square", (4, 4), j2, sector=sector, expand=False, progress=False)
     assert gs.energy == pytest.approx(REFERENCE_4X4[j2], abs=1e-8)
+    assert gs.sector == ed.symmetric_sector(gs.lattice)
 
 
 def _full_sz0_lowest(lattice, j2):
@@ -38,6 +42,64 @@ def test_symmetric_sector_holds_the_sz0_ground_state(j2):
     lattice = make_lattice("square", (4, 4))
     gs = ed.ground_state("square", (4, 4), j2, sector="symmetric", expand=False)
     assert gs.energy == pytest.approx(_full_sz0_lowest(lattice, j2), abs=1e-9)
+
+
+def _quspin_sector_lowest(lattice, sector, j2):
+    """Lowest energy of a sector built by QuSpin itself (its basis and ``hamiltonian``): an independent
+    check of the sector matrices that ``ed`` builds from shared orbits."""
+    from quspin.basis import spin_basis_general
+    from quspin.operators import hamiltonian
+    from scipy.sparse.linalg import eigsh
+
+    perms = {**lattice.generators, "Z": -(np.arange(lattice.n_sites) + 1)}
+    cycles = {"Tx": lattice.shape[0], "Ty": lattice.shape[1]}
+    blocks = {f"{name}block": (perms[name], 0 if char == 1 else cycles.get(name, 2) // 2)
+              for name, char in sector.items()}
+    # QuSpin's OpenMP threads spin-wait: on small sectors of a busy machine that costs 10x.
+    with warnings.catch_warnings(), threadpool_limits(1, user_api="openmp"):
+        warnings.simplefilter("ignore")  # non-commuting generators; imaginary parts of exp(-i pi)
+        basis = spin_basis_general(lattice.n_sites, Nup=lattice.n_sites // 2, pauli=0, **blocks)
+        couplings = ([[1.0, int(i), int(j)] for i, j in lattice.nn_bonds]
+                     + [[j2, int(i), int(j)] for i, j in lattice.nnn_bonds])
+        half = [[0.5 * c, i, j] for c, i, j in couplings]
+        h = hamiltonian([["+-", half], ["-+", half], ["zz", couplings]], [], basis=basis, dtype=np.float64,
+                        check_symm=False, check_herm=False, check_pcon=False).tocsr()
+    if basis.Ns <= 64:
+        return basis.Ns, np.linalg.eigvalsh(h.toarray())[0]
+    return basis.Ns, eigsh(h, k=1, which="SA")[0][0]
+
+
+@pytest.mark.parametrize("lattice, shape, j2", [("square", (4, 4), 0.5), ("triangular", (4, 3), 1.3)])
+def test_every_sector_matches_quspin(lattice, shape, j2):
+    lat = make_lattice(lattice, shape)
+    for sector in ed.candidate_sectors(lat):
+        dim, energy = _quspin_sector_lowest(lat, sector, j2)
+        gs = ed.ground_state(lattice, shape, j2, sector=sector, expand=False)
+        assert gs.sector_dim == dim
+        assert gs.energy == pytest.approx(energy, abs=1e-9)
+
+
+# Ground states outside the fully symmetric sector (momentum pi, inversion -1, or both).
+NOT_SYMMETRIC = [("triangular", (4, 3), 1.3), ("triangular", (6, 3), 0.8), ("square", (6, 3), 0.6)]
+
+
+@pytest.mark.parametrize("lattice, shape, j2", NOT_SYMMETRIC)
+def test_default_scan_agrees_with_every_sector_one_by_one(lattice, shape, j2):
+    gs = ed.ground_state(lattice, shape, j2, progress=False)
+    levels = []  # the two lowest levels of every sector, each diagonalized on its own
+    for sector in ed.candidate_sectors(gs.lattice):
+        one = ed.ground_state(lattice, shape, j2, sector=sector, expand=False)
+        levels += [(e, ed.sector_label(sector)) for e in (one.energy, one.energy + one.gap) if np.isfinite(e)]
+        assert gs.sector_energies[ed.sector_label(sector)] == pytest.approx(one.energy, abs=1e-9)
+    levels.sort()
+    assert gs.sector != ed.symmetric_sector(gs.lattice)
+    assert ed.sector_label(gs.sector) == levels[0][1]
+    assert gs.energy == pytest.approx(levels[0][0], abs=1e-9)
+    assert gs.gap == pytest.approx(levels[1][0] - levels[0][0], abs=1e-8)
+    energy, residual = _energy_and_residual(gs)
+    assert energy == pytest.approx(gs.energy, abs=1e-9) and residual < 1e-6
+    chars = sign_characters(gs)
+    assert {name: chars[name] for name in gs.sector} == gs.sector
 
 
 def test_auto_scan_finds_symmetric_sector_with_a_gap():
@@ -103,16 +165,26 @@ def test_expanded_state_is_an_eigenstate_in_project_site_order():
     assert residual < 1e-6
 
 
-def test_triangular_energy_with_bonds_written_by_hand():
+@pytest.mark.parametrize("j2", [0.7, 1.3])  # at 1.3 the ground state has kx = pi and inversion -1
+def test_triangular_energy_with_bonds_written_by_hand(j2):
     # J1 along x and y, J2 on the (+1, +1) diagonal, sites i = x·Ly + y (DESIGN.md): built here, not by
     # make_lattice, and diagonalized by QuSpin without symmetries.
-    lx, ly, j2 = 4, 3, 0.7
+    lx, ly = 4, 3
     cells = [(x, y) for x in range(lx) for y in range(ly)]
     site = lambda x, y: (x % lx) * ly + y % ly  # noqa: E731
     nn = [(site(x, y), site(x + dx, y + dy)) for x, y in cells for dx, dy in ((1, 0), (0, 1))]
     hand = SimpleNamespace(n_sites=lx * ly, nn_bonds=nn, nnn_bonds=[(site(x, y), site(x + 1, y + 1)) for x, y in cells])
     gs = ed.ground_state("triangular", (lx, ly), j2, progress=False)
     assert gs.energy == pytest.approx(_full_sz0_lowest(hand, j2), abs=1e-9)
+
+
+def test_sz0_states_are_sorted_and_ranked_by_their_position():
+    states = ed._sz0_states(12)
+    assert len(states) == 924 and np.all(np.diff(states) > 0) and np.all(np.bitwise_count(states) == 6)
+    assert np.array_equal(ed._rank(states, 12), np.arange(924))
+    perm = np.roll(np.arange(12), 5)
+    assert np.array_equal(ed._rank(states, 12, perm, flip=True),
+                          np.searchsorted(states, ed.permute_states(states, perm) ^ np.uint64(4095)))
 
 
 def test_spins_round_trip_and_layout():
@@ -148,6 +220,9 @@ def test_sign_characters_match_the_sector():
         (dict(lattice="honeycomb", shape=(4, 4), j2=0.0), "accepted: square, triangular"),
         (dict(lattice="square", shape=(4, 4), j2=0.0, sector="best"), "sector"),
         (dict(lattice="square", shape=(4, 4), j2=0.0, sector={"Qx": 1}), "bad sector entry"),
+        (dict(lattice="square", shape=(3, 4), j2=0.0, sector={"Tx": -1, "Z": 1}), "not a character"),
+        (dict(lattice="square", shape=(4, 4), j2=0.0, sector={"Px": 1, "Py": -1, "Pd": 1}), "not a character"),
+        (dict(lattice="square", shape=(4, 4), j2=0.0, sector={"Tx": -1, "Ty": 1, "Pd": 1}), "not a character"),
     ],
 )
 def test_bad_input_is_rejected(kwargs, match):

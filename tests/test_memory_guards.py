@@ -68,9 +68,9 @@ def test_band_structure_default_call_passes_and_a_tiny_limit_refuses_it(monkeypa
 
 def test_expanding_a_6x6_ground_state_is_refused_before_any_ed(monkeypatch):
     # 9.1e9 Sz = 0 states: far beyond any machine this runs on. The limit lets the sector's ED
-    # itself through (~50 GB), so the refusal is the expansion's.
-    monkeypatch.setattr(ed, "_sector_operators", _must_not_run)
-    monkeypatch.setenv(memory.ENV_VAR, "100")
+    # itself through (~120 GB), so the refusal is the expansion's.
+    monkeypatch.setattr(ed, "_orbits", _must_not_run)
+    monkeypatch.setenv(memory.ENV_VAR, "200")
     with pytest.raises(memory.MemoryLimitError, match="expand=False"):
         ed.ground_state("square", (6, 6), 0.5, sector="symmetric", progress=False)
 
@@ -80,3 +80,10 @@ def test_ground_state_default_call_passes_and_a_tiny_limit_refuses_it(monkeypatc
     monkeypatch.setenv(memory.ENV_VAR, "1e-6")
     with pytest.raises(memory.MemoryLimitError, match="ED of square 4x4"):
         ed.ground_state("square", (4, 4), 0.5, sector="symmetric")
+
+
+@pytest.mark.parametrize("lattice, shape", [("square", (4, 4)), ("triangular", (4, 3)), ("square", (6, 3))])
+def test_ed_estimate_counts_the_orbits_it_will_build(lattice, shape):
+    lat = ed.make_lattice(lattice, shape)
+    for names in {tuple(sector) for sector in ed.candidate_sectors(lat)}:
+        assert ed._n_orbits(lat, names) == len(ed._orbits(lattice, shape, names).size)

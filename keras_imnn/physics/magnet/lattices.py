@@ -71,18 +71,6 @@ class Lattice:
         """All site-permutation generators: translations then point group."""
         return {**self.translations, **self.point_group}
 
-    @property
-    def group_order(self) -> int:
-        """Number of site permutations the generators generate (translations x point group)."""
-        generators = [np.asarray(p) for p in self.generators.values()]
-        identity = tuple(range(self.n_sites))
-        seen, frontier = {identity}, [identity]
-        while frontier:
-            products = {tuple(g[list(f)]) for f in frontier for g in generators}
-            frontier = list(products - seen)
-            seen |= products
-        return len(seen)
-
 
 def _coords(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     sites = np.arange(shape[0] * shape[1])
