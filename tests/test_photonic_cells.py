@@ -8,6 +8,8 @@ import pytest
 
 from keras_imnn.physics.photonic.cells import (
     CONFIGS,
+    FAMILIES,
+    MIXES,
     d4_transforms,
     holes,
     pixel_centers,
@@ -15,6 +17,7 @@ from keras_imnn.physics.photonic.cells import (
     rods,
     sample_unit_cells,
 )
+from keras_imnn.physics.photonic.kpoints import cell_symmetries
 from keras_imnn.physics.photonic.solver import band_gaps, band_structure, k_grid
 
 REFERENCE = Path(__file__).parent / "data" / "photonic_mpb.npz"
@@ -71,8 +74,37 @@ def test_sibcl_values_and_no_symmetry():
     assert not any(symmetric)
 
 
+def test_general_covers_every_family_two_tone_in_range():
+    c = sample_unit_cells(600, "general", seed=2)
+    counts = np.bincount(c.family, minlength=len(FAMILIES))
+    expected = np.array([MIXES["general"].get(name, 0.0) for name in FAMILIES]) * len(c.family)
+    assert np.all(counts > 0) and np.all(np.abs(counts - expected) < 5 * np.sqrt(expected))
+    for eps in (c.eps_background, c.eps_inclusion):
+        assert np.all((eps >= 1) & (eps <= 20))
+    for cell, bg, inc, fill in zip(c.eps, c.eps_background, c.eps_inclusion, c.filling):
+        assert set(np.unique(cell)) == {bg, inc} and np.mean(cell == inc) == fill
+    assert c.filling.min() < 0.02 and c.filling.max() > 0.98
+    shapes = c.family >= FAMILIES.index("circle")
+    rods = c.eps_inclusion > c.eps_background
+    assert rods[shapes].any() and not rods[shapes].all()  # high-index rods and low-index holes
+    assert np.any(c.eps_background[shapes] == 1.0) and np.any(c.eps_inclusion[shapes] == 1.0)  # air
+    gapped = c.family == FAMILIES.index("gapped")  # drawn as the gapped config draws them
+    assert np.all(c.eps_background[gapped] <= 2) and np.all(c.eps_inclusion[gapped] >= 6)
+
+
+def test_general_cells_range_from_no_symmetry_to_c4v_and_wrap_around():
+    c = sample_unit_cells(200, "general", seed=5)
+    n_ops = np.array([len(cell_symmetries(cell)[0]) for cell in c.eps])
+    assert np.any(n_ops == 1) and np.any(n_ops == 8)  # no point symmetry (even up to shifts); C4v
+    assert np.all(n_ops[c.family == FAMILIES.index("gapped")] == 8)
+    # Shapes sit anywhere: some circles are cut by the cell edge and continue on the other side.
+    circle = c.family == FAMILIES.index("circle")
+    circles = c.eps[circle] == c.eps_inclusion[circle, None, None]
+    assert np.any(circles[:, 0].any(axis=1) & circles[:, -1].any(axis=1) & ~circles[:, 16].any(axis=1))
+
+
 def test_bad_input_names_what_is_accepted():
-    with pytest.raises(ValueError, match="accepted: gapped, sibcl"):
+    with pytest.raises(ValueError, match="accepted: gapped, sibcl, general"):
         random_unit_cells(2, "gaped")
     with pytest.raises(ValueError, match="seed must be a non-negative integer"):
         random_unit_cells(2, "sibcl", seed=-1)

@@ -8,15 +8,16 @@ from typing import ClassVar
 import numpy as np
 import tensorflow_datasets as tfds
 
-from keras_imnn.physics.photonic.cells import sample_unit_cells
+from keras_imnn.physics.photonic.cells import FAMILIES, sample_unit_cells
+from keras_imnn.physics.photonic.dataset import edge_gaps
 from tfds_builders.photonic_crystals import photonic_crystals
 
 
 class PhotonicCrystalsTest(tfds.testing.DatasetBuilderTestCase):
-    """Builds ``gapped_tiny`` and ``sibcl_tiny`` (24 cells each) and checks splits and features."""
+    """Builds ``gapped_tiny``, ``sibcl_tiny`` and ``general_tiny`` (24 cells each): splits and features."""
 
     DATASET_CLASS = photonic_crystals.PhotonicCrystals
-    BUILDER_CONFIG_NAMES_TO_TEST: ClassVar[list[str]] = ["gapped_tiny", "sibcl_tiny"]
+    BUILDER_CONFIG_NAMES_TO_TEST: ClassVar[list[str]] = ["gapped_tiny", "sibcl_tiny", "general_tiny"]
     SPLITS: ClassVar[dict[str, int]] = {"train": 12, "validation": 4, "test": 8}
     EXAMPLE_DIR = str(photonic_crystals.PhotonicCrystals.code_path.parent)  # nothing is downloaded
     SKIP_CHECKSUMS = True
@@ -30,11 +31,17 @@ class PhotonicCrystalsBeamTest(tfds.testing.TestCase):
     """The Beam path (DirectRunner) writes the same examples as the local threads."""
 
     def test_beam_matches_local_and_labels_are_consistent(self):
+        for cells in ("gapped", "general"):
+            with self.subTest(cells=cells):
+                self._check_beam_matches_local(cells)
+
+    def _check_beam_matches_local(self, cells_config: str):
         import apache_beam as beam
 
-        local = tfds.builder("photonic_crystals/gapped_tiny", data_dir=self.tmp_dir + "/local")
+        name = f"photonic_crystals/{cells_config}_tiny"
+        local = tfds.builder(name, data_dir=f"{self.tmp_dir}/{cells_config}/local")
         local.download_and_prepare()
-        beamed = tfds.builder("photonic_crystals/gapped_tiny", data_dir=self.tmp_dir + "/beam")
+        beamed = tfds.builder(name, data_dir=f"{self.tmp_dir}/{cells_config}/beam")
         beamed.download_and_prepare(download_config=tfds.download.DownloadConfig(
             beam_runner=beam.runners.DirectRunner()))
         cache = Path(local.data_dir_root) / "downloads" / "photonic_crystals_cache"
@@ -49,11 +56,16 @@ class PhotonicCrystalsBeamTest(tfds.testing.TestCase):
                     np.testing.assert_array_equal(a[i][key], b[i][key],
                                                   err_msg=f"{split} {i} {key}")
         test = _as_arrays(local, "test")
-        cells = sample_unit_cells(8, "gapped", seed=0)
+        cells = sample_unit_cells(8, cells_config, seed=0)
+        self.assertEqual(local.info.features["family"].names, list(FAMILIES))
         for i, ex in test.items():
             np.testing.assert_array_equal(ex["eps"][..., 0], cells.eps[i].astype(np.float32))
             self.assertAlmostEqual(ex["filling"], cells.filling[i], places=6)
-            for pol in ("tm", "te"):
+            self.assertEqual(ex["family"], cells.family[i])
+            self.assertEqual(ex["band_edges"].shape, (32,))
+            gaps_from_edges = edge_gaps(ex["band_edges"])[0]  # (TM/TE, bands 1-7)
+            for pol, gaps in zip(("tm", "te"), gaps_from_edges):
+                np.testing.assert_allclose(gaps, ex[f"{pol}_gaps"][:7], atol=1e-6)
                 bands = ex[f"{pol}_bands"]
                 self.assertEqual(bands.shape, (256, 10))
                 self.assertTrue(np.all(np.diff(bands, axis=1) >= 0))

@@ -14,9 +14,14 @@ Features (``n_k`` = 256 points of ``k_grid(16)``, k = i/16 − 1/2 per direction
   (min_k ω_{b+1} + max_k ω_b) / 2 (defined also where the gap is 0).
 * ``tm_gap``, ``tm_midgap``, ``te_gap``, ``te_midgap`` float32: the same for bands 1 and 2.
 * ``tm_gap_ratio`` float32: ``tm_gap / tm_midgap`` (0 without a gap), the zoo's photonic target.
+* ``band_edges`` (32,) float32: min and max over the grid of TM and TE bands 1–8, [TM b1 min,
+  TM b1 max, …, TM b8 max, TE b1 min, …, TE b8 max] (``reshape(2, 8, 2)``: polarization, band,
+  min/max); the gaps of bands 1–8 follow (``keras_imnn.physics.photonic.dataset.edge_gaps``).
 * ``eps_background``, ``eps_inclusion`` float32: the two permittivities of the cell (the
   inclusion is the level-set region); ``filling`` float32: fraction of pixels holding
   ``eps_inclusion``.
+* ``family`` ClassLabel: the cell's family (``keras_imnn.physics.photonic.cells.FAMILIES``:
+  sibcl, gapped, circle, ellipse, rectangle, cross, ring, several).
 * ``seed``, ``index`` int64: ``keras_imnn.physics.photonic.cells.sample_unit_cells(1, config,
   seed, start=index)`` regenerates the cell.
 
@@ -27,9 +32,11 @@ that the zoo's ``photonic_*`` models take as they are (fit, evaluate, predict), 
 ``tm_gap`` is not what they predict.
 
 Configs: ``gapped`` (C4v high-index inclusions in a low-index background, TM gaps common),
-``sibcl`` (the SIB-CL distribution of Loh et al. 2022), and ``gapped_tiny`` / ``sibcl_tiny``
-(24 cells with a coarser solver, for tests). Splits hold consecutive cell indices: ``test`` first
-(fixed: it does not depend on the train size), then ``validation``, then ``train``; so
+``sibcl`` (the SIB-CL distribution of Loh et al. 2022), ``general`` (both of these and drawn
+shapes, rods or holes, anywhere in the cell: ``keras_imnn.physics.photonic.cells.MIXES``), and
+``gapped_tiny`` / ``sibcl_tiny`` / ``general_tiny`` (24 cells with a coarser solver, for tests).
+Splits hold consecutive cell indices: ``test`` first (fixed: it does not depend on the train
+size), then ``validation``, then ``train``; so
 ``keras-imnn generate photonic --config C --n N`` writes exactly cells 0..N−1 of config C.
 
 Generation runs chunks of cells on one thread per core with a progress bar (no worker processes:
@@ -48,9 +55,10 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
-from keras_imnn.physics.photonic.cells import N_PIXELS
+from keras_imnn.physics.photonic.cells import FAMILIES, N_PIXELS
 from keras_imnn.physics.photonic.dataset import (
     DATASET_N_MAX,
+    EDGE_BANDS,
     SolverSettings,
     chunk_ranges,
     generate_chunks,
@@ -106,12 +114,15 @@ def _chunk_examples(chunk: tuple[int, int], config: str, seed: int,
 class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
     """Square-lattice photonic-crystal unit cells with TM/TE band structures and gaps."""
 
-    VERSION = tfds.core.Version("1.1.0")
+    VERSION = tfds.core.Version("1.2.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: gapped and sibcl configs, 10 TM and TE bands on k_grid(16) "
                  "from the PWE solver (cutoffs TM/TE: gapped 5/6, sibcl 5/5).",
         "1.1.0": "tm_gap_ratio feature (the zoo's target) and supervised_keys (eps, tm_gap_ratio); "
                  "the other features are unchanged.",
+        "1.2.0": "general config (drawn shapes, rods or holes, besides the sibcl and gapped cells; "
+                 "cutoffs TM/TE 7/7) and its tiny test config; band_edges (min/max of TM and TE "
+                 "bands 1-8) and family features in every config; the other features are unchanged.",
     }
     BUILDER_CONFIGS: ClassVar[list[PhotonicCrystalsConfig]] = [
         PhotonicCrystalsConfig(
@@ -123,11 +134,20 @@ class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
             description="20 000 cells of the SIB-CL distribution (Loh et al. 2022): level sets of "
                         "Fourier sums over {-1,0,1}², both ε ~ U(1, 20), filling ~ U(0.01, 0.99)."),
         PhotonicCrystalsConfig(
+            name="general", cells="general", n_max=DATASET_N_MAX["general"],
+            description="20 000 cells of any shape a user draws: sibcl level sets and gapped C4v "
+                        "inclusions (15 % each), circles, ellipses, rectangles, crosses, rings and "
+                        "several of these anywhere in the cell, as rods or holes; both ε in [1, 20]; "
+                        "the family of each cell is a feature."),
+        PhotonicCrystalsConfig(
             name="gapped_tiny", cells="gapped", n_train=12, n_validation=4, n_test=8, n_max=3,
             chunk_size=4, description="24 gapped cells, solver at n_max = 3: for tests."),
         PhotonicCrystalsConfig(
             name="sibcl_tiny", cells="sibcl", n_train=12, n_validation=4, n_test=8, n_max=3,
             chunk_size=4, description="24 sibcl cells, solver at n_max = 3: for tests."),
+        PhotonicCrystalsConfig(
+            name="general_tiny", cells="general", n_train=12, n_validation=4, n_test=8, n_max=3,
+            chunk_size=4, description="24 general cells, solver at n_max = 3: for tests."),
     ]
     DEFAULT_BUILDER_CONFIG_NAME = "gapped"
 
@@ -153,6 +173,8 @@ class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
                 features[f"{pol}_{name}"] = tfds.features.Tensor(shape=(n_bands - 1,),
                                                                  dtype=np.float32)
         features.update({name: tfds.features.Scalar(dtype=np.float32) for name in _SCALARS})
+        features["band_edges"] = tfds.features.Tensor(shape=(4 * min(n_bands, EDGE_BANDS),), dtype=np.float32)
+        features["family"] = tfds.features.ClassLabel(names=FAMILIES)
         return self.dataset_info_from_configs(
             features=tfds.features.FeaturesDict(features),
             supervised_keys=("eps", "tm_gap_ratio"),

@@ -13,6 +13,7 @@ from its seed and index, and batches with the same seed are prefixes of each oth
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -20,7 +21,17 @@ import numpy as np
 from keras_imnn.groups import orbit
 
 N_PIXELS = 32
-CONFIGS = ("gapped", "sibcl")
+#: Cell families, in the order of the ``family`` index every cell carries.
+FAMILIES = ("sibcl", "gapped", "circle", "ellipse", "rectangle", "cross", "ring", "several")
+#: Each config's family → probability. A single-family config draws no family (its cells are
+#: those it drew before families existed).
+MIXES: dict[str, dict[str, float]] = {
+    "gapped": {"gapped": 1.0},
+    "sibcl": {"sibcl": 1.0},
+    "general": {"sibcl": 0.15, "gapped": 0.15, "circle": 0.15, "ellipse": 0.1, "rectangle": 0.1,
+                "cross": 0.1, "ring": 0.1, "several": 0.15},
+}
+CONFIGS = tuple(MIXES)
 
 
 class UnitCells(NamedTuple):
@@ -30,12 +41,14 @@ class UnitCells(NamedTuple):
     eps_background, eps_inclusion: ``(n,)`` the two permittivities; the inclusion is the region
         where the level-set function is largest.
     filling: ``(n,)`` fraction of pixels holding ``eps_inclusion``.
+    family: ``(n,)`` int64 index of each cell's family in :data:`FAMILIES`.
     """
 
     eps: np.ndarray
     eps_background: np.ndarray
     eps_inclusion: np.ndarray
     filling: np.ndarray
+    family: np.ndarray
 
 
 def pixel_centers(n: int = N_PIXELS) -> np.ndarray:
@@ -107,30 +120,29 @@ def _fourier_field(rng: np.random.Generator, g_max: int, n: int, decay: float) -
     return np.real(np.einsum("ab,ai,bj->ij", coefficient, phase, phase))
 
 
-def _level_set(field: np.ndarray, filling: float) -> tuple[np.ndarray, float]:
+def _level_set(field: np.ndarray, filling: float) -> np.ndarray:
     """Mask of the ``round(filling · n²)`` largest pixels of ``field`` (at least 1, at most n² − 1).
 
-    Returns the mask and its actual pixel filling. Ties at the threshold (symmetric orbits) are
-    kept or dropped together, so symmetry survives; the filling may then differ by an orbit.
+    Ties at the threshold (symmetric orbits) are kept or dropped together, so symmetry survives;
+    the filling may then differ by an orbit.
     """
     values = np.sort(field.ravel())[::-1]
     count = int(np.clip(round(filling * field.size), 1, field.size - 1))
     mask = field >= values[count - 1]
     if mask.all():  # a constant field: keep the cell two-tone by dropping the threshold orbit
         mask = field > values[count - 1]
-    return mask, float(mask.mean())
+    return mask
 
 
-def _draw_sibcl(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, float, float]:
+def _draw_sibcl(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, float]:
     """SIB-CL (Loh et al., Nat. Commun. 2022): Fourier sum over G in {-1,0,1}², no symmetry."""
     field = _fourier_field(rng, g_max=1, n=n, decay=0.0)
     filling = rng.uniform(0.01, 0.99)
     eps_a, eps_b = rng.uniform(1.0, 20.0, 2)
-    mask, actual = _level_set(field, filling)
-    return mask, eps_a, eps_b, actual
+    return _level_set(field, filling), eps_a, eps_b
 
 
-def _draw_gapped(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, float, float]:
+def _draw_gapped(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, float]:
     """High-index C4v inclusions (ε ~ U(6, 20)) in a low-index background (ε ~ U(1, 2)).
 
     The level set is taken over G in {-2..2}² (25 components, SIB-CL has 9) with amplitudes
@@ -143,20 +155,81 @@ def _draw_gapped(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, f
     filling = rng.uniform(0.08, 0.35)
     eps_background = rng.uniform(1.0, 2.0)
     eps_inclusion = rng.uniform(6.0, 20.0)
-    mask, actual = _level_set(field, filling)
-    return mask, eps_background, eps_inclusion, actual
+    return _level_set(field, filling), eps_background, eps_inclusion
 
 
-_Draw = Callable[[np.random.Generator, int], tuple[np.ndarray, float, float, float]]
-_DRAWS: dict[str, _Draw] = {
-    "gapped": _draw_gapped,
+#: The 3 × 3 periodic images of a shape: with displacements wrapped to [-1/2, 1/2), they cover
+#: every pixel within 3/2 of the shape's centre, beyond the largest shape's reach (√2 · 0.49).
+_IMAGES = np.arange(-1.0, 2.0)
+
+
+def _shape_mask(rng: np.random.Generator, kind: str, n: int) -> np.ndarray:
+    """One shape of ``kind`` at a random place, with periodic wrap-around: ``(n, n)`` bool.
+
+    Sizes (lattice units): circle radius ~ U(0.05, 0.48); ellipse semi-axes ~ U(0.05, 0.48);
+    rectangle half-sides ~ U(0.03, 0.49) (a square 1 time in 3); cross arms of half-length
+    ~ U(0.15, 0.5) and half-width ~ U(0.03, 0.15); ring outer radius ~ U(0.15, 0.48) and width
+    ~ U(0.07, outer − 0.05). Shapes with an orientation are axis-aligned half the time, else at an
+    angle ~ U(0, π). The centre lies on the half-pixel grid (k/2n), so an axis-aligned shape keeps
+    its symmetry on the pixels exactly (and the solver uses it).
+    """
+    dx, dy = ((pixel_centers(n) - c + 0.5) % 1.0 - 0.5 for c in rng.integers(0, 2 * n, 2) / (2 * n))
+    x = dx[None, :, None, None] + _IMAGES[:, None, None, None]  # (3, n, 1, 1): x image, i, j, y image
+    y = dy[None, None, :, None] + _IMAGES[None, None, None, :]  # (1, 1, n, 3)
+    if kind in ("ellipse", "rectangle", "cross") and rng.random() < 0.5:
+        angle = rng.uniform(0.0, np.pi)
+        x, y = np.cos(angle) * x + np.sin(angle) * y, np.cos(angle) * y - np.sin(angle) * x
+    if kind == "circle":
+        inside = np.hypot(x, y) <= rng.uniform(0.05, 0.48)
+    elif kind == "ellipse":
+        a, b = rng.uniform(0.05, 0.48, 2)
+        inside = (x / a) ** 2 + (y / b) ** 2 <= 1.0
+    elif kind == "rectangle":
+        a, b = rng.uniform(0.03, 0.49, 2)
+        b = a if rng.random() < 1 / 3 else b
+        inside = (np.abs(x) <= a) & (np.abs(y) <= b)
+    elif kind == "cross":
+        arm, width = rng.uniform(0.15, 0.5), rng.uniform(0.03, 0.15)
+        ax, ay = np.abs(x), np.abs(y)
+        inside = ((ax <= arm) & (ay <= width)) | ((ax <= width) & (ay <= arm))
+    else:  # ring
+        outer = rng.uniform(0.15, 0.48)
+        r = np.hypot(x, y)
+        # At least ~2 pixels wide: 1-pixel rings put the solver's TE bands 6 % off (MPB spot check).
+        inside = (r <= outer) & (r > outer - rng.uniform(0.07, outer - 0.05))
+    return inside.any(axis=(0, 3))
+
+
+_SHAPES = ("circle", "ellipse", "rectangle", "cross", "ring")
+
+
+def _draw_shapes(rng: np.random.Generator, n: int, kind: str) -> tuple[np.ndarray, float, float]:
+    """One shape of ``kind``, or 2–4 of random kinds for ``"several"``, of one material.
+
+    Permittivities: air (ε 1) and a dielectric ~ U(1, 20) half the time, else two ε ~ U(1, 20);
+    the shapes hold the higher one (rods) or the lower one (holes) with equal odds. A draw that
+    covers every pixel is redrawn, so the cell stays two-tone.
+    """
+    eps_low, eps_high = (1.0, rng.uniform(1.0, 20.0)) if rng.random() < 0.5 else np.sort(rng.uniform(1.0, 20.0, 2))
+    eps_background, eps_inclusion = (eps_low, eps_high) if rng.random() < 0.5 else (eps_high, eps_low)
+    while True:
+        kinds = [kind] if kind != "several" else rng.choice(_SHAPES, rng.integers(2, 5))
+        mask = np.logical_or.reduce([_shape_mask(rng, k, n) for k in kinds])
+        if not mask.all():
+            return mask, eps_background, eps_inclusion
+
+
+_FamilyDraw = Callable[[np.random.Generator, int], tuple[np.ndarray, float, float]]
+_FAMILY_DRAWS: dict[str, _FamilyDraw] = {
     "sibcl": _draw_sibcl,
+    "gapped": _draw_gapped,
+    **{kind: partial(_draw_shapes, kind=kind) for kind in (*_SHAPES, "several")},
 }
 
 
 def check_config(config: str) -> str:
     """Return ``config`` if it names a cell distribution, else raise ValueError listing them."""
-    if config not in _DRAWS:
+    if config not in MIXES:
         raise ValueError(f"unknown unit-cell config {config!r}; accepted: {', '.join(CONFIGS)}")
     return config
 
@@ -166,26 +239,31 @@ def sample_unit_cells(n: int, config: str = "gapped", seed: int = 0, start: int 
 
     Args:
         n: number of cells (>= 0).
-        config: ``"gapped"`` (default; C4v high-index inclusions, TM gaps common) or ``"sibcl"``
-            (the SIB-CL distribution: no symmetry, both ε ~ U(1, 20), filling ~ U(0.01, 0.99)).
+        config: ``"gapped"`` (default; C4v high-index inclusions, TM gaps common), ``"sibcl"``
+            (the SIB-CL distribution: no symmetry, both ε ~ U(1, 20), filling ~ U(0.01, 0.99)) or
+            ``"general"`` (the mix :data:`MIXES` gives: both of these and drawn shapes).
         seed: non-negative integer; the same (config, seed, index) always gives the same cell.
         start: index of the first cell, so a dataset shard can be drawn on its own.
 
     Returns:
         :class:`UnitCells` with ``eps`` of shape ``(n, 32, 32)``.
     """
-    draw = _DRAWS[check_config(config)]
+    mix = MIXES[check_config(config)]
+    families = np.array([FAMILIES.index(name) for name in mix])
+    probabilities = np.array(list(mix.values()))
     for name, value in (("n", n), ("seed", seed), ("start", start)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
             raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
     eps = np.empty((n, N_PIXELS, N_PIXELS))
     params = np.empty((3, n))
+    family = np.empty(n, dtype=np.int64)
     for i in range(n):
         rng = np.random.default_rng([seed, start + i])
-        mask, eps_background, eps_inclusion, filling = draw(rng, N_PIXELS)
+        family[i] = families[0] if len(families) == 1 else rng.choice(families, p=probabilities)
+        mask, eps_background, eps_inclusion = _FAMILY_DRAWS[FAMILIES[family[i]]](rng, N_PIXELS)
         eps[i] = np.where(mask, eps_inclusion, eps_background)
-        params[:, i] = eps_background, eps_inclusion, filling
-    return UnitCells(eps, *params)
+        params[:, i] = eps_background, eps_inclusion, mask.mean()
+    return UnitCells(eps, *params, family)
 
 
 def random_unit_cells(n: int, config: str = "gapped", seed: int = 0) -> np.ndarray:

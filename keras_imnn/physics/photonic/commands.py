@@ -32,7 +32,7 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=None, help="solver threads (default: all cores)")
     p.add_argument("--n-max", type=int, default=None,
                    help="plane-wave cutoff of the solver for TM and TE (default: the TFDS "
-                        "config's: TM 5 / TE 6 for gapped, 5 / 5 for sibcl)")
+                        "config's: TM 5 / TE 6 for gapped, 5 / 5 for sibcl, 7 / 7 for general)")
     p.set_defaults(func=_generate)
 
 

@@ -10,8 +10,11 @@ generation restarts where it stopped.
 Labels (all frequencies ωa/2πc, k in reciprocal-lattice units, see ``solver.band_structure``):
 ``tm_bands``/``te_bands`` ``(n_k, n_bands)`` on ``k_grid(k_grid_n)``; ``*_gaps``/``*_midgaps``
 ``(n_bands - 1,)`` between consecutive bands over that grid; ``*_gap``/``*_midgap`` the pair
-(1, 2). The solver itself solves only the k-points that a cell's symmetry leaves irreducible
-(45 of 256 for the C4v cells of ``gapped``, 130 with time reversal alone for ``sibcl``).
+(1, 2); ``band_edges`` ``(32,)`` the min and max over the grid of TM and TE bands 1–8
+(:func:`band_edges`, from which :func:`edge_gaps` gives the gaps of bands 1–8); ``family`` the
+index of the cell's family in ``cells.FAMILIES``. The solver itself solves only the k-points that
+a cell's symmetry leaves irreducible (45 of 256 for the C4v cells of ``gapped``, 130 with time
+reversal alone for ``sibcl``).
 """
 from __future__ import annotations
 
@@ -44,8 +47,10 @@ from keras_imnn.physics.photonic.solver import (
 FIELDS = (
     "eps", "tm_bands", "te_bands", "tm_gaps", "tm_midgaps", "te_gaps", "te_midgaps",
     "tm_gap", "tm_midgap", "te_gap", "te_midgap",
-    "eps_background", "eps_inclusion", "filling", "seed", "index",
+    "band_edges", "eps_background", "eps_inclusion", "filling", "family", "seed", "index",
 )
+#: Bands per polarization in ``band_edges``.
+EDGE_BANDS = 8
 #: Edges of the label histogram of the TM gap-to-midgap ratio between bands 1 and 2.
 RATIO_BINS = (0.0, 1e-9, 0.05, 0.1, 0.2, 0.3, 0.4)
 
@@ -53,8 +58,12 @@ RATIO_BINS = (0.0, 1e-9, 0.05, 0.1, 0.2, 0.3, 0.4)
 #: Plane-wave cutoff of each config's datasets (None: the solver's defaults, TM 5 and TE 6).
 #: ``sibcl`` cells have no symmetry to exploit (130 instead of 45 k-points), so TE runs at 5 there
 #: to keep 20 000 cells under 2 h on 2 cores (within the accuracy targets on the reference cells;
-#: 3 % on TE band 2 at ε contrast 20, still better than MPB at resolution 32).
-DATASET_N_MAX: dict[str, int | None] = {"gapped": None, "sibcl": 5}
+#: 3 % on TE band 2 at ε contrast 20, still better than MPB at resolution 32). ``general`` cells
+#: have features one or two pixels thin at contrast up to 20, where TM 5 / TE 5 are off by up to
+#: 6 % / 11 %: 7 for both keeps 40 random general cells within 1.4 % (TM) and 2.9 % (TE) of the
+#: converged bands, at 0.6 CPU s a cell, 100 min for 20 000 cells on 2 cores (thin rings stay
+#: up to 6.5 % off on TE: the builder's README).
+DATASET_N_MAX: dict[str, int | None] = {"gapped": None, "sibcl": 5, "general": 7}
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,32 @@ class SolverSettings:
         return DEFAULT_N_MAX[polarization] if self.n_max is None else self.n_max
 
 
+def band_edges(tm_bands: np.ndarray, te_bands: np.ndarray) -> np.ndarray:
+    """Min and max over the k-points of TM and TE bands 1–8: ``(..., n_k, n_bands)`` → ``(..., 32)``.
+
+    Layout (``/work/shared/DESIGN.md``, "Band edges"): [TM b1 min, TM b1 max, TM b2 min, …,
+    TM b8 max, TE b1 min, …, TE b8 max]; ``reshape(..., 2, 8, 2)`` is (polarization, band, min/max).
+    With fewer than 8 bands (quick tests) all are kept: ``(..., 4 · n_bands)``. Invariant under D4
+    and periodic shifts of the cell when the k-points are ``k_grid(n)``.
+    """
+    edges = np.stack([np.stack([b[..., :EDGE_BANDS].min(axis=-2), b[..., :EDGE_BANDS].max(axis=-2)], axis=-1)
+                      for b in (np.asarray(tm_bands), np.asarray(te_bands))], axis=-3)  # (..., 2, 8, 2)
+    return edges.reshape(*edges.shape[:-3], -1)
+
+
+def edge_gaps(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gaps and midgaps of bands b, b+1 (b = 1..7) from :func:`band_edges`, each ``(..., 2, 7)``
+    (TM, TE; b).
+
+    gap = max(0, min_{b+1} − max_b), midgap = (min_{b+1} + max_b) / 2: the arithmetic of
+    ``solver.band_gaps``, so on the same bands the numbers agree exactly.
+    """
+    e = np.asarray(edges)
+    e = e.reshape(*e.shape[:-1], 2, -1, 2)
+    bottom, top = e[..., 1:, 0], e[..., :-1, 1]
+    return np.maximum(bottom - top, 0.0), 0.5 * (bottom + top)
+
+
 def label_cells(eps: np.ndarray,
                 settings: SolverSettings = SolverSettings()) -> dict[str, np.ndarray]:
     """Bands and gaps of ``(b, 32, 32)`` cells (keys and shapes: the module docstring)."""
@@ -94,6 +129,7 @@ def label_cells(eps: np.ndarray,
         gaps, midgaps = band_gaps(bands)
         out.update({f"{pol}_bands": bands, f"{pol}_gaps": gaps, f"{pol}_midgaps": midgaps,
                     f"{pol}_gap": gaps[:, 0], f"{pol}_midgap": midgaps[:, 0]})
+    out["band_edges"] = band_edges(out["tm_bands"], out["te_bands"])
     return out
 
 
@@ -102,13 +138,14 @@ def make_examples(config: str, seed: int, start: int, n: int,
     """Cells ``start .. start + n - 1`` of ``config`` with ``seed``, labelled (float32 / int64).
 
     Keys: ``FIELDS``. ``eps`` is ``(n, 32, 32)``; ``seed`` and ``index`` regenerate a cell with
-    ``sample_unit_cells(1, config, seed, start=index)``.
+    ``sample_unit_cells(1, config, seed, start=index)``; ``family`` is int64.
     """
     cells = sample_unit_cells(n, config, seed, start)
     out = label_cells(cells.eps, settings)
     out.update(eps=cells.eps, eps_background=cells.eps_background,
                eps_inclusion=cells.eps_inclusion, filling=cells.filling)
     arrays = {key: np.asarray(value, dtype=np.float32) for key, value in out.items()}
+    arrays["family"] = cells.family
     arrays["seed"] = np.full(n, seed, dtype=np.int64)
     arrays["index"] = np.arange(start, start + n, dtype=np.int64)
     return {key: arrays[key] for key in FIELDS}
