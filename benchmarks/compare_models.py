@@ -61,7 +61,7 @@ def main() -> None:
     deadline = time.monotonic() + 60 * args.max_minutes if args.max_minutes else None
 
     task = TASKS[args.task]
-    (train, val, test), source = splits_from_args(args, task.default_dataset)
+    (train, val, test), source = splits_from_args(args, task.default_dataset, task=task)
     variants = all_variants = variants_of(task, args.variants)
     if args.only:
         unknown = set(args.only) - {label for label, *_ in variants}

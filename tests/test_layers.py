@@ -183,6 +183,18 @@ def test_group_average_equivariant_mode(rng):
         np.testing.assert_allclose(np_(layer(np_(apply_element(x, g)))), np_(apply_element(y, g)), atol=1e-5)
 
 
+def test_group_average_sampling_the_orbit_in_training_is_exact_at_inference(rng):
+    layer = GroupAverage(_invariant_trunk(), "d2", orbit_training="sample", seed=1)
+    x = rng.normal(size=(16, 6, 4, 1)).astype("float32")
+    y = np_(layer(x))
+    np.testing.assert_allclose(np_(layer(np_(apply_element(x, group_elements("d2")[3])))), y, rtol=1e-5, atol=1e-6)
+    sampled = np_(layer(x, training=True))  # one random element per sample: f(g·x) for that g
+    per_element = np.stack([np_(layer.layer(np_(apply_element(x, g)))) for g in group_elements("d2")], axis=1)
+    np.testing.assert_allclose(per_element.mean(axis=1), y, rtol=1e-5, atol=1e-6)
+    assert (np.abs(per_element - sampled[:, None]).max(axis=2).min(axis=1) < 1e-5).all()
+    assert not np.allclose(sampled, y, atol=1e-4)
+
+
 def test_group_average_rejects_non_square_for_d4():
     with pytest.raises(ValueError, match="square input"):
         GroupAverage(_invariant_trunk(), "d4")(np.zeros((1, 6, 4, 1), "float32"))
@@ -225,6 +237,7 @@ def test_dilated_block_rejects_bad_arguments():
     lambda: InvariantPooling2D(("mean", "max")),
     lambda: DilatedBlock(4, [1, 2], residual=True, normalization="layer", tied_group="d2"),
     lambda: GroupAverage(_invariant_trunk(), "d4"),
+    lambda: GroupAverage(_invariant_trunk(), "c4", orbit_training="sample", seed=3),
     lambda: CheckedRescaling(0.5, -1.0, shape=(6, 6, 2), square=True, model_name="m"),
 ])
 def test_layer_serialization_round_trip(rng, make):

@@ -55,7 +55,7 @@ def test_d4_models_refuse_non_square_lattices(rng, how):
 
 @pytest.mark.parametrize("name", keras_imnn.list_models())
 def test_non_finite_inputs_give_nan_for_that_sample_only(rng, name):
-    model = keras_imnn.load(name)
+    model = keras_imnn.load(name, weights="pretrained" if name in keras_imnn.models.registry.manifest() else None)
     shape = (32, 32) if name.startswith("photonic") else (6, 4)
     x = (cells(rng, (5, *shape, 1)) if name.startswith("photonic")
          else rng.integers(0, 2, size=(5, *shape, 1)).astype("float32"))

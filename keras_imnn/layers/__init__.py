@@ -4,6 +4,7 @@ Periodic padding/convolution give exact equivariance to periodic shifts; ``Group
 ``SymmetricPeriodicConv2D`` add a point group; ``InvariantPooling2D`` makes it an invariance.
 """
 from keras_imnn.layers.augment import RandomLatticeSymmetry
+from keras_imnn.layers.band_edges import BandEdges, RelativeAbsoluteError
 from keras_imnn.layers.blocks import DilatedBlock, receptive_field
 from keras_imnn.layers.conv import PeriodicConv2D, SymmetricPeriodicConv2D
 from keras_imnn.layers.padding import PeriodicPadding2D
@@ -12,6 +13,7 @@ from keras_imnn.layers.symmetry import GroupAverage, apply_element, group_elemen
 from keras_imnn.layers.validation import CheckedRescaling, NonFiniteToNaN
 
 __all__ = [
+    "BandEdges",
     "CheckedRescaling",
     "DilatedBlock",
     "GroupAverage",
@@ -20,6 +22,7 @@ __all__ = [
     "PeriodicConv2D",
     "PeriodicPadding2D",
     "RandomLatticeSymmetry",
+    "RelativeAbsoluteError",
     "SymmetricPeriodicConv2D",
     "apply_element",
     "group_elements",

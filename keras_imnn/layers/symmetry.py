@@ -16,6 +16,9 @@ tied kernels        one pass, parameters shrink  every kernel is itself G-symmet
 (``Symmetric...``)  (3 free taps of 9 for D4)    centre/edge/corner taps only), so features are
                                                  G-scalars: cannot sense orientation in between
 ==================  ===========================  =============================================
+
+``GroupAverage(..., orbit_training="sample")`` trains at the cost of one pass (one random element per
+example and step) and stays the exact orbit average at inference.
 """
 from __future__ import annotations
 
@@ -36,8 +39,12 @@ from keras_imnn.groups import (
     transform,
 )
 
-__all__ = ["GROUPS", "SQUARE_ONLY", "GroupAverage", "GroupElement", "apply_element", "check_group_fits",
-           "group_elements", "normalize_group", "orbit_is_translations", "symmetrize_kernel"]
+__all__ = ["GROUPS", "SQUARE_ONLY", "ORBIT_TRAININGS", "GroupAverage", "GroupElement", "apply_element",
+           "check_group_fits", "group_elements", "normalize_group", "orbit_is_translations", "symmetrize_kernel"]
+
+
+# How ``GroupAverage`` trains: on the exact orbit average, or on one random element per example.
+ORBIT_TRAININGS = ("exact", "sample")
 
 
 def apply_element(x: Any, g: GroupElement, axes: tuple[int, int] = (1, 2)) -> Any:
@@ -64,17 +71,34 @@ class GroupAverage(keras.layers.Wrapper):
 
     The |G| transformed copies run as one batch of size |G|·batch (cost: |G| forward passes).
 
+    ``orbit_training="sample"`` trains at the cost of one pass: in training (``training=True``) each
+    example is mapped by one group element g drawn at random per example and step, and the output is
+    ``f(g·x)`` (``g⁻¹·f(g·x)`` if equivariant): an unbiased estimate of the orbit-averaged output, but
+    not of its loss (for a convex loss, E_g loss(f(g·x)) ≥ loss(E_g f(g·x))), so training minimizes the
+    loss of the trunk under point-group augmentation rather than that of the average. Inference
+    (``training`` False or None) stays the exact orbit average, so the model stays exactly invariant;
+    the weights are the same in either mode.
+
     Args:
         layer: the wrapped Keras layer or model, input ``(batch, H, W, C)``.
         group: "d4", "c4" (square inputs only), "d2", "c2", or None.
         equivariant: map outputs back with g⁻¹ before averaging (spatial outputs).
+        orbit_training: "exact" (train on the orbit average, |G| passes) or "sample" (one random element
+            per example in training, 1 pass).
+        seed: seed of the random elements of ``orbit_training="sample"``.
     """
 
     def __init__(self, layer: keras.layers.Layer, group: str | None = "d4", equivariant: bool = False,
-                 **kwargs: Any) -> None:
+                 orbit_training: str = "exact", seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(layer, **kwargs)
+        if orbit_training not in ORBIT_TRAININGS:
+            raise ValueError(f"orbit_training must be one of {ORBIT_TRAININGS}; got {orbit_training!r}")
         self.group = normalize_group(group)
         self.equivariant = bool(equivariant)
+        self.orbit_training = orbit_training
+        self.seed = seed
+        # Only a sampling layer draws numbers (its generator state is no weight: checkpoints fit either mode).
+        self.seed_generator = keras.random.SeedGenerator(seed) if orbit_training == "sample" else None
 
     def build(self, input_shape: tuple) -> None:
         from keras_imnn.layers.validation import check_spatial_input
@@ -86,6 +110,8 @@ class GroupAverage(keras.layers.Wrapper):
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         check_group_fits(self.group, inputs.shape[1], inputs.shape[2], self.name)
         elements = group_elements(self.group)
+        if training and self.orbit_training == "sample":
+            return self._sampled_call(inputs, elements)
         batch = ops.shape(inputs)[0]
         stacked = ops.concatenate([apply_element(inputs, g) for g in elements], axis=0)
         outputs = self.layer(stacked, training=training)
@@ -94,8 +120,24 @@ class GroupAverage(keras.layers.Wrapper):
             parts = [apply_element(p, g.inverse()) for p, g in zip(parts, elements)]
         return ops.mean(ops.stack(parts), axis=0)
 
+    def _sampled_call(self, inputs: Any, elements: tuple[GroupElement, ...]) -> Any:
+        """``f(g·x)`` (or ``g⁻¹·f(g·x)``) with one random g per example: one pass of the wrapped layer."""
+        choice = keras.random.randint((ops.shape(inputs)[0],), 0, len(elements), seed=self.seed_generator)
+        outputs = self.layer(_take_per_example([apply_element(inputs, g) for g in elements], choice), training=True)
+        if self.equivariant:
+            outputs = _take_per_example([apply_element(outputs, g.inverse()) for g in elements], choice)
+        return outputs
+
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return self.layer.compute_output_shape(input_shape)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "group": self.group, "equivariant": self.equivariant}
+        return {**super().get_config(), "group": self.group, "equivariant": self.equivariant,
+                "orbit_training": self.orbit_training, "seed": self.seed}
+
+
+def _take_per_example(images: list[Any], choice: Any) -> Any:
+    """Example i of ``images[choice[i]]``: every image is computed, cheap next to the wrapped layer."""
+    stacked = ops.stack(images, axis=1)  # (batch, |G|, ...)
+    index = ops.reshape(choice, (-1,) + (1,) * (len(stacked.shape) - 1))
+    return ops.take_along_axis(stacked, index, axis=1)[:, 0]

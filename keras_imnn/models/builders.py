@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import keras
 
-from keras_imnn.layers import DilatedBlock, GroupAverage, InvariantPooling2D, RandomLatticeSymmetry
+from keras_imnn.layers import BandEdges, DilatedBlock, GroupAverage, InvariantPooling2D, RandomLatticeSymmetry
 from keras_imnn.layers.symmetry import SQUARE_ONLY, check_group_fits, normalize_group
 from keras_imnn.layers.validation import CheckedRescaling, NonFiniteToNaN
 from keras_imnn.models.config import ModelConfig
@@ -28,7 +28,7 @@ def _trunk_inv(x: keras.KerasTensor, cfg: ModelConfig) -> keras.KerasTensor:
     if tied or group == "trivial":
         return pooling(block(x))
     trunk = keras.Sequential([block, pooling], name="trunk")
-    return GroupAverage(trunk, group, name="group_average")(x)
+    return GroupAverage(trunk, group, orbit_training=cfg.orbit_training, name="group_average")(x)
 
 
 def build_model(cfg: ModelConfig, name: str = "imnn", include_top: bool = True) -> keras.Model:
@@ -58,6 +58,8 @@ def build_model(cfg: ModelConfig, name: str = "imnn", include_top: bool = True) 
         for i, units in enumerate(cfg.head_units):
             x = keras.layers.Dense(units, activation="relu", name=f"head_{i}")(x)
         x = keras.layers.Dense(cfg.outputs, name="output")(x)
+        if cfg.head == "band_edges":
+            x = BandEdges(name="band_edges")(x)
     outputs = NonFiniteToNaN(name="non_finite_to_nan")([inputs, x])
     model = keras.Model(inputs, outputs, name=name)
     # Keras' own check of the input ("expected shape=(None, 32, 32, 1), found shape=(4, 31, 32)") would

@@ -7,8 +7,11 @@ from typing import Any
 
 ARCHES = ("cnn", "inv", "dense")
 INVARIANCES = ("orbit", "tied")
+ORBIT_TRAININGS = ("exact", "sample")  # as keras_imnn.layers.symmetry's (this module stays Keras-free)
+# What the last dense layer's outputs become: as they are, or ordered band edges (layers.BandEdges).
+HEADS = ("linear", "band_edges")
 # The fields only the dense head depends on: a headless model (``include_top=False``) ignores them.
-HEAD_FIELDS = frozenset({"head_units", "outputs"})
+HEAD_FIELDS = frozenset({"head_units", "outputs", "head"})
 
 
 @dataclass(frozen=True)
@@ -24,9 +27,13 @@ class ModelConfig:
         filters, kernel_size, dilations: the conv stack (one conv per dilation).
         group: point group "d4", "c4", "d2", "c2" or None (for "inv" models).
         invariance: "orbit" (average over the group orbit, |G|× cost) or "tied" (symmetric kernels).
+        orbit_training: how an "orbit" model trains: "exact" (the orbit average, |G| passes) or "sample"
+            (one random group element per example and step, 1 pass); inference is the exact average either way.
         residual, normalization: options of the dilated block.
         pooling: invariant pooling modes ("mean", "max").
         head_units: hidden dense layers before the output layer.
+        head: "linear" (the output layer's values) or "band_edges" (``BandEdges``: consistent band edges
+            by construction, in the layout of ``keras_imnn.tasks.photonic_edges``; outputs a multiple of 4).
         input_scale, input_offset: the model normalizes raw inputs as ``x·scale + offset``.
         augment: None, or a point group: during training only, each sample is mapped by a random
             element of it and a random periodic shift (for the non-invariant baselines).
@@ -40,10 +47,12 @@ class ModelConfig:
     dilations: tuple[int, ...] = (1, 1, 1)
     group: str | None = "d4"
     invariance: str = "orbit"
+    orbit_training: str = "exact"
     residual: bool = False
     normalization: str | None = None
     pooling: tuple[str, ...] = ("mean",)
     head_units: tuple[int, ...] = ()
+    head: str = "linear"
     input_scale: float = 1.0
     input_offset: float = 0.0
     augment: str | None = None
@@ -53,10 +62,17 @@ class ModelConfig:
             raise ValueError(f"arch must be one of {ARCHES}; got {self.arch!r}")
         if self.invariance not in INVARIANCES:
             raise ValueError(f"invariance must be one of {INVARIANCES}; got {self.invariance!r}")
+        if self.orbit_training not in ORBIT_TRAININGS:
+            raise ValueError(f"orbit_training must be one of {ORBIT_TRAININGS}; got {self.orbit_training!r}")
+        if self.head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}; got {self.head!r}")
         if len(self.input_shape) != 3:
             raise ValueError(f"input_shape must be (H, W, C); got {self.input_shape!r}")
         if not isinstance(self.outputs, int) or self.outputs < 1:
             raise ValueError(f"outputs must be a positive int; got {self.outputs!r}")
+        if self.head == "band_edges" and self.outputs % 4:
+            raise ValueError(f"a band_edges head needs outputs = 2 polarizations × bands × (min, max), a multiple "
+                             f"of 4; got {self.outputs!r}")
         if self.arch != "inv" and None in self.input_shape[:2]:
             raise ValueError(f"a {self.arch!r} model flattens its input and needs a fixed input_shape; "
                              f"got {self.input_shape!r}")

@@ -1,6 +1,7 @@
 """Name → model: ``list_models``, ``load``, ``presets`` and the pretrained-weights manifest."""
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -90,22 +91,29 @@ def sha256(path: Path) -> str:
 
 
 # Config fields a pretrained load may override: the rest change the weights or the function they compute.
-# ``augment`` only acts in training (identity at inference), so a pretrained baseline can be fine-tuned with it.
-_FREE_FOR_PRETRAINED = frozenset({"augment"})
+# ``augment`` and ``orbit_training`` act only in training (the exact orbit average and no augmentation at inference),
+# so a pretrained model can be fine-tuned with them.
+_FREE_FOR_PRETRAINED = frozenset({"augment", "orbit_training"})
 
 
 def config_drift(recorded: dict[str, Any], cfg: ModelConfig, ignore: Collection[str] = ()) -> list[str]:
     """``"field: was → now"`` for each field of ``cfg`` that differs from a checkpoint's ``recorded`` config.
 
-    Spatial sizes the checkpoint left open (``None``: size-agnostic models) may be set to anything; fields
-    ``recorded`` lacks (older manifests) or ``ignore`` names are not compared.
+    Spatial sizes the checkpoint left open (``None``: size-agnostic models) may be set to anything. A field
+    ``recorded`` lacks was added to ``ModelConfig`` after the checkpoint was made, which was therefore built
+    with its default; an entry without any config (older manifests) and the fields ``ignore`` names are not
+    compared.
     """
+    if not recorded:
+        return []
     now = json.loads(json.dumps(cfg.to_dict()))  # tuples → lists, as the manifest holds them
+    defaults = json.loads(json.dumps({f.name: f.default for f in dataclasses.fields(ModelConfig)
+                                      if f.default is not dataclasses.MISSING}))
     drift = []
-    for key, was in recorded.items():
-        if key in _FREE_FOR_PRETRAINED or key in ignore or key not in now:
+    for key, new in now.items():
+        if key in _FREE_FOR_PRETRAINED or key in ignore or (key not in recorded and key not in defaults):
             continue
-        new = now[key]
+        was = recorded.get(key, defaults.get(key))
         if key == "input_shape" and isinstance(was, list) and len(was) == len(new):
             new = [None if w is None and i < 2 else n for i, (w, n) in enumerate(zip(was, new))]
         if new != was:
@@ -225,9 +233,9 @@ def load(name: str, *, weights: str | os.PathLike | None = _PRETRAINED, include_
         pretrained: the older spelling of ``weights``: True ≡ "pretrained", False ≡ None.
         weights_dir: a folder holding ``manifest.json`` and the checkpoints (default: ``weights_dirs()``).
         **overrides: ``ModelConfig`` fields, e.g. ``outputs=3``, ``input_shape=(8, 8, 1)``,
-            ``group="c4"``. With pretrained weights, only ``augment``, the spatial size of a size-agnostic
-            model and (with ``include_top=False``) the head's fields may differ from the config the checkpoint
-            was trained with (the manifest's "config"); other changes need ``weights=None`` (or
+            ``group="c4"``. With pretrained weights, only ``augment``, ``orbit_training``, the spatial size of a
+            size-agnostic model and (with ``include_top=False``) the head's fields may differ from the config the
+            checkpoint was trained with (the manifest's "config"); other changes need ``weights=None`` (or
             ``keras_imnn.finetune``, which swaps the head).
 
     Returns:

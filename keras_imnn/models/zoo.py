@@ -12,18 +12,21 @@ class ModelSpec:
     """A zoo entry: architecture, task, default dataset and a one-paragraph description."""
 
     name: str
-    task: str  # a name of keras_imnn.tasks.TASKS: "photonic" (gap regression) | "magnet" (sign logit)
+    task: str  # a name of keras_imnn.tasks.TASKS: "photonic" (gaps) | "photonic_edges" | "magnet" (sign logit)
     dataset: str
     config: ModelConfig
     description: str
 
 
 _PHOTONIC_DATA, _MAGNET_DATA = TASKS["photonic"].default_dataset, TASKS["magnet"].default_dataset
+_EDGES_DATA = TASKS["photonic_edges"].default_dataset
 # ε ∈ [1, 20] → about [-1, 1]; spins 0/1 → ±1.
 _PHOTONIC = dict(input_shape=(32, 32, 1), input_scale=0.1, input_offset=-1.0)
 # A hidden layer after the global mean: without it the output is a sum over pixels of a local
 # function, too weak for a gap (n = 400: test MAE 0.063 → 0.034, R² 0.64 → 0.88; README).
 _PHOTONIC_INV = dict(head_units=(64,), **_PHOTONIC)
+# The 32 band edges (TM, TE; bands 1-8; min, max), ordered by construction (layers.BandEdges).
+_EDGES = dict(outputs=32, head="band_edges")
 _MAGNET_FIXED = dict(input_shape=(6, 4, 1), input_scale=2.0, input_offset=-1.0)
 _MAGNET_ANY = dict(input_shape=(None, None, 1), input_scale=2.0, input_offset=-1.0, group="d2")
 # The authors' reference hyper-parameters: 3 periodic convs of 32 channels, kernel 3, ReLU,
@@ -56,6 +59,20 @@ SPECS: tuple[ModelSpec, ...] = (
         "Invariant multiscale model: as photonic_inv, but four periodic convolutions dilated "
         "[1, 2, 4, 8], so the stack sees 31×31 pixels (the whole 32×32 cell) at once. Exactly "
         "shift- and D4-invariant.",
+    ),
+    ModelSpec(
+        "photonic_edges_cnn", "photonic_edges", _EDGES_DATA,
+        ModelConfig(arch="cnn", head_units=(64,), **_EDGES, **_PHOTONIC),
+        "Band-edge baseline: photonic_cnn's layers with 32 outputs, the min and max of TM and TE bands "
+        "1-8, mapped by a weightless BandEdges layer so that every band's min ≤ max and both rise with "
+        "the band: every gap follows. Not invariant.",
+    ),
+    ModelSpec(
+        "photonic_edges_inv_dilated", "photonic_edges", _EDGES_DATA,
+        ModelConfig(arch="inv", dilations=_MULTISCALE, **_EDGES, **_PHOTONIC_INV),
+        "Invariant multiscale band-edge model: photonic_inv_dilated's trunk (dilations [1, 2, 4, 8], D4 "
+        "orbit average) with photonic_edges_cnn's ordered 32 band edges. Exactly shift- and D4-invariant, "
+        "as the band edges are.",
     ),
     ModelSpec(
         "magnet_dense", "magnet", _MAGNET_DATA,

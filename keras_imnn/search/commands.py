@@ -21,7 +21,7 @@ def _nas(args: argparse.Namespace) -> int:
         raise ValueError(f"--n-train must be >= 1; got {args.n_train}")
     if args.retrain_only and not args.retrain_top:
         raise ValueError("--retrain-only needs --retrain-top K")
-    (pool, validation, test), source = splits_from_args(args, spec.dataset, args.seed)
+    (pool, validation, test), source = splits_from_args(args, spec.dataset, args.seed, task=spec.task)
     search = Path(args.out)
     settings = TrainSettings.from_args(args)
     if not args.retrain_only:

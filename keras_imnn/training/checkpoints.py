@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
 
     dataset = args.dataset or TASKS[args.task].default_dataset
     settings = TrainSettings.from_args(args, verbose=2)
-    splits, source = splits_from_args(args, dataset, args.seed)
+    splits, source = splits_from_args(args, dataset, args.seed, task=args.task)
     weights_dir = Path(args.weights_dir)
     command = " ".join(shlex.quote(a) for a in [Path(sys.executable).name, "-m", __spec__.name, *sys.argv[1:]])
     for name in args.models or list_models(args.task):

@@ -54,18 +54,18 @@ def _evaluate(args: argparse.Namespace) -> int:
     model = load_model_or_name(args.model)
     model_task = task_of_model(model, args.model)
     if args.data is not None:
-        data, source = load_npz(args.data, target=args.target), {"data": args.data}
         task = resolve_task(model_task, args.task, args.model)
+        data, source = load_npz(args.data, target=args.target, task=task), {"data": args.data}
         if args.n is not None:
             data = data.subset(slice(0, args.n))
     else:
         if args.task is not None:
             raise ValueError("--task is for --data files: a --dataset's task is the dataset's")
-        task = task_of_dataset(args.dataset)
+        task = task_of_dataset(args.dataset, model_task)
         if model_task is not None and model_task is not task:
             raise ValueError(f"{args.model} is a {model_task.name} model and {args.dataset} holds {task.name} "
                              f"data: evaluate a model of the dataset's task")
-        data = load_split(args.dataset, args.split, args.n, data_dir=args.data_dir, target=args.target)
+        data = load_split(args.dataset, args.split, args.n, data_dir=args.data_dir, target=args.target, task=task)
         source = {"dataset": args.dataset, "split": args.split}
     metrics = evaluate_arrays(model, data, task)
     print(json.dumps({"model": args.model, **source, "task": task.name, "n": len(data), "metrics": metrics},
@@ -80,9 +80,9 @@ def _finetune(args: argparse.Namespace) -> int:
     from keras_imnn.training.train import check_out, save_run
 
     check_out(args.out, args.overwrite)
-    data = load_npz(args.data, target=args.target)
     model = load_model_or_name(args.model)
     task = resolve_task(task_of_model(model, args.model), args.task, args.model)
+    data = load_npz(args.data, target=args.target, task=task)
     model, history = finetune(model, data.x, data.y, task=task, freeze=args.freeze, epochs=args.epochs,
                               validation_split=args.validation_split, batch_size=args.batch_size,
                               learning_rate=args.learning_rate, patience=args.patience, seed=args.seed)

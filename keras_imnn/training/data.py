@@ -7,30 +7,35 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_imnn.tasks import TASKS, task_of_dataset
+from keras_imnn.tasks import TASKS, Task, get_task, task_of_dataset
 from keras_imnn.training.arrays import Arrays
 
 
-def arrays_from_examples(examples: Mapping[str, np.ndarray], target: str | None = None) -> Arrays:
+def arrays_from_examples(examples: Mapping[str, np.ndarray], target: str | None = None,
+                         task: str | Task | None = None) -> Arrays:
     """``Arrays`` of a dict of features: plain ``x`` and ``y``, or a task's dataset (a TFDS batch or a
-    generated .npz; its task is the one whose input feature is there, ``target`` picks its label)."""
+    generated .npz; ``target`` picks its label). Its task is ``task`` (the model's: tasks may share an input
+    feature, as the photonic ones share "eps"), else the first whose input feature is there."""
     if "x" in examples and "y" in examples:
         if target is not None:
             raise ValueError(f"target {target!r} picks a label of generated data; these arrays are x and y: "
                              "y is the target (leave the target out)")
         x, y = np.asarray(examples["x"]), np.asarray(examples["y"])
         return Arrays(x, y.reshape(len(y), -1) if y.ndim == 1 else y)
-    for task in TASKS.values():
-        if task.input_feature in examples:
-            return task.arrays(examples, target)
+    if task is not None:
+        return get_task(task).arrays(examples, target)
+    for candidate in TASKS.values():
+        if candidate.input_feature in examples:
+            return candidate.arrays(examples, target)
     datasets = ", ".join(f"{t.name} ({t.input_feature!r}, ...)" for t in TASKS.values())
     raise ValueError(f"cannot find inputs among the keys {sorted(examples)}: expected 'x' and 'y', "
                      f"or the features of a dataset: {datasets}")
 
 
 def load_split(dataset: str, split: str, n: int | None = None, *, data_dir: str | None = None,
-               target: str | None = None) -> Arrays:
-    """The first ``n`` examples (all if None) of ``split`` of a TFDS dataset, as arrays.
+               target: str | None = None, task: str | Task | None = None) -> Arrays:
+    """The first ``n`` examples (all if None) of ``split`` of a TFDS dataset, as arrays (the labels of
+    ``task``, the model's, where the dataset serves several: ``task_of_dataset``).
 
     The dataset is built locally by its builder (``tfds_builders``) if it is not there yet.
     """
@@ -38,14 +43,15 @@ def load_split(dataset: str, split: str, n: int | None = None, *, data_dir: str 
 
     import tfds_builders  # noqa: F401  (registers the builders)
 
-    task = task_of_dataset(dataset)
+    task = task_of_dataset(dataset, task)
     spec = split if n is None else f"{split}[:{n}]"
     batch = tfds.as_numpy(tfds.load(dataset, split=spec, data_dir=data_dir, batch_size=-1))
     return task.arrays(batch, target)
 
 
-def load_npz(path: str | Path, target: str | None = None) -> Arrays:
-    """Arrays from an .npz with ``x`` and ``y`` (or the output of ``keras-imnn generate``)."""
+def load_npz(path: str | Path, target: str | None = None, task: str | Task | None = None) -> Arrays:
+    """Arrays from an .npz with ``x`` and ``y`` (or the output of ``keras-imnn generate``: the labels of ``task``,
+    the model's, as ``arrays_from_examples``)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such data file: {path}")
@@ -54,4 +60,4 @@ def load_npz(path: str | Path, target: str | None = None) -> Arrays:
     if not zipfile.is_zipfile(path):  # else np.load tries a .npy or a pickle and fails obscurely
         raise ValueError(f"{path} is not an .npz archive (as numpy.savez writes); it may be truncated")
     with np.load(path) as f:
-        return arrays_from_examples({k: f[k] for k in f.files}, target)
+        return arrays_from_examples({k: f[k] for k in f.files}, target, task)

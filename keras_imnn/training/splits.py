@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from keras_imnn.tasks import TARGET_CHOICES
+from keras_imnn.tasks import TARGET_CHOICES, Task
 from keras_imnn.tasks.photonic_gap import PHOTONIC_GAP
 from keras_imnn.training.arrays import Arrays, hold_out_validation
 from keras_imnn.training.data import load_npz, load_split
@@ -16,10 +16,10 @@ PHOTONIC_N_TEST, PHOTONIC_N_VALIDATION = 2000, 500
 
 
 def photonic_npz_splits(path: str | Path, n_test: int = PHOTONIC_N_TEST, n_validation: int = PHOTONIC_N_VALIDATION,
-                        target: str | None = None) -> Splits:
+                        target: str | None = None, task: str | Task | None = None) -> Splits:
     """(train, validation, test) of generated cells: the first ``n_test`` test, the next ``n_validation``
-    validation, the rest train."""
-    data = load_npz(path, target)
+    validation, the rest train (``task``'s labels, as ``load_npz``)."""
+    data = load_npz(path, target, task)
     if len(data) <= n_test + n_validation:
         raise ValueError(f"{path} holds {len(data)} cells: need more than n_test + n_validation = "
                          f"{n_test + n_validation}")
@@ -33,31 +33,32 @@ def _holds_out_validation(root: Path) -> bool:
     return not (root / "validation.npz").exists()
 
 
-def npz_dir_splits(path: str | Path, seed: int = 0) -> Splits:
+def npz_dir_splits(path: str | Path, seed: int = 0, task: str | Task | None = None) -> Splits:
     """(train, validation, test) from ``path/{train,validation,test}.npz``; without a validation
     file, 10 % of train is held out (as for the TFDS datasets without a validation split)."""
     root = Path(path)
-    train, test = load_npz(root / "train.npz"), load_npz(root / "test.npz")
+    train, test = load_npz(root / "train.npz", task=task), load_npz(root / "test.npz", task=task)
     if _holds_out_validation(root):
         return (*hold_out_validation(train, seed), test)
-    return train, load_npz(root / "validation.npz"), test
+    return train, load_npz(root / "validation.npz", task=task), test
 
 
 def load_task_splits(dataset: str, *, data_dir: str | None, target: str | None,
-                     n_train: int | None, seed: int) -> Splits:
-    """(train subset, validation, test) of a TFDS dataset; without a validation split 10 % of train
-    is held out."""
-    train = load_split(dataset, "train", data_dir=data_dir, target=target)
+                     n_train: int | None, seed: int, task: str | Task | None = None) -> Splits:
+    """(train subset, validation, test) of a TFDS dataset (``task``'s labels, as ``load_split``); without a
+    validation split 10 % of train is held out."""
+    train = load_split(dataset, "train", data_dir=data_dir, target=target, task=task)
     try:
-        validation = load_split(dataset, "validation", data_dir=data_dir, target=target)
+        validation = load_split(dataset, "validation", data_dir=data_dir, target=target, task=task)
     except ValueError:
         train, validation = hold_out_validation(train, seed)
-    return train.take(n_train, seed), validation, load_split(dataset, "test", data_dir=data_dir, target=target)
+    test = load_split(dataset, "test", data_dir=data_dir, target=target, task=task)
+    return train.take(n_train, seed), validation, test
 
 
 def task_splits(dataset: str, *, npz: str | None = None, npz_dir: str | None = None, data_dir: str | None = None,
                 target: str | None = None, n_test: int = PHOTONIC_N_TEST, n_validation: int | None = None,
-                seed: int = 0) -> tuple[Splits, str]:
+                seed: int = 0, task: str | Task | None = None) -> tuple[Splits, str]:
     """The whole (train, validation, test) of one source, and a short description of it.
 
     Args:
@@ -68,12 +69,13 @@ def task_splits(dataset: str, *, npz: str | None = None, npz_dir: str | None = N
         n_validation: at most this many validation examples (a random subset fixed by ``seed``);
             None: 500 generated cells, or the whole validation split.
         seed: fixes the validation hold-out where the source has none, and the subset.
+        task: whose labels to read where tasks share the data (the model's; None: the data's first task).
     """
     if npz and npz_dir:
         raise ValueError("give npz (generated photonic cells) or npz_dir (split files), not both")
     if npz:
         n_validation = n_validation or PHOTONIC_N_VALIDATION
-        splits = photonic_npz_splits(npz, n_test, n_validation, target)
+        splits = photonic_npz_splits(npz, n_test, n_validation, target, task)
         n_seen = n_test + n_validation
         last = n_seen + len(splits[0]) - 1
         label = (target or PHOTONIC_GAP.targets[0]).upper()
@@ -81,12 +83,12 @@ def task_splits(dataset: str, *, npz: str | None = None, npz_dir: str | None = N
                         f"{label} labels; test = cells 0..{n_test - 1}, validation = {n_test}..{n_seen - 1}, "
                         f"train = {n_seen}..{last}")
     if npz_dir:
-        (train, validation, test), source = npz_dir_splits(npz_dir, seed), f"{Path(npz_dir).name}/ split files"
+        (train, validation, test), source = npz_dir_splits(npz_dir, seed, task), f"{Path(npz_dir).name}/ split files"
         if _holds_out_validation(Path(npz_dir)):
             source += f" (validation: 10 % of train.npz held out, seed {seed})"
     else:
         (train, validation, test), source = load_task_splits(dataset, data_dir=data_dir, target=target,
-                                                             n_train=None, seed=seed), dataset
+                                                             n_train=None, seed=seed, task=task), dataset
     return (train, validation.take(n_validation, seed), test), source
 
 
@@ -107,7 +109,9 @@ def add_split_arguments(parser: argparse.ArgumentParser, n_validation: int | Non
                              f"{n_validation or f'{PHOTONIC_N_VALIDATION} generated cells, or the whole split'})")
 
 
-def splits_from_args(args: argparse.Namespace, dataset: str, seed: int = 0) -> tuple[Splits, str]:
+def splits_from_args(args: argparse.Namespace, dataset: str, seed: int = 0,
+                     task: str | Task | None = None) -> tuple[Splits, str]:
     """``task_splits`` for the arguments of ``add_split_arguments`` (``dataset``: the default)."""
     return task_splits(args.dataset or dataset, npz=args.npz, npz_dir=args.npz_dir, data_dir=args.data_dir,
-                       target=args.target, n_test=args.n_test, n_validation=args.n_validation, seed=seed)
+                       target=args.target, n_test=args.n_test, n_validation=args.n_validation, seed=seed,
+                       task=task)

@@ -99,11 +99,12 @@ def train(name: str, dataset: str | None = None, *, n_train: int | None = None, 
     """
     spec = get_spec(name)
     dataset = dataset or spec.dataset
-    data_task = task_of_dataset(dataset)
+    data_task = task_of_dataset(dataset, spec.task)
     if data_task.name != spec.task:
         raise ValueError(f"{name!r} is a {spec.task} model and {dataset} holds {data_task.name} data: "
                          f"train it on {spec.task} data")
-    splits = load_task_splits(dataset, data_dir=data_dir, target=target, n_train=n_train, seed=settings.seed)
+    splits = load_task_splits(dataset, data_dir=data_dir, target=target, n_train=n_train, seed=settings.seed,
+                              task=data_task)
     return train_on(name, *splits, settings=settings, info={"dataset": dataset, "target": target}, **kwargs)
 
 
