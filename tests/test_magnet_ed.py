@@ -10,7 +10,7 @@ from keras_imnn.physics.magnet import ed
 from keras_imnn.physics.magnet.lattices import make_lattice
 from keras_imnn.physics.magnet.signs import marshall_signs, marshall_violation, sign_characters
 
-# /work/shared/reference/README.md, S = sigma/2 convention.
+# shared/reference/README.md beside the checkout, S = sigma/2 convention.
 REFERENCE_4X4 = {0.0: -11.2284832084, 0.5: -8.4579233514, 0.55: -8.3775130822, 1.0: -12.2954902161}
 
 

@@ -1,6 +1,6 @@
 """Photonic band edges: regress the min and max over the Brillouin zone of TM and TE bands 1–8 of a unit cell.
 
-Layout (``/work/shared/DESIGN.md``, "Band edges"): ``(32,)`` = [TM b1 min, TM b1 max, TM b2 min, …, TM b8 max,
+Layout (the project's shared DESIGN.md, "Band edges"): ``(32,)`` = [TM b1 min, TM b1 max, TM b2 min, …, TM b8 max,
 TE b1 min, …, TE b8 max]; ``reshape(2, 8, 2)`` is (polarization, band, min/max). Every gap and midgap of
 consecutive bands follows from them (``named_quantities``); the zoo's band-edge models output them ordered by
 construction (``keras_imnn.layers.BandEdges``).
