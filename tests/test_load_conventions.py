@@ -159,7 +159,7 @@ def test_presets_describe_every_model_with_its_checkpoint():
 def test_an_unknown_task_is_refused():
     assert keras_imnn.list_models("magnet") and keras_imnn.list_models("photonic")
     for call in (keras_imnn.list_models, keras_imnn.presets):
-        with pytest.raises(ValueError, match="unknown task 'photo'; known tasks: photonic, photonic_edges, magnet"):
+        with pytest.raises(ValueError, match="unknown task 'photo'; known tasks: photonic, magnet, photonic_edges"):
             call("photo")
 
 

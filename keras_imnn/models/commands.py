@@ -5,7 +5,7 @@ import argparse
 import json
 import textwrap
 
-from keras_imnn.models.zoo import SPECS
+from keras_imnn.tasks import TASKS
 
 
 def _metrics(metrics: dict[str, float] | None) -> str:
@@ -59,7 +59,7 @@ def _info(args: argparse.Namespace) -> int:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register the zoo subcommands."""
     p = sub.add_parser("list", help="list the zoo's models (keras_imnn.presets())")
-    p.add_argument("--task", choices=tuple(dict.fromkeys(s.task for s in SPECS)), help="only this task's models")
+    p.add_argument("--task", choices=tuple(TASKS), help="only this task's models")
     output = p.add_mutually_exclusive_group()
     output.add_argument("--markdown", action="store_true", help="print a Markdown table (as in the README)")
     output.add_argument("-v", "--verbose", action="store_true",

@@ -20,9 +20,9 @@ from keras_imnn.layers import receptive_field
 from keras_imnn.models.builders import build_model, feature_width
 from keras_imnn.models.config import HEAD_FIELDS, ModelConfig
 from keras_imnn.models.zoo import SPECS, ModelSpec
+from keras_imnn.tasks import get_task
 
 _BY_NAME = {spec.name: spec for spec in SPECS}
-TASKS = tuple(dict.fromkeys(spec.task for spec in SPECS))
 
 
 def weights_dirs() -> list[Path]:
@@ -50,10 +50,9 @@ WEIGHTS_DIR = _weights_dir()
 
 
 def list_models(task: str | None = None) -> list[str]:
-    """Registered zoo names, optionally only those of ``task`` (one of ``TASKS``)."""
-    if task is not None and task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; known tasks: {', '.join(TASKS)}")
-    return [s.name for s in SPECS if task is None or s.task == task]
+    """Registered zoo names, optionally only those of ``task`` (a name of ``keras_imnn.tasks.TASKS``)."""
+    name = None if task is None else get_task(task).name  # an unknown task: one error listing the known
+    return [s.name for s in SPECS if name is None or s.task == name]
 
 
 def get_spec(name: str) -> ModelSpec:
