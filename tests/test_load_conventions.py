@@ -173,3 +173,13 @@ def test_headless_saved_model_round_trips(tmp_path, rng):
     x = sample_input("photonic_inv_dilated", rng)
     np.testing.assert_array_equal(keras.saving.load_model(tmp_path / "features.keras").predict(x, verbose=0),
                                   model.predict(x, verbose=0))
+
+
+def test_finetune_puts_a_head_on_a_headless_model(rng):
+    headless = keras_imnn.load("photonic_inv", weights=None, include_top=False, filters=4)
+    trunk = [w.copy() for w in headless.get_weights()]
+    x = rng.uniform(1.0, 20.0, size=(12, 32, 32, 1)).astype("float32")
+    tuned, _ = keras_imnn.finetune(headless, x, rng.random(12), task="photonic", epochs=2, verbose=0)
+    assert tuned.predict(x, verbose=0).shape == (12, 1)
+    # freeze="trunk" (the default) trains only the new head
+    assert all(np.array_equal(a, b) for a, b in zip(trunk, tuned.get_layer("group_average").get_weights()))

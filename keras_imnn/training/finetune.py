@@ -23,8 +23,11 @@ def _is_head(layer: keras.layers.Layer) -> bool:
 
 
 def replace_head(model: keras.Model, n_outputs: int) -> keras.Model:
-    """The same trunk with a fresh linear ``output`` layer of ``n_outputs`` units (NaN for non-finite inputs)."""
-    features = model.get_layer("output").input
+    """The same trunk with a fresh linear ``output`` layer of ``n_outputs`` units (NaN for non-finite inputs);
+    on a headless model (``load(..., include_top=False)``) the new layer goes on its features."""
+    has_head = any(layer.name == "output" for layer in model.layers)
+    # A headless zoo model ends in its NaN guard: the new head goes on the features the guard receives.
+    features = model.get_layer("output").input if has_head else model.get_layer("non_finite_to_nan").input[1]
     outputs = keras.layers.Dense(n_outputs, name="output")(features)
     outputs = NonFiniteToNaN(name="non_finite_to_nan")([model.inputs[0], outputs])
     return keras.Model(model.inputs, outputs, name=model.name)
