@@ -64,6 +64,7 @@ from keras_imnn.physics.photonic.dataset import (
     generate_chunks,
     make_examples,
 )
+from keras_imnn.tasks.photonic_gap import gap_to_midgap
 
 _SCALARS = ("tm_gap", "tm_midgap", "te_gap", "te_midgap", "tm_gap_ratio", "eps_background",
             "eps_inclusion", "filling")
@@ -98,8 +99,7 @@ def _example(chunk: dict[str, np.ndarray], i: int) -> dict[str, np.ndarray]:
     """Row ``i`` of a chunk from ``make_examples`` as a TFDS feature dict."""
     example = {key: value[i] for key, value in chunk.items()}
     example["eps"] = example["eps"][..., None]
-    gap = example["tm_gap"]
-    example["tm_gap_ratio"] = gap / example["tm_midgap"] if gap > 0 else np.float32(0)  # midgap > 0 with a gap
+    example["tm_gap_ratio"] = gap_to_midgap(example["tm_gap"], example["tm_midgap"])  # the zoo's target
     return example
 
 
