@@ -1,6 +1,8 @@
 """Train the zoo's pretrained checkpoints and record them in ``weights/manifest.json``.
 
     python -m keras_imnn.training.checkpoints photonic --npz CELLS.npz [--models ...] [--weights-dir weights]
+    python -m keras_imnn.training.checkpoints photonic --npz GENERAL.npz --max-minutes 60 --lr-patience 5 \
+        --orbit-training sample   # a fixed budget per model
     python -m keras_imnn.training.checkpoints magnet [--dataset frustrated_magnets/square_6x4_j2_0.5]
     python -m keras_imnn.training.checkpoints magnet --npz-dir DIR   # DIR/train.npz, DIR/test.npz
 
@@ -9,6 +11,8 @@ Photonic cells come from ``keras-imnn generate photonic --config gapped --n N`` 
 the rest train); magnet data from the TFDS builder, or plain split files (``train.npz``,
 ``test.npz`` and optionally ``validation.npz``, each with the dataset's features). Each checkpoint is a
 ``.weights.h5`` file; ``keras_imnn.load`` checks its sha256 against the manifest before loading it.
+Each entry records the training's wall-clock time (``wall_minutes``) and, where the test cells carry a
+``family`` (as generated cells do), the test metrics of each family (``test_metrics_by_family``).
 """
 from __future__ import annotations
 
@@ -21,9 +25,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from keras_imnn.cli import nonnegative_int, positive_float
+from keras_imnn.models.config import ORBIT_TRAININGS
 from keras_imnn.models.registry import WEIGHTS_DIR, list_models, sha256
 from keras_imnn.models.registry import manifest as read_manifest
+from keras_imnn.physics.photonic.cells import FAMILIES
 from keras_imnn.tasks import TASKS
+from keras_imnn.training.evaluation import evaluate_by_group
 from keras_imnn.training.settings import TrainSettings
 from keras_imnn.training.splits import add_split_arguments, splits_from_args
 from keras_imnn.training.train import train_on
@@ -61,6 +71,19 @@ def describe_device() -> str:
     return f"CPU ({os.cpu_count()} cores)"
 
 
+def family_of_test_cells(args: argparse.Namespace) -> np.ndarray | None:
+    """The family name of each test cell, where photonic split files carry a ``family`` (the first ``--n-test``
+    cells of ``--npz``, or ``--npz-dir``'s test.npz); else None (magnet data, a TFDS dataset)."""
+    if TASKS[args.task].dataset_family != "photonic_crystals" or not (args.npz or args.npz_dir):
+        return None
+    path, n = (Path(args.npz), args.n_test) if args.npz else (Path(args.npz_dir) / "test.npz", None)
+    with np.load(path) as f:
+        if "family" not in f.files:  # generated before cells had families
+            return None
+        family = f["family"][:n]
+    return np.asarray(FAMILIES)[family]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("task", choices=tuple(TASKS))
@@ -71,26 +94,38 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--patience", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-minutes", type=positive_float,
+                        help="wall-clock budget per model: stop after the first epoch that ends past it")
+    parser.add_argument("--lr-patience", type=nonnegative_int,
+                        help="halve the learning rate after this many epochs without a better validation loss")
+    parser.add_argument("--orbit-training", choices=ORBIT_TRAININGS,
+                        help="how orbit-averaging models train (default: each model's config): exact or sample "
+                             "(one random group element per example and step)")
     args = parser.parse_args(argv)
 
     dataset = args.dataset or TASKS[args.task].default_dataset
-    settings = TrainSettings.from_args(args, verbose=2)
+    settings = TrainSettings.from_args(args, verbose=2, max_minutes=args.max_minutes)
+    overrides = {"orbit_training": args.orbit_training} if args.orbit_training else {}
     splits, source = splits_from_args(args, dataset, args.seed, task=args.task)
+    families = family_of_test_cells(args)
     weights_dir = Path(args.weights_dir)
     command = " ".join(shlex.quote(a) for a in [Path(sys.executable).name, "-m", __spec__.name, *sys.argv[1:]])
     for name in args.models or list_models(args.task):
-        result = train_on(name, *splits, settings=settings)
+        result = train_on(name, *splits, settings=settings, **overrides)
         file = f"{name}/model.weights.h5"
         (weights_dir / name).mkdir(parents=True, exist_ok=True)
         result.model.save_weights(weights_dir / file)
+        by_family = {} if families is None else {
+            "test_metrics_by_family": evaluate_by_group(result.model, splits[2], result.info["task"], families)}
         # The config it was trained with: keras_imnn.load refuses a pretrained load into another one.
         entry = record_checkpoint(weights_dir, name, {
             "file": file, "config": result.info["config"],
             "dataset": dataset, "dataset_version": dataset_version(dataset),
             "data": source, "n_train": len(splits[0]), "n_validation": len(splits[1]),
-            "n_test": len(splits[2]), "epochs_run": result.info["epochs_run"], "seed": args.seed,
+            "n_test": len(splits[2]), "epochs_run": result.info["epochs_run"],
+            "wall_minutes": result.info["wall_minutes"], "seed": args.seed,
             "command": command, "backend": os.environ.get("KERAS_BACKEND", "tensorflow"), "device": describe_device(),
-            "test_metrics": result.metrics, "date": datetime.date.today().isoformat()})
+            "test_metrics": result.metrics, **by_family, "date": datetime.date.today().isoformat()})
         print(json.dumps({name: entry}, indent=2), flush=True)
 
 

@@ -18,8 +18,10 @@ def _train(args: argparse.Namespace) -> int:
     from keras_imnn.training.train import check_out, train
 
     check_out(args.out, args.overwrite)
+    overrides = {"orbit_training": args.orbit_training} if args.orbit_training else {}
     result = train(args.name, args.dataset, n_train=args.n_train, target=args.target, data_dir=args.data_dir,
-                   settings=TrainSettings.from_args(args), augment=args.augment, out=args.out)
+                   settings=TrainSettings.from_args(args, max_minutes=args.max_minutes), augment=args.augment,
+                   out=args.out, **overrides)
     print(json.dumps({"test_metrics": result.metrics, "out": args.out}, indent=2))
     return 0
 
@@ -132,11 +134,22 @@ def _settings_options(p: argparse.ArgumentParser, epochs: int, patience: int) ->
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register train / evaluate / finetune."""
+    from keras_imnn.models.config import ORBIT_TRAININGS
+
     p = sub.add_parser("train", help="train a zoo model from scratch on a TFDS dataset")
     p.add_argument("name", help="a name from `keras-imnn list`")
     p.add_argument("--dataset", help="TFDS name, e.g. photonic_crystals/gapped (default: the model's)")
     p.add_argument("--n-train", type=positive_int, help="training examples (default: the whole train split)")
     _settings_options(p, epochs=200, patience=20)
+    p.add_argument("--max-minutes", type=positive_float,
+                   help="wall-clock budget: stop after the first epoch that ends past it (the best epoch's "
+                        "weights are kept, as with early stopping)")
+    p.add_argument("--lr-patience", type=nonnegative_int,
+                   help="halve the learning rate after this many epochs without a better validation loss "
+                        "(default: a constant learning rate)")
+    p.add_argument("--orbit-training", choices=ORBIT_TRAININGS,
+                   help="how an orbit-averaging model trains (default: the model's config): exact (the orbit "
+                        "average, |G| passes) or sample (one random group element per example and step)")
     p.add_argument("--augment", action="store_true", help="random D4/D2 + periodic-shift augmentation")
     _out(p)
     _data_dir_option(p)

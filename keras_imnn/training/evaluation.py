@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from keras_imnn.tasks import Task, get_task
 from keras_imnn.training.arrays import Arrays
@@ -11,3 +12,22 @@ def evaluate_arrays(model: keras.Model, data: Arrays, task: str | Task, batch_si
     """Predict ``data.x`` and score it against ``data.y`` for ``task`` (a Task or its name)."""
     pred = model.predict(data.x, batch_size=batch_size, verbose=0)
     return get_task(task).score(data.y, pred, data.weight)
+
+
+def evaluate_by_group(model: keras.Model, data: Arrays, task: str | Task, labels: np.ndarray,
+                      batch_size: int = 256) -> dict[str, dict[str, float]]:
+    """``task``'s metrics on each group of ``data``: {label: metrics of the examples with that label}.
+
+    ``labels`` holds one group label per example (e.g. the family of each photonic cell); groups come in
+    sorted order. ``data.x`` is predicted once for all groups.
+    """
+    labels = np.asarray(labels)
+    if labels.shape != (len(data),):
+        raise ValueError(f"labels must hold one group label per example, shape ({len(data)},); got {labels.shape}")
+    task = get_task(task)
+    pred = model.predict(data.x, batch_size=batch_size, verbose=0)
+    scores = {}
+    for label in np.unique(labels):
+        group = data.subset(labels == label)
+        scores[str(label)] = task.score(group.y, pred[labels == label], group.weight)
+    return scores

@@ -18,6 +18,10 @@ class TrainSettings:
         patience: epochs without a better validation (else training) loss before stopping.
         seed: fixes initialization, shuffles and dropout.
         verbose: Keras' ``fit`` verbosity ("auto", 0, 1 or 2).
+        max_minutes: a wall-clock budget: training stops at the end of the first epoch that ends past it
+            (None: no budget). However training stops, the weights of the best epoch are restored.
+        lr_patience: epochs without a better loss (the one early stopping watches) before the learning
+            rate is halved (None: a constant learning rate).
     """
 
     epochs: int = 200
@@ -26,6 +30,8 @@ class TrainSettings:
     patience: int = 20
     seed: int = 0
     verbose: Any = "auto"
+    max_minutes: float | None = None
+    lr_patience: int | None = None
 
     def __post_init__(self) -> None:
         # Refuse what would fail obscurely inside Keras or train nothing (a NaN learning rate
@@ -38,17 +44,32 @@ class TrainSettings:
             raise ValueError(f"learning_rate must be a finite number > 0; got {self.learning_rate}")
         if self.patience < 0:
             raise ValueError(f"patience must be >= 0; got {self.patience}")
+        if self.max_minutes is not None and not (math.isfinite(self.max_minutes) and self.max_minutes > 0):
+            raise ValueError(f"max_minutes must be a finite number > 0 (or None: no budget); got {self.max_minutes}")
+        if self.lr_patience is not None and self.lr_patience < 0:
+            raise ValueError(f"lr_patience must be >= 0 (or None: a constant learning rate); got {self.lr_patience}")
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, **changes: Any) -> TrainSettings:
-        """The settings a command's options give (those it has: ``--epochs``, ``--batch-size``, ...)."""
-        given = {f.name: getattr(args, f.name) for f in fields(cls) if getattr(args, f.name, None) is not None}
+        """The settings a command's options give (those it has: ``--epochs``, ``--batch-size``, ...).
+
+        ``max_minutes`` is never read from ``args``: the ``--max-minutes`` of ``keras-imnn nas`` and of the
+        benchmarks budgets a whole search, not each run; a command whose option is a run's budget passes it
+        in ``changes``.
+        """
+        given = {f.name: getattr(args, f.name) for f in fields(cls)
+                 if f.name != "max_minutes" and getattr(args, f.name, None) is not None}
         return cls(**{**given, **changes})
 
     def record(self) -> dict[str, Any]:
-        """The settings that shape a trained model, for run records (not the seed, varied per run, nor verbosity)."""
+        """The settings that shape a trained model, for run records (not the seed, varied per run, nor verbosity).
+
+        ``max_minutes`` and ``lr_patience`` are there only when set, so records (and resumable searches) made
+        before they existed still compare equal to the same settings now.
+        """
+        optional = {"max_minutes": self.max_minutes, "lr_patience": self.lr_patience}
         return {"epochs": self.epochs, "patience": self.patience, "batch_size": self.batch_size,
-                "learning_rate": self.learning_rate}
+                "learning_rate": self.learning_rate, **{k: v for k, v in optional.items() if v is not None}}
 
 
 DEFAULTS = TrainSettings()  # what a run trains with when given no settings

@@ -7,6 +7,7 @@ import os
 import shlex
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,9 +37,42 @@ def compile_model(model: keras.Model, task: str | Task, learning_rate: float = 1
     return model
 
 
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training at the end of the first epoch that ends more than ``max_minutes`` after training began."""
+
+    def __init__(self, max_minutes: float) -> None:
+        super().__init__()
+        self.max_seconds = 60 * max_minutes
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.start = time.monotonic()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if time.monotonic() - self.start > self.max_seconds:
+            self.model.stop_training = True
+
+
+def training_callbacks(monitor: str, settings: TrainSettings) -> list[keras.callbacks.Callback]:
+    """Early stopping on ``monitor`` with the best epoch's weights restored, the time budget and the
+    learning-rate schedule of ``settings``.
+
+    Keras' EarlyStopping restores the best weights in ``on_train_end``, so whatever ends training (its
+    patience, the budget, the last epoch) leaves the best epoch's weights (tests/test_train_budget.py).
+    """
+    callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, patience=settings.patience,
+                                               restore_best_weights=True)]
+    if settings.max_minutes is not None:
+        callbacks.append(TimeBudget(settings.max_minutes))
+    if settings.lr_patience is not None:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5,
+                                                           patience=settings.lr_patience))
+    return callbacks
+
+
 def fit(model: keras.Model, train: Any, validation: Any = None, *, task: str | Task,
         settings: TrainSettings = DEFAULTS) -> keras.callbacks.History:
-    """Compile and fit; early stopping (best weights restored) on the validation loss if given.
+    """Compile and fit; early stopping (best weights restored) on the validation loss if given, within
+    ``settings.max_minutes``, halving the learning rate after ``settings.lr_patience`` epochs without progress.
 
     ``train``/``validation`` are ``Arrays`` or ``tf.data.Dataset``s of (x, y) batches. Where orbit
     averaging is the identity on the arrays (``orbit_twin``), the trivial-group twin is trained
@@ -51,9 +85,7 @@ def fit(model: keras.Model, train: Any, validation: Any = None, *, task: str | T
     twin = trivial_group_twin(model, *arrays) if isinstance(train, Arrays) else None
     fitted = compile_model(twin, task, settings.learning_rate) if twin is not None else model
     keras.utils.set_random_seed(settings.seed)  # building the twin drew numbers: same shuffles either way
-    monitor = "val_loss" if validation is not None else "loss"
-    callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, patience=settings.patience,
-                                               restore_best_weights=True)]
+    callbacks = training_callbacks("val_loss" if validation is not None else "loss", settings)
     if isinstance(validation, Arrays):
         validation = (validation.x, validation.y)
     if isinstance(train, Arrays):
@@ -90,7 +122,7 @@ def train(name: str, dataset: str | None = None, *, n_train: int | None = None, 
         n_train: training examples, a random subset fixed by ``settings.seed`` (None: the whole split).
         target: which label of the data (photonic: "tm" or "te" gap-to-midgap ratio; None: the task's first).
         data_dir: TFDS data directory.
-        settings: epochs, batch size, learning rate, patience, seed, verbosity.
+        settings: epochs, batch size, learning rate, patience, seed, verbosity, time budget, LR schedule.
         **kwargs: as ``train_on`` (augment, out, model overrides, ...).
 
     Returns:
@@ -126,6 +158,7 @@ def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: 
     ``augment`` adds random point-group + shift augmentation (for the non-invariant baselines):
     True takes the lattice's group (D4 on square inputs, D2 otherwise), a group name (e.g. "c2")
     that group; ``out`` receives ``model.keras`` and ``run.json`` (config, command, metrics, history).
+    The record (``info``) has the training's wall-clock time, ``wall_minutes``.
     """
     spec = get_spec(name)
     task = get_task(spec.task)
@@ -134,12 +167,14 @@ def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: 
     overrides = model_overrides(augment, train_data.x.shape, overrides)
     keras.utils.set_random_seed(settings.seed)
     model = load(name, pretrained=False, **overrides)
+    start = time.monotonic()
     history = fit(model, train_data, val_data, task=task, settings=settings)
+    wall_minutes = (time.monotonic() - start) / 60
     metrics = evaluate_arrays(model, test_data, task)
     record = {
         "model": name, "task": task.name, **(info or {}), "n_train": len(train_data), "seed": settings.seed,
         "augment": overrides.get("augment") or False, "epochs_run": len(history.history["loss"]),
-        "trained_with_trivial_group": history.trained_with_trivial_group,
+        "wall_minutes": round(wall_minutes, 2), "trained_with_trivial_group": history.trained_with_trivial_group,
         "config": spec.config.replace(**overrides).to_dict(), "test_metrics": metrics,
         "command": " ".join(shlex.quote(a) for a in sys.argv),
         "date": datetime.date.today().isoformat(),

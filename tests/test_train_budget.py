@@ -1,0 +1,165 @@
+"""Fixed-budget training: a wall-clock budget, the learning-rate schedule, best weights restored however
+training ends, the options of `keras-imnn train` and of the checkpoint script, per-family test metrics."""
+import argparse
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import keras_imnn
+import keras_imnn.training.train as train_module
+from keras_imnn.cli import main
+from keras_imnn.training.arrays import Arrays
+from keras_imnn.training.evaluation import evaluate_arrays, evaluate_by_group
+from keras_imnn.training.settings import TrainSettings
+
+
+def small_model():
+    return keras_imnn.load("photonic_inv_dilated", pretrained=False, input_shape=(8, 8, 1), filters=4)
+
+
+def diverging(rng, n=32):
+    """(train, validation) whose validation target is minus the training one: the better the model learns,
+    the worse its validation loss, so the first epoch is the best and the last the worst."""
+    x = rng.uniform(1, 20, size=(n, 8, 8, 1)).astype("float32")
+    y = (x.mean(axis=(1, 2, 3)) / 10.0)[:, None].astype("float32")
+    return Arrays(x, y), Arrays(x, -y)
+
+
+def fake_clock(monkeypatch, seconds_per_call=60.0):
+    """train.py's clock advances a minute at each reading (training begins, each epoch ends)."""
+    now = iter(np.arange(0, 1e6, seconds_per_call))
+    monkeypatch.setattr(train_module, "time", SimpleNamespace(monotonic=lambda: float(next(now))))
+
+
+@pytest.mark.parametrize("stopped_by,settings,epochs_run", [
+    ("budget", {"epochs": 10, "patience": 10, "max_minutes": 2.5}, 3),  # epoch 3 ends at minute 3 > 2.5
+    ("last epoch", {"epochs": 3, "patience": 10}, 3),
+    ("patience", {"epochs": 10, "patience": 2}, 3),
+])
+def test_the_best_epochs_weights_are_restored_however_training_stops(rng, monkeypatch, stopped_by, settings,
+                                                                      epochs_run):
+    fake_clock(monkeypatch)
+    train, validation = diverging(rng)
+    model = small_model()
+    history = train_module.fit(model, train, validation, task="photonic",
+                               settings=TrainSettings(learning_rate=1e-2, verbose=0, **settings)).history
+    assert len(history["val_loss"]) == epochs_run
+    assert np.argmin(history["val_loss"]) == 0 and history["val_loss"][-1] > 1.01 * history["val_loss"][0]
+    restored = model.evaluate(validation.x, validation.y, verbose=0, return_dict=True)["loss"]
+    assert restored == pytest.approx(history["val_loss"][0], rel=1e-4)
+
+
+def test_lr_patience_halves_the_learning_rate_on_the_monitored_loss(rng):
+    train, validation = diverging(rng)
+    settings = TrainSettings(epochs=4, patience=10, learning_rate=1e-2, lr_patience=0, verbose=0)
+    history = train_module.fit(small_model(), train, validation, task="photonic", settings=settings).history
+    # Each epoch's log holds the rate it trained with; every validation loss after the first is worse.
+    assert history["learning_rate"] == pytest.approx([1e-2, 1e-2, 5e-3, 2.5e-3])
+    kinds = [type(c).__name__ for c in train_module.training_callbacks("val_loss", TrainSettings())]
+    assert kinds == ["EarlyStopping"]  # without lr_patience (or max_minutes), as before they existed
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"max_minutes": 0}, "max_minutes must be a finite number > 0 (or None: no budget); got 0"),
+    ({"max_minutes": -1.0}, "max_minutes must be a finite number > 0 (or None: no budget); got -1.0"),
+    ({"max_minutes": float("nan")}, "max_minutes must be a finite number > 0 (or None: no budget); got nan"),
+    ({"max_minutes": float("inf")}, "max_minutes must be a finite number > 0 (or None: no budget); got inf"),
+    ({"lr_patience": -1}, "lr_patience must be >= 0 (or None: a constant learning rate); got -1"),
+])
+def test_settings_refuse_a_bad_budget_or_lr_patience(changes, message):
+    with pytest.raises(ValueError) as err:
+        TrainSettings(**changes)
+    assert str(err.value) == message
+
+
+def test_settings_record_the_budget_and_schedule_only_when_set():
+    assert TrainSettings(max_minutes=30.0, lr_patience=5).record() == {
+        "epochs": 200, "patience": 20, "batch_size": 32, "learning_rate": 1e-3, "max_minutes": 30.0, "lr_patience": 5}
+    assert set(TrainSettings().record()) == {"epochs", "patience", "batch_size", "learning_rate"}  # as before
+    # `keras-imnn nas --max-minutes` budgets the whole search: it must not become each trial's budget.
+    args = argparse.Namespace(epochs=5, max_minutes=60.0, lr_patience=3)
+    assert TrainSettings.from_args(args) == TrainSettings(epochs=5, lr_patience=3)
+    assert TrainSettings.from_args(args, max_minutes=args.max_minutes).max_minutes == 60.0
+
+
+@pytest.mark.parametrize("option,value,message", [
+    ("--max-minutes", "0", "argument --max-minutes: must be a finite number > 0; got 0"),
+    ("--max-minutes", "nan", "argument --max-minutes: must be a finite number > 0; got nan"),
+    ("--lr-patience", "-1", "argument --lr-patience: must be an integer >= 0; got -1"),
+    ("--orbit-training", "some", "argument --orbit-training: invalid choice: 'some'"),
+])
+def test_cli_train_refuses_bad_budget_options(tmp_path, capsys, option, value, message):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "photonic_inv", "--out", str(tmp_path / "run"), option, value])
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_cli_train_passes_budget_schedule_and_orbit_training(tmp_path, monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(train_module, "train", lambda *args, **kwargs: calls.append(kwargs) or
+                        SimpleNamespace(metrics={"mae": 0.1}))
+    assert main(["train", "photonic_inv", "--out", str(tmp_path / "run"), "--max-minutes", "1.5",
+                 "--lr-patience", "4", "--orbit-training", "sample"]) == 0
+    (kwargs,) = calls
+    assert (kwargs["settings"].max_minutes, kwargs["settings"].lr_patience) == (1.5, 4)
+    assert kwargs["orbit_training"] == "sample"
+    assert main(["train", "photonic_inv", "--out", str(tmp_path / "run2")]) == 0
+    assert calls[1]["settings"] == TrainSettings() and "orbit_training" not in calls[1]  # the model's own
+    capsys.readouterr()
+
+
+def test_evaluate_by_group_scores_each_group_as_its_own_test_set(rng):
+    model = small_model()
+    x = rng.uniform(1, 20, size=(12, 8, 8, 1)).astype("float32")
+    data = Arrays(x, rng.uniform(0, 0.3, size=(12, 1)).astype("float32"))
+    labels = np.array(["ring", "circle", "ring"] * 4)
+    scores = evaluate_by_group(model, data, "photonic", labels)
+    assert list(scores) == ["circle", "ring"]
+    for label, metrics in scores.items():
+        assert metrics == pytest.approx(evaluate_arrays(model, data.subset(labels == label), "photonic"))
+    with pytest.raises(ValueError, match=r"one group label per example, shape \(12,\); got \(11,\)"):
+        evaluate_by_group(model, data, "photonic", labels[:11])
+
+
+def generated_cells(rng, n, family=True):
+    """A tiny stand-in for `keras-imnn generate photonic --config general` output."""
+    eps = rng.uniform(1, 20, size=(n, 32, 32)).astype("float32")
+    cells = {"eps": eps, "tm_gap": np.where(eps.mean(axis=(1, 2)) > 10.5, 0.05, 0.0), "tm_midgap": np.full(n, 0.4)}
+    if family:
+        cells["family"] = np.arange(n) % 3  # sibcl, gapped, circle
+    return cells
+
+
+def test_checkpoint_script_records_budget_time_orbit_training_and_family_metrics(rng, tmp_path):
+    from keras_imnn.training.checkpoints import main as train_checkpoints
+
+    np.savez(tmp_path / "cells.npz", **generated_cells(rng, 60))
+    train_checkpoints(["photonic", "--npz", str(tmp_path / "cells.npz"), "--n-test", "20", "--n-validation", "10",
+                       "--models", "photonic_inv", "--weights-dir", str(tmp_path / "w"), "--epochs", "3",
+                       "--max-minutes", "1e-6", "--lr-patience", "1", "--orbit-training", "sample"])
+    entry = json.loads((tmp_path / "w" / "manifest.json").read_text())["photonic_inv"]
+    assert entry["epochs_run"] == 1  # the first epoch ends past a budget of 60 µs
+    assert isinstance(entry["wall_minutes"], float) and 0 <= entry["wall_minutes"] < 10
+    assert entry["config"]["orbit_training"] == "sample"
+    by_family = entry["test_metrics_by_family"]
+    assert list(by_family) == ["circle", "gapped", "sibcl"]  # test = cells 0..19: all three families
+    assert all(set(m) == set(entry["test_metrics"]) for m in by_family.values())
+    keras_imnn.load("photonic_inv", weights_dir=tmp_path / "w")  # sha256 and config verified
+
+
+@pytest.mark.parametrize("source", ["npz", "npz_dir", "no family", "magnet"])
+def test_family_of_test_cells_comes_from_the_test_split_of_the_files(rng, tmp_path, source):
+    from keras_imnn.training.checkpoints import family_of_test_cells
+
+    cells = generated_cells(rng, 6, family=source != "no family")
+    np.savez(tmp_path / "cells.npz", **cells)
+    np.savez(tmp_path / "test.npz", **cells)
+    args = argparse.Namespace(task="magnet" if source == "magnet" else "photonic", n_test=4,
+                              npz=None if source == "npz_dir" else str(tmp_path / "cells.npz"),
+                              npz_dir=str(tmp_path) if source == "npz_dir" else None)
+    expected = {"npz": ["sibcl", "gapped", "circle", "sibcl"],
+                "npz_dir": ["sibcl", "gapped", "circle", "sibcl", "gapped", "circle"]}.get(source)
+    families = family_of_test_cells(args)
+    assert (families if families is None else families.tolist()) == expected
