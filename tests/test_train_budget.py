@@ -163,3 +163,32 @@ def test_family_of_test_cells_comes_from_the_test_split_of_the_files(rng, tmp_pa
                 "npz_dir": ["sibcl", "gapped", "circle", "sibcl", "gapped", "circle"]}.get(source)
     families = family_of_test_cells(args)
     assert (families if families is None else families.tolist()) == expected
+
+
+
+def test_checkpoint_script_starts_from_initial_weights_and_records_them(rng, tmp_path):
+    """A warm start (e.g. the gapped flagship retrained on general cells) trains on from the given weights."""
+    from keras_imnn.models.registry import sha256
+    from keras_imnn.training.checkpoints import main as train_checkpoints
+
+    start = small_model()
+    start.save_weights(tmp_path / "start.weights.h5")
+    np.savez(tmp_path / "cells.npz", **generated_cells(rng, 30))
+    x = rng.uniform(1, 20, size=(4, 8, 8, 1)).astype("float32")
+    # A learning rate of 1e-12 keeps the weights where they started: the trained model is the initial one.
+    result = train_module.train_on("photonic_inv_dilated", Arrays(x, np.zeros((4, 1), "float32")), None,
+                                   Arrays(x, np.zeros((4, 1), "float32")), initial_weights=tmp_path / "start.weights.h5",
+                                   settings=TrainSettings(epochs=1, learning_rate=1e-12, verbose=0),
+                                   input_shape=(8, 8, 1), filters=4)
+    np.testing.assert_allclose(result.model.predict(x, verbose=0), start.predict(x, verbose=0), rtol=1e-5)
+    assert result.info["initial_weights"] == str(tmp_path / "start.weights.h5")
+
+    train_checkpoints(["photonic", "--npz", str(tmp_path / "cells.npz"), "--n-test", "10", "--n-validation", "5",
+                       "--models", "photonic_inv", "--weights-dir", str(tmp_path / "w"), "--epochs", "1"])
+    first = tmp_path / "w" / "photonic_inv" / "model.weights.h5"
+    (tmp_path / "first.weights.h5").write_bytes(first.read_bytes())
+    train_checkpoints(["photonic", "--npz", str(tmp_path / "cells.npz"), "--n-test", "10", "--n-validation", "5",
+                       "--models", "photonic_inv", "--weights-dir", str(tmp_path / "w"), "--epochs", "1",
+                       "--initial-weights", str(tmp_path / "first.weights.h5")])
+    entry = json.loads((tmp_path / "w" / "manifest.json").read_text())["photonic_inv"]
+    assert entry["initial_weights"] == {"file": "first.weights.h5", "sha256": sha256(tmp_path / "first.weights.h5")}

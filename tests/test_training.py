@@ -160,10 +160,11 @@ def test_checkpoint_training_writes_verified_manifest(rng, tmp_path):
     assert entry["device"] == f"CPU ({os.cpu_count()} cores)" or "NVIDIA" in entry["device"]
     assert "test_metrics_by_family" not in entry  # these cells carry no family
     # `keras-imnn info` shows the same fields for every shipped checkpoint as the script writes now, but for
-    # the per-family metrics (cells with families only) and the training time of checkpoints made before it
-    # was recorded.
+    # the per-family metrics (cells with families only), the weights a warm start began from, and the training
+    # time of checkpoints made before it was recorded.
     before_wall_minutes = [k for k in entry if k != "wall_minutes"]
-    assert all([k for k in shipped if k != "test_metrics_by_family"] in (list(entry), before_wall_minutes)
+    optional = ("test_metrics_by_family", "initial_weights")
+    assert all([k for k in shipped if k not in optional] in (list(entry), before_wall_minutes)
                for shipped in manifest().values())
     model = keras_imnn.load("photonic_inv", weights_dir=tmp_path / "w")  # sha256 verified
     assert model.predict(x[:2, ..., None], verbose=0).shape == (2, 1)

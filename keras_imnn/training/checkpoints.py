@@ -101,6 +101,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orbit-training", choices=ORBIT_TRAININGS,
                         help="how orbit-averaging models train (default: each model's config): exact or sample "
                              "(one random group element per example and step)")
+    parser.add_argument("--initial-weights", type=Path,
+                        help="start from this weights file (same architecture, e.g. another checkpoint) instead of "
+                             "a fresh initialization")
     args = parser.parse_args(argv)
 
     dataset = args.dataset or TASKS[args.task].default_dataset
@@ -108,10 +111,12 @@ def main(argv: list[str] | None = None) -> None:
     overrides = {"orbit_training": args.orbit_training} if args.orbit_training else {}
     splits, source = splits_from_args(args, dataset, args.seed, task=args.task)
     families = family_of_test_cells(args)
+    initial = {} if args.initial_weights is None else {
+        "initial_weights": {"file": args.initial_weights.name, "sha256": sha256(args.initial_weights)}}
     weights_dir = Path(args.weights_dir)
     command = " ".join(shlex.quote(a) for a in [Path(sys.executable).name, "-m", __spec__.name, *sys.argv[1:]])
     for name in args.models or list_models(args.task):
-        result = train_on(name, *splits, settings=settings, **overrides)
+        result = train_on(name, *splits, settings=settings, initial_weights=args.initial_weights, **overrides)
         file = f"{name}/model.weights.h5"
         (weights_dir / name).mkdir(parents=True, exist_ok=True)
         result.model.save_weights(weights_dir / file)
@@ -123,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
             "dataset": dataset, "dataset_version": dataset_version(dataset),
             "data": source, "n_train": len(splits[0]), "n_validation": len(splits[1]),
             "n_test": len(splits[2]), "epochs_run": result.info["epochs_run"],
-            "wall_minutes": result.info["wall_minutes"], "seed": args.seed,
+            "wall_minutes": result.info["wall_minutes"], "seed": args.seed, **initial,
             "command": command, "backend": os.environ.get("KERAS_BACKEND", "tensorflow"), "device": describe_device(),
             "test_metrics": result.metrics, **by_family, "date": datetime.date.today().isoformat()})
         print(json.dumps({name: entry}, indent=2), flush=True)

@@ -152,13 +152,15 @@ def model_overrides(augment: bool | str, x_shape: Sequence[int], overrides: dict
 
 def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: Arrays, *,
              settings: TrainSettings = DEFAULTS, augment: bool | str = False, out: str | Path | None = None,
-             info: dict[str, Any] | None = None, **overrides: Any) -> RunResult:
+             info: dict[str, Any] | None = None, initial_weights: str | Path | None = None,
+             **overrides: Any) -> RunResult:
     """Train zoo model ``name`` from scratch (for its task) on arrays already loaded; score it on ``test_data``.
 
     ``augment`` adds random point-group + shift augmentation (for the non-invariant baselines):
     True takes the lattice's group (D4 on square inputs, D2 otherwise), a group name (e.g. "c2")
-    that group; ``out`` receives ``model.keras`` and ``run.json`` (config, command, metrics, history).
-    The record (``info``) has the training's wall-clock time, ``wall_minutes``.
+    that group; ``out`` receives ``model.keras`` and ``run.json`` (config, command, metrics, history);
+    ``initial_weights`` (a weights file of the same architecture, e.g. another checkpoint) starts training
+    from those weights instead of a fresh initialization. The record (``info``) has the training's wall-clock time, ``wall_minutes``.
     """
     spec = get_spec(name)
     task = get_task(spec.task)
@@ -166,14 +168,15 @@ def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: 
         check_out(out, overwrite=True)  # hours of training must not end in "permission denied"
     overrides = model_overrides(augment, train_data.x.shape, overrides)
     keras.utils.set_random_seed(settings.seed)
-    model = load(name, pretrained=False, **overrides)
+    model = load(name, weights=initial_weights, **overrides)
     start = time.monotonic()
     history = fit(model, train_data, val_data, task=task, settings=settings)
     wall_minutes = (time.monotonic() - start) / 60
     metrics = evaluate_arrays(model, test_data, task)
     record = {
         "model": name, "task": task.name, **(info or {}), "n_train": len(train_data), "seed": settings.seed,
-        "augment": overrides.get("augment") or False, "epochs_run": len(history.history["loss"]),
+        "augment": overrides.get("augment") or False,
+        **({"initial_weights": str(initial_weights)} if initial_weights is not None else {}), "epochs_run": len(history.history["loss"]),
         "wall_minutes": round(wall_minutes, 2), "trained_with_trivial_group": history.trained_with_trivial_group,
         "config": spec.config.replace(**overrides).to_dict(), "test_metrics": metrics,
         "command": " ".join(shlex.quote(a) for a in sys.argv),
