@@ -8,10 +8,21 @@
         --seeds 0 1 2 --out docs/comparison_magnet
     # dilation stacks of the multiscale model, either task
     python benchmarks/compare_models.py photonic --npz ... --variants dilations --out docs/dilations_photonic
+    # band edges on cells without point symmetry (issue #20: is exact D4 invariance worth more than
+    # augmentation where it is not trivial?); cells from `keras-imnn generate photonic --config general`
+    python benchmarks/compare_models.py photonic_edges --npz data/photonic_general_n20000_seed0.npz \\
+        --symmetry-free --n-test 3400 --n-validation 1000 --sizes 100 200 400 800 1600 3200 --seeds 0 1 2 \\
+        --metrics median_rel_err mae tm_bands_1_4_median_rel_err te_bands_1_4_median_rel_err \\
+        --out docs/comparison_edges_symmetry_free
 
 Each run trains from scratch (same seeds for every model) and is scored on the fixed test split.
-Results are appended to OUT/results.json as they finish (a rerun skips finished runs); at the end
-a Markdown table (mean ± std over seeds) is written to OUT/table.md and a plot to OUT/curves.png.
+Results are appended to OUT/results.json as they finish (a rerun on the same data, which OUT/data.txt
+records, skips finished runs); at the end a Markdown table (mean ± std over seeds) is written to
+OUT/table.md and a plot to OUT/curves.png (learning curves, log-log for the error metrics).
+
+``--symmetry-free`` keeps only the cells that no point-group element but the identity maps onto a periodic
+shift of themselves (``keras_imnn.training.splits.symmetry_free``), in every split after it is made (the
+test split stays the first --n-test cells, less their symmetric ones), and prints how many remain.
 """
 from __future__ import annotations
 
@@ -26,7 +37,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from keras_imnn.tasks import TASKS, Task, Variant
 from keras_imnn.training.comparison import plot_comparison, run_variants, summarize, with_group
 from keras_imnn.training.settings import TrainSettings
-from keras_imnn.training.splits import add_split_arguments, splits_from_args
+from keras_imnn.training.splits import add_split_arguments, splits_from_args, symmetry_free_splits
 
 DILATION_STACKS = ([1, 1, 1], [1, 2, 3], [3, 2, 1], [2, 2, 2], [1, 2, 4, 8])
 
@@ -45,6 +56,8 @@ def main() -> None:
     add_split_arguments(parser)
     parser.add_argument("--group", help="point group of the data (default: the zoo's); e.g. c2 for the "
                                         "triangular lattice, whose 6×4 grid has no mirror symmetry")
+    parser.add_argument("--symmetry-free", action="store_true",
+                        help="only cells without point symmetry (the group of --group, default d4), in every split")
     parser.add_argument("--variants", choices=("models", "dilations"), default="models")
     parser.add_argument("--only", nargs="+", metavar="LABEL",
                         help="run only these variants (labels as in the table, e.g. magnet_inv)")
@@ -54,6 +67,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--patience", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--metrics", nargs="+", metavar="METRIC",
+                        help="table columns and plot panels: test metrics of the task's score (default: the task's "
+                             "objective, then its summary metrics)")
     parser.add_argument("--max-minutes", type=float, default=None,
                         help="start no new run after this long (finished runs are kept; rerun to resume)")
     parser.add_argument("--out", required=True)
@@ -62,6 +78,20 @@ def main() -> None:
 
     task = TASKS[args.task]
     (train, val, test), source = splits_from_args(args, task.default_dataset, task=task)
+    if args.symmetry_free:
+        (train, val, test), kept = symmetry_free_splits((train, val, test), args.group or "d4")
+        print(kept)
+        source = f"{source}; {kept}"
+        if not (len(train) and len(val) and len(test)):
+            parser.error(f"--symmetry-free left an empty split ({kept}): more cells, or larger --n-test / "
+                         "--n-validation")
+    clipped = [n for n in args.sizes if n > len(train)]
+    if clipped:
+        print(f"sizes {clipped} exceed the {len(train)} training examples: they run on all of them")
+    metrics = list(dict.fromkeys(args.metrics or [task.objective[0], *task.summary_metrics]))
+    known = task.score(test.y[:8], test.y[:8], None if test.weight is None else test.weight[:8])  # its keys
+    if set(metrics) - set(known):
+        parser.error(f"unknown --metrics {sorted(set(metrics) - set(known))}; the task's: {sorted(known)}")
     variants = all_variants = variants_of(task, args.variants)
     if args.only:
         unknown = set(args.only) - {label for label, *_ in variants}
@@ -70,10 +100,16 @@ def main() -> None:
         variants = [v for v in variants if v[0] in args.only]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    # results.json keys runs by (variant, n_train, seed) only: runs on other data must not stand in for these.
+    data_file = out / "data.txt"
+    if data_file.exists() and data_file.read_text().strip() != source:
+        parser.error(f"{out} holds runs on other data ({data_file.read_text().strip()}); now: {source}. "
+                     "Use another --out")
+    data_file.write_text(source + "\n")
     results = run_variants(with_group(variants, args.group), train, val, test, sizes=args.sizes or [None],
                            seeds=args.seeds, settings=TrainSettings.from_args(args), results_path=out / "results.json",
                            deadline=deadline, info={"data": source})
-    table, stats = summarize(results, task, order=[label for label, *_ in all_variants])
+    table, stats = summarize(results, task, order=[label for label, *_ in all_variants], metrics=metrics)
     (out / "table.md").write_text(table)
     plot_comparison(stats, task, out / "curves.png")
     print(table)

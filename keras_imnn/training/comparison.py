@@ -38,7 +38,7 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
                  progress: bool = True, **train_kwargs: Any) -> list[dict[str, Any]]:
     """Train every variant for every size and seed; return one record per run.
 
-    Records (``variant``, ``n_train``, ``seed``, ``epochs_run``, ``test_metrics``, ``config``) are
+    Records (``variant``, ``n_train``, ``seed``, ``epochs_run``, ``seconds``, ``test_metrics``, ``config``) are
     appended to ``results_path`` as runs finish and finished runs found there are skipped, so a cut run
     resumes; a finished run whose model config differs from the variant's now (a zoo default changed)
     raises instead of standing in for it.
@@ -57,15 +57,18 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
             raise ValueError(f"{path} holds {r['variant']!r} runs of another model config (was → now: {changed}); "
                              "relabel those runs or use another results file")
     done = {(r["variant"], r["n_train"], r["seed"]) for r in results}
-    sizes = [len(train) if n is None else min(n, len(train)) for n in sizes]
+    # Sizes past the train split all become the whole split: one run each, not one per size asked for.
+    sizes = list(dict.fromkeys(len(train) if n is None else min(n, len(train)) for n in sizes))
     runs = [(v, n, s) for s in seeds for n in sizes for v in variants if (v[0], n, s) not in done]
     for (label, name, augment, overrides), n, seed in tqdm(runs, desc="training runs", disable=not progress):
         if deadline is not None and time.monotonic() > deadline:
             print(f"time budget reached: {len(results)} runs done; rerun to resume")
             break
+        start = time.monotonic()
         result = train_on(name, train.take(n, seed), validation, test, augment=augment,
                           settings=replace(settings, seed=seed, verbose=0), **train_kwargs, **overrides)
         results.append({"variant": label, "n_train": n, "seed": seed, "epochs_run": result.info["epochs_run"],
+                        "seconds": round(time.monotonic() - start, 1),  # training and scoring, wall time
                         "test_metrics": result.metrics, "config": configs[label]})
         if path is not None:
             path.write_text(json.dumps(results, indent=1))
@@ -78,13 +81,15 @@ def _config(name: str, augment: bool | str, overrides: dict[str, Any], x_shape: 
     return json.loads(json.dumps(config.to_dict()))
 
 
-def summarize(results: list[dict], task: str | Task, order: Sequence[str] = ()) -> tuple[str, dict]:
+def summarize(results: list[dict], task: str | Task, order: Sequence[str] = (),
+              metrics: Sequence[str] | None = None) -> tuple[str, dict]:
     """Markdown table of mean ± std over seeds, per (variant, n_train), variants in ``order`` (their
-    labels; others after, as first run); and those stats by ``(variant, n_train, metric)``."""
+    labels; others after, as first run); and those stats by ``(variant, n_train, metric)``.
+    ``metrics``: the columns, keys of the task's ``score`` (None: the task's ``summary_metrics``)."""
     groups: dict[tuple[str, int], list[dict]] = {}
     for r in results:
         groups.setdefault((r["variant"], r["n_train"]), []).append(r["test_metrics"])
-    names = get_task(task).summary_metrics
+    names = tuple(metrics) if metrics else get_task(task).summary_metrics
     lines = ["| model | n_train | seeds | " + " | ".join(names) + " |", "|---|---|---|" + "---|" * len(names)]
     stats = {}
     rank = {v: i for i, v in enumerate(dict.fromkeys([*order, *(r["variant"] for r in results)]))}
@@ -98,14 +103,14 @@ def summarize(results: list[dict], task: str | Task, order: Sequence[str] = ()) 
     return "\n".join(lines) + "\n", stats
 
 
-def _panels(task: str | Task, height: float) -> tuple:
-    """A figure with one panel per metric of ``task``: ``(fig, [(ax, metric), ...])``."""
+def _panels(stats: dict, height: float) -> tuple:
+    """A figure with one panel per metric of ``stats`` (the table's columns): ``(fig, [(ax, metric), ...])``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = get_task(task).summary_metrics
+    names = list(dict.fromkeys(m for _, _, m in stats))
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), height), squeeze=False)
     return fig, list(zip(axes[0], names))
 
@@ -123,7 +128,7 @@ def _save(fig: Any, path: str | Path, title: str) -> None:
 def plot_bars(stats: dict, task: str | Task, path: str | Path, title: str = "") -> None:
     """One panel per metric: a bar per variant (mean over seeds, error bar = std), one training size."""
     variants = list(dict.fromkeys(v for v, _, _ in stats))  # the table's order
-    fig, panels = _panels(task, 0.9 + 0.35 * len(variants))
+    fig, panels = _panels(stats, 0.9 + 0.35 * len(variants))
     for ax, metric in panels:
         mean, std = zip(*(stats.get(_key(stats, v, metric), (np.nan, np.nan)) for v in variants))
         ax.barh(range(len(variants)), mean, xerr=std, capsize=3, color="tab:blue", alpha=0.7)
@@ -134,24 +139,36 @@ def plot_bars(stats: dict, task: str | Task, path: str | Path, title: str = "") 
     _save(fig, path, title)
 
 
+def is_error_metric(metric: str) -> bool:
+    """Whether ``metric`` is an error (lower is better, > 0): MAEs, RMSEs, relative errors."""
+    return metric.endswith(("mae", "mse", "rmse", "_err"))
+
+
 def plot_curves(stats: dict, task: str | Task, path: str | Path, title: str = "") -> None:
-    """One panel per metric: test metric vs training size (log axis), a line per variant."""
-    fig, panels = _panels(task, 3.6)
+    """One panel per metric: test metric vs training size, a line per variant (mean, error bars: std over seeds).
+
+    Log-log for errors (``is_error_metric``), whose learning curves are about power laws: equal ratios read
+    as equal steps, a constant factor between two models as a constant gap. Others: log training size only.
+    """
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter, NullLocator
+
+    fig, panels = _panels(stats, 3.6)
+    sizes = sorted({n for _, n, _ in stats})
     for ax, metric in panels:
         for variant in dict.fromkeys(v for v, _, _ in stats):
             pts = sorted((n, *stats[(v, n, m)]) for v, n, m in stats if v == variant and m == metric)
             n, mean, std = map(np.array, zip(*pts))
             ax.errorbar(n, mean, yerr=std, marker="o", capsize=3, label=variant)
         ax.set_xscale("log")
-        if metric == "mae":  # errors shrink by factors with more data: equal ratios read as equal steps
-            from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
-
+        ax.set_xticks(sizes, [str(n) for n in sizes])  # the sizes trained, not powers of ten
+        ax.xaxis.set_minor_locator(NullLocator())
+        if is_error_metric(metric):
             ax.set_yscale("log")
             ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
             ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
             ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("training examples")
-        ax.set_ylabel(f"test {metric} (mean ± std over seeds)")
+        ax.set_ylabel(f"test {metric}\n(mean ± std over seeds)")  # long metric names fit on two lines
         ax.grid(alpha=0.3)
     panels[0][0].legend(fontsize=8)
     _save(fig, path, title)

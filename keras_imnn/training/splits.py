@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
+
+from keras_imnn.groups import shift_symmetries
 from keras_imnn.tasks import TARGET_CHOICES, Task
 from keras_imnn.tasks.photonic_gap import PHOTONIC_GAP
 from keras_imnn.training.arrays import Arrays, hold_out_validation
@@ -13,6 +16,8 @@ from keras_imnn.training.data import load_npz, load_split
 Splits = tuple[Arrays, Arrays, Arrays]
 # Generated cells are in the TFDS builder's order: its fixed test split first, then validation.
 PHOTONIC_N_TEST, PHOTONIC_N_VALIDATION = 2000, 500
+# Cells per shift_symmetries call in symmetry_free (its FFTs hold about 1 MB per 32×32 cell).
+_SYMMETRY_CHUNK = 1024
 
 
 def photonic_npz_splits(path: str | Path, n_test: int = PHOTONIC_N_TEST, n_validation: int = PHOTONIC_N_VALIDATION,
@@ -26,6 +31,35 @@ def photonic_npz_splits(path: str | Path, n_test: int = PHOTONIC_N_TEST, n_valid
     idx = list(range(len(data)))
     return (data.subset(idx[n_test + n_validation:]), data.subset(idx[n_test:n_test + n_validation]),
             data.subset(idx[:n_test]))
+
+
+def symmetry_free_mask(x: np.ndarray, group: str = "d4") -> np.ndarray:
+    """``(n,)`` bool: which samples of ``x`` (n, H, W, C) have no point symmetry in ``group``.
+
+    A sample has none when no element of ``group`` but the identity maps it onto a periodic shift of itself
+    (``groups.shift_symmetries``, exact on the values): its stabilizer in ``group`` ⋉ periodic shifts holds
+    translations at most, so its orbit holds |G| distinct cells up to shifts and orbit averaging (or augmenting
+    with the group) is not the identity on it. A cell whose only symmetry is a translation (a supercell) counts
+    as symmetry-free.
+    """
+    x = np.asarray(x)
+    return np.concatenate([shift_symmetries(x[i:i + _SYMMETRY_CHUNK], group)[0][:, 1:].sum(axis=1) == 0
+                           for i in range(0, len(x), _SYMMETRY_CHUNK)] or [np.zeros(0, bool)])
+
+
+def symmetry_free(data: Arrays, group: str = "d4") -> Arrays:
+    """The examples of ``data`` without point symmetry in ``group`` (``symmetry_free_mask``), in their order."""
+    return data.subset(np.flatnonzero(symmetry_free_mask(data.x, group)))
+
+
+def symmetry_free_splits(splits: Splits, group: str = "d4") -> tuple[Splits, str]:
+    """``(train, validation, test)`` each restricted to its examples without point symmetry in ``group``, and a
+    line saying how many remain. The splits are filtered as made (the fixed test split first, as
+    ``photonic_npz_splits``), so the test cells stay the same cells whatever is filtered."""
+    kept = tuple(symmetry_free(part, group) for part in splits)
+    counts = ", ".join(f"{name} {len(k)} of {len(part)}"
+                       for name, k, part in zip(("train", "validation", "test"), kept, splits))
+    return kept, f"cells without {group.upper()} point symmetry only: {counts}"
 
 
 def _holds_out_validation(root: Path) -> bool:
