@@ -1,4 +1,9 @@
-"""Every shipped checkpoint: verified, loadable, and as accurate on fresh solver data as its manifest says."""
+"""Every shipped checkpoint: verified, loadable, and as accurate on fresh solver data as its manifest says.
+
+Photonic checkpoints are scored on fresh cells (seed FRESH_SEED, never trained on) of the cell config of
+their manifest "dataset": ``photonic_crystals/gapped`` on gapped cells, ``photonic_crystals/general`` on
+cells of each family of the general mix, scored per family.
+"""
 import configparser
 from pathlib import Path
 
@@ -9,26 +14,90 @@ import keras_imnn
 from keras_imnn.demo import run_demo
 from keras_imnn.models import registry
 from keras_imnn.models.registry import manifest
-from keras_imnn.physics.photonic.cells import random_unit_cells
+from keras_imnn.physics.photonic.cells import FAMILIES, MIXES, sample_unit_cells
+from keras_imnn.physics.photonic.dataset import DATASET_N_MAX, SolverSettings, label_cells
 from keras_imnn.physics.photonic.solver import band_gaps, band_structure, k_grid
+from keras_imnn.tasks import TASKS
 from keras_imnn.tasks.photonic_gap import gap_to_midgap
 from keras_imnn.training.data import Arrays
 from keras_imnn.training.evaluation import evaluate_arrays
 
 SHIPPED = manifest()
-PHOTONIC = sorted(n for n in SHIPPED if n.startswith("photonic"))
 FRESH_SEED = 7  # the datasets use seed 0: these cells were never trained on
+
+
+def shipped(task):
+    """The zoo models of ``task`` that have a checkpoint in the manifest."""
+    return sorted(n for n in keras_imnn.list_models(task) if n in SHIPPED)
+
+
+PHOTONIC, EDGES, MAGNET = shipped("photonic"), shipped("photonic_edges"), shipped("magnet")
+
+
+def cell_config(name):
+    """The cell config of a checkpoint's manifest "dataset" (``photonic_crystals/general:1.0.0`` → general)."""
+    return SHIPPED[name]["dataset"].split("/")[1].split(":")[0]
+
+
+def first_of_each_family(config, per_family):
+    """``(eps (n, 32, 32), family names (n,), mix weights (n,))``: the first ``per_family`` cells of each family
+    of ``config`` drawn with FRESH_SEED, weighted so that a weighted mean over them estimates the mean over
+    ``config``'s mix (each family's weight its mix probability, shared by its cells)."""
+    mix = MIXES[config]
+    pool = sample_unit_cells(per_family * (1 if len(mix) == 1 else 5 * len(mix)), config, FRESH_SEED)
+    names = np.array(FAMILIES)[pool.family]
+    picked = np.concatenate([np.flatnonzero(names == family)[:per_family] for family in mix])
+    assert len(picked) == per_family * len(mix), "the pool is short of a family: draw more cells"
+    return pool.eps[picked], names[picked], np.array([mix[f] / per_family for f in names[picked]])
+
+
+def fresh_gap_cells(config, per_family):
+    """Fresh cells of ``config`` with the TM gap-to-midgap ratio of bands 1-2 at its datasets' cutoff, as
+    ``(Arrays with the mix weights as weight, family names)``."""
+    eps, families, weight = first_of_each_family(config, per_family)
+    bands = band_structure(eps, k_grid(16), 2, "tm", n_max=DATASET_N_MAX[config], progress=False)
+    gaps, midgaps = band_gaps(bands)
+    y = gap_to_midgap(gaps[:, 0], midgaps[:, 0])[:, None]
+    return Arrays(eps[..., None].astype("float32"), y, weight), families
 
 
 @pytest.fixture(scope="module")
 def fresh_gapped_cells():
-    eps = random_unit_cells(96, "gapped", FRESH_SEED)
-    gaps, midgaps = band_gaps(band_structure(eps, k_grid(16), 2, "tm", progress=False))
-    return Arrays(eps[..., None].astype("float32"), gap_to_midgap(gaps[:, 0], midgaps[:, 0])[:, None])
+    """96 gapped cells (the 2 000-cell test MAE of the gapped checkpoints holds on them within 1.05-1.18×)."""
+    return fresh_gap_cells("gapped", 96)
+
+
+@pytest.fixture(scope="module")
+def fresh_general_cells():
+    """12 cells of each of the 8 families of ``general`` (96 cells, about 30 CPU s at the TM cutoff 7)."""
+    return fresh_gap_cells("general", 12)
+
+
+@pytest.fixture(scope="module")
+def fresh_general_edges():
+    """The first 48 cells of the ``general`` mix (at its frequencies) with their 32 band edges, computed as the
+    dataset does (``label_cells``: TM and TE bands 1-8 on k_grid(16), cutoff 7; about 0.6 CPU s a cell)."""
+    cells = sample_unit_cells(48, "general", FRESH_SEED)
+    edges = label_cells(cells.eps, SolverSettings(n_bands=8, n_max=DATASET_N_MAX["general"]))["band_edges"]
+    return Arrays(cells.eps[..., None].astype("float32"), edges.astype("float32")), np.array(FAMILIES)[cells.family]
+
+
+def weighted_mae_r2(y, pred, weight):
+    """MAE and R² with each example weighted by ``weight`` (estimates of those over the mix)."""
+    y, err, w = np.ravel(y), np.ravel(pred) - np.ravel(y), weight / weight.sum()
+    mean = np.sum(w * y)
+    return float(np.sum(w * np.abs(err))), float(1.0 - np.sum(w * err**2) / np.sum(w * (y - mean) ** 2))
 
 
 def test_photonic_checkpoints_are_shipped():
-    assert {"photonic_cnn", "photonic_inv", "photonic_inv_dilated"} <= set(SHIPPED)
+    assert {"photonic_cnn", "photonic_inv", "photonic_inv_dilated", "photonic_inv_dilated_gapped"} <= set(SHIPPED)
+
+
+def test_the_gapped_flagship_is_scored_on_the_data_it_was_trained_on():
+    """photonic_inv_dilated_gapped keeps the gapped-only checkpoint when photonic_inv_dilated is retrained."""
+    spec = registry.get_spec("photonic_inv_dilated_gapped")
+    assert spec.dataset == SHIPPED[spec.name]["dataset"] == "photonic_crystals/gapped"
+    assert cell_config(spec.name) == "gapped"
 
 
 def test_a_wheel_installs_every_checkpoint():
@@ -43,24 +112,69 @@ def test_a_wheel_installs_every_checkpoint():
     assert {Path("share/keras_imnn/weights") / e["file"] for e in SHIPPED.values()} <= installed
 
 
+# 96 cells: allowance for sampling noise around the manifest's 2 000-cell test MAE. Gapped checkpoints on gapped
+# cells: measured 1.05-1.18×. General cells, 12 per family: 99th percentile 1.18-1.48× (stratified resamples of
+# 480 general cells scored by today's three gapped-trained checkpoints; the heavier-tailed the errors, the more).
+MAE_ALLOWANCE = {"gapped": 1.3, "general": 1.5}
+# On general cells each family's MAE (12 cells) against the checkpoint's mix-wide test MAE (those resamples: worst
+# family 1.7-2.4× typically, 99th percentile 2.4-4.1×): catches a family the model gets wholly wrong.
+FAMILY_MAE_ALLOWANCE = 5.0
+# R² within 0.02 of the manifest's; on general cells the unexplained variance 1 − R² may also reach 2.5× the
+# manifest's (the resamples above: 99th percentile 1.8-2.3×; R² is noisier than the MAE on 96 cells).
+R2_SLACK, UNEXPLAINED_ALLOWANCE = 0.02, {"gapped": 1.0, "general": 2.5}
+
+
 @pytest.mark.parametrize("name", PHOTONIC)
-def test_photonic_checkpoint_metrics_hold_on_fresh_cells(name, fresh_gapped_cells):
-    entry = SHIPPED[name]
-    metrics = evaluate_arrays(keras_imnn.load(name), fresh_gapped_cells, "regression")
-    # 96 cells: allow sampling noise around the manifest's 2 000-cell test MAE (measured: 1.05–1.18×).
-    assert metrics["mae"] < 1.3 * entry["test_metrics"]["mae"], (metrics, entry["test_metrics"])
-    assert metrics["r2"] > entry["test_metrics"]["r2"] - 0.02
+def test_photonic_checkpoint_metrics_hold_on_fresh_cells(name, request):
+    config = cell_config(name)
+    if config not in MAE_ALLOWANCE:
+        pytest.fail(f"{name}: no fresh-cell fixture for {SHIPPED[name]['dataset']}: add one like fresh_general_cells")
+    data, families = request.getfixturevalue(f"fresh_{config}_cells")
+    expected = SHIPPED[name]["test_metrics"]
+    pred = keras_imnn.load(name).predict(data.x, batch_size=256, verbose=0)
+    mae, r2 = weighted_mae_r2(data.y, pred, data.weight)
+    errors = np.abs(pred - data.y)[:, 0]
+    per_family = {f: round(float(np.mean(errors[families == f])), 4) for f in dict.fromkeys(families.tolist())}
+    report = f"{name} on fresh {config} cells: MAE {mae:.4f}, R² {r2:.4f}, per family {per_family}; manifest {expected}"
+    assert mae < MAE_ALLOWANCE[config] * expected["mae"], report
+    unexplained = 1.0 - expected["r2"]
+    assert 1.0 - r2 < max(unexplained + R2_SLACK, UNEXPLAINED_ALLOWANCE[config] * unexplained), report
+    if len(per_family) > 1:
+        worst = max(per_family, key=per_family.get)
+        assert per_family[worst] < FAMILY_MAE_ALLOWANCE * expected["mae"], f"worst family {worst}: {report}"
 
 
-def test_demo_predicts_close_to_the_solver(tmp_path):
-    result = run_demo(n_cells=3, out=tmp_path / "demo.png")
+# 48 cells: allowance for sampling noise around the manifest's median relative error of the 32 edges.
+MEDIAN_REL_ERR_ALLOWANCE = 1.3
+
+
+@pytest.mark.parametrize("name", EDGES)
+def test_band_edge_checkpoint_metrics_hold_on_fresh_cells(name, request):
+    config = cell_config(name)
+    if config != "general":
+        pytest.fail(f"{name}: no fresh band-edge fixture for {SHIPPED[name]['dataset']}: add one like "
+                    f"fresh_general_edges")
+    data, families = request.getfixturevalue(f"fresh_{config}_edges")
+    expected = SHIPPED[name]["test_metrics"]
+    task = TASKS["photonic_edges"]
+    pred = keras_imnn.load(name).predict(data.x, batch_size=256, verbose=0)
+    metrics = task.score(data.y, pred)
+    per_family = {f: round(task.score(data.y[families == f], pred[families == f])["median_rel_err"], 4)
+                  for f in dict.fromkeys(families.tolist())}
+    report = f"{name} on fresh {config} cells: {metrics}; per-family median_rel_err {per_family}; manifest {expected}"
+    assert metrics["median_rel_err"] < MEDIAN_REL_ERR_ALLOWANCE * expected["median_rel_err"], report
+
+
+def test_demo_shows_many_kinds_of_cells_close_to_the_solver(tmp_path):
+    result = run_demo(out=tmp_path / "demo.png")
     assert (tmp_path / "demo.png").stat().st_size > 10_000
-    assert result["eps"].shape == (3, 32, 32) and result["model"].shape == (3,)
-    # Test MAE 0.0017; predicting the mean gap would be off by ≈ 0.1.
-    assert np.mean(np.abs(result["model"] - result["solver"])) < 0.02
-
-
-MAGNET = sorted(n for n in SHIPPED if n.startswith("magnet"))
+    n = len(result["eps"])
+    assert n == 8 and result["eps"].shape == (n, 32, 32) and result["model"].shape == result["solver"].shape == (n,)
+    assert {"gapped", "sibcl", "circle", "ring", "several"} <= set(result["family"]), result["family"]
+    assert len(set(result["family"])) >= 6
+    # Loose: the gapped-only checkpoint is off by 0.023 on average on these 8 cells; a model predicting false
+    # gaps on the non-gapped ones (photonic_inv today: 0.23), or the mean gap, is off by ≈ 0.1 or more.
+    assert np.mean(np.abs(result["model"] - result["solver"])) < 0.06
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +204,8 @@ def test_demo_command(tmp_path, capsys):
     from keras_imnn.cli import main
 
     assert main(["demo", "--n", "2", "--out", str(tmp_path / "d.png")]) == 0
-    assert "mean |error|" in capsys.readouterr().out and (tmp_path / "d.png").exists()
+    out = capsys.readouterr().out
+    assert "mean |error|" in out and "family" in out and (tmp_path / "d.png").exists()
     with pytest.raises(SystemExit) as usage:  # argparse refuses it before any work
         main(["demo", "--n", "0"])
     assert usage.value.code == 2

@@ -61,6 +61,14 @@ SPECS: tuple[ModelSpec, ...] = (
         "shift- and D4-invariant.",
     ),
     ModelSpec(
+        "photonic_inv_dilated_gapped", "photonic", "photonic_crystals/gapped",
+        ModelConfig(arch="inv", dilations=_MULTISCALE, **_PHOTONIC_INV),
+        "photonic_inv_dilated trained on photonic_crystals/gapped cells only (C4v high-index inclusions "
+        "in a low-index background). More accurate than photonic_inv_dilated on such cells, but it "
+        "predicts false gaps on any other cell (no symmetry, several inclusions, rods, holes): use "
+        "photonic_inv_dilated for those.",
+    ),
+    ModelSpec(
         "photonic_edges_cnn", "photonic_edges", _EDGES_DATA,
         ModelConfig(arch="cnn", head_units=(64,), **_EDGES, **_PHOTONIC),
         "Band-edge baseline: photonic_cnn's layers with 32 outputs, the min and max of TM and TE bands "
