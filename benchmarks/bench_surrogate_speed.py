@@ -3,8 +3,8 @@
 On the same ``general`` cells, in one run on the same machine: the band-edge models (32 numbers,
 TM and TE bands 1–8 on ``k_grid(16)``) and the flagship (TM gap/midgap of bands 1–2) against the
 solver producing those labels at the ``general`` dataset's cutoffs (``make_examples``'s settings).
-Models are timed with ``predict`` after a full warm-up pass (tracing and first-call costs excluded), untrained weights (speed
-does not depend on them). The solver uses ``--workers`` threads, as a dataset build does.
+Models are timed with ``predict`` after a full warm-up pass (tracing and first-call costs excluded),
+untrained weights (speed does not depend on them). The solver uses ``--workers`` threads, as a dataset build does.
 
     PYTHONPATH=. python benchmarks/bench_surrogate_speed.py --cells 64 --workers 2
 """

@@ -176,8 +176,9 @@ def test_checkpoint_script_starts_from_initial_weights_and_records_them(rng, tmp
     np.savez(tmp_path / "cells.npz", **generated_cells(rng, 30))
     x = rng.uniform(1, 20, size=(4, 8, 8, 1)).astype("float32")
     # A learning rate of 1e-12 keeps the weights where they started: the trained model is the initial one.
-    result = train_module.train_on("photonic_inv_dilated", Arrays(x, np.zeros((4, 1), "float32")), None,
-                                   Arrays(x, np.zeros((4, 1), "float32")), initial_weights=tmp_path / "start.weights.h5",
+    zeros = Arrays(x, np.zeros((4, 1), "float32"))
+    result = train_module.train_on("photonic_inv_dilated", zeros, None, zeros,
+                                   initial_weights=tmp_path / "start.weights.h5",
                                    settings=TrainSettings(epochs=1, learning_rate=1e-12, verbose=0),
                                    input_shape=(8, 8, 1), filters=4)
     np.testing.assert_allclose(result.model.predict(x, verbose=0), start.predict(x, verbose=0), rtol=1e-5)

@@ -160,7 +160,8 @@ def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: 
     True takes the lattice's group (D4 on square inputs, D2 otherwise), a group name (e.g. "c2")
     that group; ``out`` receives ``model.keras`` and ``run.json`` (config, command, metrics, history);
     ``initial_weights`` (a weights file of the same architecture, e.g. another checkpoint) starts training
-    from those weights instead of a fresh initialization. The record (``info``) has the training's wall-clock time, ``wall_minutes``.
+    from those weights instead of a fresh initialization. The record (``info``) has the training's
+    wall-clock time, ``wall_minutes``.
     """
     spec = get_spec(name)
     task = get_task(spec.task)
@@ -176,7 +177,8 @@ def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: 
     record = {
         "model": name, "task": task.name, **(info or {}), "n_train": len(train_data), "seed": settings.seed,
         "augment": overrides.get("augment") or False,
-        **({"initial_weights": str(initial_weights)} if initial_weights is not None else {}), "epochs_run": len(history.history["loss"]),
+        **({"initial_weights": str(initial_weights)} if initial_weights is not None else {}),
+        "epochs_run": len(history.history["loss"]),
         "wall_minutes": round(wall_minutes, 2), "trained_with_trivial_group": history.trained_with_trivial_group,
         "config": spec.config.replace(**overrides).to_dict(), "test_metrics": metrics,
         "command": " ".join(shlex.quote(a) for a in sys.argv),
