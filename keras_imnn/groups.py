@@ -9,6 +9,19 @@ centre p (relative to the cell centre) goes to ``matrix @ p``.
 
 Numpy only, so the physics packages can use it without Keras; :func:`transform` also runs on
 tensors when given ``xp=keras.ops``.
+
+The elements that transpose (those of C4 and D4 beyond D2) map an ``H x W`` array to a ``W x H``
+one: a symmetry of one lattice only when it is square (:data:`SQUARE_ONLY`). Between the
+``Lx x Ly`` and ``Ly x Lx`` lattices they are still well defined, which an invariant model with a
+size-agnostic trunk uses (``GroupAverage`` averages a rectangle over D4 by running the transposed
+copies as a second batch: f(x) on ``Lx x Ly`` is then f(rot90 x) on ``Ly x Lx``).
+
+Which group a lattice has on this grid: the square J1-J2 lattice D2 on rectangles and D4 on
+squares (D4 across the two orientations of a rectangle); the anisotropic triangular one (J2 on
+the (+1, +1) diagonal only) keeps only the maps that fix that diagonal: C2 on rectangles, and on
+squares the inversion and the two diagonal mirrors {E, I, x <-> y, (x, y) -> (-y, -x)}, which is
+not one of :data:`GROUPS` (D4, C4 and D2 contain x -> -x or the 90° rotation, which turn the
+(+1, +1) diagonal into the (+1, -1) one; the lattices module lists its generators).
 """
 from __future__ import annotations
 
@@ -69,12 +82,22 @@ def group_elements(group: str | None) -> tuple[GroupElement, ...]:
     return GROUPS[normalize_group(group)]
 
 
-def check_group_fits(group: str, height: int | None, width: int | None, where: str) -> None:
-    """D4 and C4 map the lattice to itself only if it is square."""
+def transposes(group: str | None) -> bool:
+    """Whether ``group`` has elements that transpose (swap H and W): C4 and D4."""
+    return any(g.transpose for g in group_elements(group))
+
+
+def check_group_fits(group: str, height: int | None, width: int | None, where: str, alternatives: str = "") -> None:
+    """D4 and C4 map the lattice to itself only if it is square.
+
+    ``alternatives`` is appended to the list of what is accepted (e.g. where the caller can average
+    over D4 on rectangles too).
+    """
     if group in SQUARE_ONLY and height is not None and width is not None and height != width:
         raise ValueError(
-            f"{where}: group {group!r} needs a square input (H == W) but got H={height}, W={width}; "
-            f"use 'd2' or 'c2' for rectangular lattices."
+            f"{where}: group {group!r} needs a square input (H == W) but got H={height}, W={width}: its "
+            f"rotations and transposes turn an H x W array into a W x H one. Accepted: 'd2' or 'c2' for "
+            f"rectangular lattices{alternatives}."
         )
 
 
@@ -98,11 +121,16 @@ def orbit(x: np.ndarray, group: str | None, axes: tuple[int, int] = (1, 2)) -> l
 
 
 def site_permutation(g: GroupElement, shape: tuple[int, int]) -> np.ndarray:
-    """``g`` about site 0 of a periodic ``(Lx, Ly)`` lattice, sites row-major: site i goes to ``p[i]``."""
+    """``g`` about site 0 of a periodic ``(Lx, Ly)`` lattice, sites row-major: site i goes to ``p[i]``.
+
+    An element that transposes maps a rectangle onto the ``(Ly, Lx)`` lattice: ``p[i]`` is then a site of
+    that one (row-major over ``(Ly, Lx)``), as :func:`transform` maps an ``(Lx, Ly)`` array to ``(Ly, Lx)``.
+    """
     lx, ly = shape
+    nx, ny = (ly, lx) if g.transpose else (lx, ly)
     sites = np.arange(lx * ly)
     x, y = g.matrix @ np.stack([sites // ly, sites % ly])
-    return (x % lx) * ly + (y % ly)
+    return (x % nx) * ny + (y % ny)
 
 
 def shift_symmetries(x: np.ndarray, group: str | None, rtol: float = 0.0) -> tuple[np.ndarray, np.ndarray]:

@@ -18,6 +18,7 @@ from keras_imnn.groups import (
     shift_symmetries,
     site_permutation,
     transform,
+    transposes,
 )
 from keras_imnn.layers.symmetry import apply_element
 
@@ -66,20 +67,48 @@ def test_matrix_acts_on_k_as_the_element_on_the_cell(rng):
         np.testing.assert_allclose(image[gm[..., 0], gm[..., 1]], spectrum, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("shape", [(4, 4), (4, 6)])
+@pytest.mark.parametrize("shape", [(4, 4), (4, 6), (3, 5)])
 def test_site_permutation_is_the_array_map_about_site_0(rng, shape):
     values = rng.normal(size=shape[0] * shape[1])
     x, y = np.divmod(np.arange(values.size), shape[1])
     np.testing.assert_array_equal(site_permutation(group_elements("d2")[2], shape), (-x % shape[0]) * shape[1] + y)
-    for g in group_elements("d4" if shape[0] == shape[1] else "d2"):
+    # On a rectangle the transposing elements map onto the (Ly, Lx) lattice, as transform maps the array.
+    for g in group_elements("d4"):
         p = site_permutation(g, shape)
+        image = transform(values.reshape(shape), g, (0, 1))
         assert sorted(p) == list(range(values.size))
         moved = np.empty_like(values)
         moved[p] = values
         # About site 0 instead of the centre: the same map up to a periodic shift.
-        image = transform(values.reshape(shape), g, (0, 1))
-        assert any(np.array_equal(np.roll(image, s, (0, 1)), moved.reshape(shape))
-                   for s in itertools.product(range(shape[0]), range(shape[1])))
+        assert any(np.array_equal(np.roll(image, s, (0, 1)), moved.reshape(image.shape))
+                   for s in itertools.product(range(image.shape[0]), range(image.shape[1])))
+
+
+def _bond_set(lattice):
+    return [{frozenset(b) for b in bonds.tolist()} for bonds in (lattice.nn_bonds, lattice.nnn_bonds)]
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (4, 4)])
+def test_which_elements_map_each_magnet_lattice_onto_its_image(shape):
+    """The groups the magnet lattices have on this grid, across the two orientations of a rectangle: the square
+    J1-J2 lattice all of D4 (a rotated Lx x Ly lattice is the Ly x Lx one), the anisotropic triangular one only
+    the maps that keep its (+1, +1) diagonal: E, the inversion and the two diagonal mirrors (none of D2's
+    axis mirrors, nor the 90° rotations, which make it the (+1, -1) diagonal)."""
+    from keras_imnn.physics.magnet.lattices import make_lattice
+
+    triangular = {g for g in group_elements("d4") if g.flip_rows == g.flip_cols}  # E, I, x <-> y, (x, y) -> (-y, -x)
+    for name, expected in [("square", set(group_elements("d4"))), ("triangular", triangular)]:
+        fitting = set()
+        for g in group_elements("d4"):
+            p = site_permutation(g, shape)
+            image = make_lattice(name, shape[::-1] if g.transpose else shape)
+            mapped = [{frozenset((int(p[i]), int(p[j]))) for i, j in bonds} for bonds in
+                      (make_lattice(name, shape).nn_bonds, make_lattice(name, shape).nnn_bonds)]
+            if mapped == _bond_set(image):
+                fitting.add(g)
+        assert fitting == expected, name
+    # Of the named groups only C2 fits the triangular lattice; D2, C4 and D4 would average over wrong maps.
+    assert [name for name in GROUPS if set(group_elements(name)) <= triangular] == ["trivial", "c2"]
 
 
 def test_shift_symmetries_finds_the_shifts(rng):
@@ -114,7 +143,14 @@ def test_bad_groups_name_what_is_accepted():
         group_elements("p6m")
     with pytest.raises(ValueError, match="needs a square input.*'d2' or 'c2'"):
         check_group_fits("c4", 4, 6, "here")
+    with pytest.raises(ValueError, match=r"^here: group 'd4' needs a square .*H=4, W=6.*rectangular lattices, or X\.$"):
+        check_group_fits("d4", 4, 6, "here", alternatives=", or X")
     check_group_fits("d2", 4, 6, "here")
+    check_group_fits("d4", None, 6, "here")
+
+
+def test_transposes():
+    assert [transposes(g) for g in ("trivial", "c2", "d2", "c4", "d4", None)] == [False] * 3 + [True] * 2 + [False]
 
 
 def test_physics_modules_do_not_import_keras():

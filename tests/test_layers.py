@@ -195,9 +195,11 @@ def test_group_average_sampling_the_orbit_in_training_is_exact_at_inference(rng)
     assert not np.allclose(sampled, y, atol=1e-4)
 
 
-def test_group_average_rejects_non_square_for_d4():
+def test_equivariant_group_average_rejects_non_square_for_d4():
+    # Equivariant outputs must map back onto the input; the invariant average takes rectangles
+    # (tests/test_rotation_consistency.py).
     with pytest.raises(ValueError, match="square input"):
-        GroupAverage(_invariant_trunk(), "d4")(np.zeros((1, 6, 4, 1), "float32"))
+        GroupAverage(PeriodicConv2D(2, 3), "d4", equivariant=True)(np.zeros((1, 6, 4, 1), "float32"))
 
 
 def test_invariant_pooling(rng):

@@ -43,14 +43,15 @@ def test_first_call_names_the_shape_it_got(rng):
 
 @pytest.mark.parametrize("how", ["call", "predict"])
 def test_d4_models_refuse_non_square_lattices(rng, how):
-    model = keras_imnn.load("magnet_inv", pretrained=False, group="d4", filters=4)
+    model = keras_imnn.load("magnet_inv", pretrained=False, group="d4", invariance="tied", filters=4)
     x = rng.integers(0, 2, size=(2, 6, 4, 1)).astype("float32")
     with pytest.raises(ValueError) as err:
         model(x) if how == "call" else model.predict(x, verbose=0)
     assert one_line(err) == "magnet_inv expects inputs of shape (batch, H, H, 1); got (2, 6, 4, 1)"
-    # D2 (the default) takes any Lx × Ly, D4 any square one.
+    # D2 (the default) takes any Lx × Ly, tied D4 any square one, orbit-averaged D4 any Lx × Ly too.
     assert keras_imnn.load("magnet_inv", pretrained=False, filters=4)(x).shape == (2, 1)
     assert model(x[:, :4]).shape == (2, 1)
+    assert keras_imnn.load("magnet_inv", pretrained=False, group="d4", filters=4)(x).shape == (2, 1)
 
 
 @pytest.mark.parametrize("name", keras_imnn.list_models())

@@ -170,7 +170,7 @@ def test_bad_inputs_fail_clearly(rng):
         keras_imnn.load("photonic_inv", pretrained=False)(np.ones((2, 4, 32, 32, 1), "float32"))
     with pytest.raises(ValueError, match="photonic_cnn expects inputs of shape \\(batch, 32, 32, 1\\)"):
         keras_imnn.load("photonic_cnn", pretrained=False).predict(np.ones((2, 48, 48, 1)), verbose=0)
-    square = keras_imnn.load("magnet_inv", pretrained=False, group="d4")
+    square = keras_imnn.load("magnet_inv", pretrained=False, group="d4", invariance="tied")
     with pytest.raises(ValueError, match="magnet_inv expects inputs of shape \\(batch, H, H, 1\\)"):
         square(np.ones((2, 6, 4, 1), "float32"))
     with pytest.raises(ValueError, match="square input"):

@@ -19,6 +19,10 @@ tied kernels        one pass, parameters shrink  every kernel is itself G-symmet
 
 ``GroupAverage(..., orbit_training="sample")`` trains at the cost of one pass (one random element per
 example and step) and stays the exact orbit average at inference.
+
+An invariant ``GroupAverage`` over D4 or C4 also takes rectangles when its trunk is size-agnostic
+(periodic convolutions, global pooling): the transposed copies are ``W x H`` and run as a second
+batch, so f(x) on an ``H x W`` lattice equals f(rot90 x) on the ``W x H`` one.
 """
 from __future__ import annotations
 
@@ -37,10 +41,12 @@ from keras_imnn.groups import (
     normalize_group,
     orbit_is_translations,
     transform,
+    transposes,
 )
 
 __all__ = ["GROUPS", "SQUARE_ONLY", "ORBIT_TRAININGS", "GroupAverage", "GroupElement", "apply_element",
-           "check_group_fits", "group_elements", "normalize_group", "orbit_is_translations", "symmetrize_kernel"]
+           "check_group_fits", "group_elements", "normalize_group", "orbit_is_translations", "symmetrize_kernel",
+           "transposes"]
 
 
 # How ``GroupAverage`` trains: on the exact orbit average, or on one random element per example.
@@ -71,20 +77,31 @@ class GroupAverage(keras.layers.Wrapper):
 
     The |G| transformed copies run as one batch of size |G|·batch (cost: |G| forward passes).
 
+    Rectangles under D4 or C4: an invariant wrapper takes any ``H x W`` input, not only squares. The
+    elements that transpose give ``W x H`` copies, which run as a second batch (the same |G| forward
+    passes in two calls of the wrapped layer), so the wrapped layer must take both ``H x W`` and
+    ``W x H`` inputs: a size-agnostic trunk (periodic convolutions, global pooling) does. Then
+    ``f(x)`` on ``H x W`` equals ``f(g·x)`` on ``W x H`` for every transposing g (e.g. ``np.rot90``):
+    the two orbits are the same set of arrays. On one rectangular lattice this adds no constraint (a
+    transposed copy is no configuration of it); it ties the lattice to its 90°-rotated copy. The
+    equivariant mode still needs square inputs for D4 and C4. When H and W are unknown while tracing
+    (a size-agnostic model traced with relaxed shapes), the two batches are used too.
+
     ``orbit_training="sample"`` trains at the cost of one pass: in training (``training=True``) each
     example is mapped by one group element g drawn at random per example and step, and the output is
     ``f(g·x)`` (``g⁻¹·f(g·x)`` if equivariant): an unbiased estimate of the orbit-averaged output, but
     not of its loss (for a convex loss, E_g loss(f(g·x)) ≥ loss(E_g f(g·x))), so training minimizes the
     loss of the trunk under point-group augmentation rather than that of the average. Inference
     (``training`` False or None) stays the exact orbit average, so the model stays exactly invariant;
-    the weights are the same in either mode.
+    the weights are the same in either mode. On rectangles under D4 or C4 a sampled step costs two
+    passes of the batch (one untransposed, one transposed; each example keeps the one of its g).
 
     Args:
         layer: the wrapped Keras layer or model, input ``(batch, H, W, C)``.
-        group: "d4", "c4" (square inputs only), "d2", "c2", or None.
+        group: "d4", "c4" (square inputs, or any H x W if not equivariant), "d2", "c2", or None.
         equivariant: map outputs back with g⁻¹ before averaging (spatial outputs).
         orbit_training: "exact" (train on the orbit average, |G| passes) or "sample" (one random element
-            per example in training, 1 pass).
+            per example in training, 1 pass; 2 on rectangles under D4 or C4).
         seed: seed of the random elements of ``orbit_training="sample"``.
     """
 
@@ -104,29 +121,65 @@ class GroupAverage(keras.layers.Wrapper):
         from keras_imnn.layers.validation import check_spatial_input
 
         check_spatial_input(input_shape, self.name)
-        check_group_fits(self.group, input_shape[1], input_shape[2], self.name)
+        self._check_fits(input_shape)
+        if not self.layer.built and self._two_batches(input_shape):
+            # The wrapped layer sees H x W and W x H copies: build it for any size.
+            input_shape = (input_shape[0], None, None, *input_shape[3:])
         super().build(input_shape)
 
+    def _check_fits(self, shape: tuple) -> None:
+        """Equivariant outputs must map back onto the input: D4 and C4 need squares there only."""
+        if self.equivariant:
+            check_group_fits(self.group, shape[1], shape[2], self.name,
+                             alternatives=" (or, with equivariant=False, an invariant GroupAverage averages "
+                                          f"{self.group!r} over rectangles too)")
+
+    def _two_batches(self, shape: tuple) -> bool:
+        """Whether the transposed copies need a batch of their own (H != W, or not known to be equal)."""
+        h, w = shape[1], shape[2]
+        return transposes(self.group) and not (h is not None and h == w)
+
     def call(self, inputs: Any, training: bool | None = None) -> Any:
-        check_group_fits(self.group, inputs.shape[1], inputs.shape[2], self.name)
+        self._check_fits(inputs.shape)
         elements = group_elements(self.group)
         if training and self.orbit_training == "sample":
             return self._sampled_call(inputs, elements)
+        if self._two_batches(inputs.shape):
+            # The H x W copies, then the W x H ones (identity first in each).
+            batches = [[g for g in elements if not g.transpose], [g for g in elements if g.transpose]]
+        else:
+            batches = [list(elements)]
         batch = ops.shape(inputs)[0]
-        stacked = ops.concatenate([apply_element(inputs, g) for g in elements], axis=0)
-        outputs = self.layer(stacked, training=training)
-        parts = [outputs[i * batch : (i + 1) * batch] for i in range(len(elements))]
-        if self.equivariant:
-            parts = [apply_element(p, g.inverse()) for p, g in zip(parts, elements)]
+        parts = []
+        for members in batches:
+            outputs = self.layer(ops.concatenate([apply_element(inputs, g) for g in members], axis=0),
+                                 training=training)
+            for i, g in enumerate(members):
+                part = outputs[i * batch : (i + 1) * batch]
+                parts.append(apply_element(part, g.inverse()) if self.equivariant else part)
         return ops.mean(ops.stack(parts), axis=0)
 
     def _sampled_call(self, inputs: Any, elements: tuple[GroupElement, ...]) -> Any:
-        """``f(g·x)`` (or ``g⁻¹·f(g·x)``) with one random g per example: one pass of the wrapped layer."""
+        """``f(g·x)`` (or ``g⁻¹·f(g·x)``) with one random g per example: one pass of the wrapped layer (two
+        where the transposed copies need their own batch)."""
         choice = keras.random.randint((ops.shape(inputs)[0],), 0, len(elements), seed=self.seed_generator)
-        outputs = self.layer(_take_per_example([apply_element(inputs, g) for g in elements], choice), training=True)
-        if self.equivariant:
-            outputs = _take_per_example([apply_element(outputs, g.inverse()) for g in elements], choice)
-        return outputs
+        if not self._two_batches(inputs.shape):
+            outputs = self.layer(_take_per_example([apply_element(inputs, g) for g in elements], choice),
+                                 training=True)
+            if self.equivariant:
+                outputs = _take_per_example([apply_element(outputs, g.inverse()) for g in elements], choice)
+            return outputs
+        # H x W and W x H copies cannot share a batch: one pass of each, every example keeping that of its g.
+        # The transposing elements are a coset of the others, so both halves have |G|/2 elements.
+        plain = [g for g in elements if not g.transpose]
+        turned = [g for g in elements if g.transpose]
+        within = ops.take(ops.convert_to_tensor([(plain if not g.transpose else turned).index(g) for g in elements],
+                                                dtype="int32"), choice)
+        is_turned = ops.take(ops.convert_to_tensor([g.transpose for g in elements]), choice)
+        outputs = [self.layer(_take_per_example([apply_element(inputs, g) for g in half], within), training=True)
+                   for half in (plain, turned)]
+        is_turned = ops.reshape(is_turned, (-1,) + (1,) * (len(outputs[0].shape) - 1))
+        return ops.where(is_turned, outputs[1], outputs[0])
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return self.layer.compute_output_shape(input_shape)

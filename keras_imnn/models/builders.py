@@ -31,6 +31,20 @@ def _trunk_inv(x: keras.KerasTensor, cfg: ModelConfig) -> keras.KerasTensor:
     return GroupAverage(trunk, group, orbit_training=cfg.orbit_training, name="group_average")(x)
 
 
+def needs_square_input(cfg: ModelConfig) -> bool:
+    """Whether a model of ``cfg`` takes square inputs only: an "inv" model whose group has 90° rotations or
+    transposes (D4, C4), unless it is size-agnostic (input_shape ``(None, None, C)``) and orbit-averaged.
+
+    A size-agnostic orbit average runs the transposed copies of an ``H x W`` input as ``W x H`` arrays
+    through the same trunk (``GroupAverage``), so its output on a lattice equals that on the 90°-rotated
+    lattice. Tied kernels (``SymmetricPeriodicConv2D``) and a fixed size keep the square rule.
+    """
+    if cfg.arch != "inv" or normalize_group(cfg.group) not in SQUARE_ONLY:
+        return False
+    size_agnostic = cfg.input_shape[0] is None and cfg.input_shape[1] is None
+    return not (size_agnostic and cfg.invariance == "orbit")
+
+
 def build_model(cfg: ModelConfig, name: str = "imnn", include_top: bool = True) -> keras.Model:
     """The functional model for ``cfg``: input ``(batch, *cfg.input_shape)`` → ``(batch, outputs)``.
 
@@ -39,10 +53,11 @@ def build_model(cfg: ModelConfig, name: str = "imnn", include_top: bool = True) 
     full checkpoint load into it (Keras ignores the head's). Either way every call checks the input's shape (one
     ValueError saying what the model accepts), and a sample with a NaN or infinite input value gets NaN outputs.
     """
-    # D4 and C4 (orbits or tied kernels) map only a square lattice to itself.
-    square = cfg.arch == "inv" and normalize_group(cfg.group) in SQUARE_ONLY
+    square = needs_square_input(cfg)
     if square:
-        check_group_fits(normalize_group(cfg.group), cfg.input_shape[0], cfg.input_shape[1], "model config")
+        check_group_fits(normalize_group(cfg.group), cfg.input_shape[0], cfg.input_shape[1], "model config",
+                         alternatives=", or 'd4'/'c4' with input_shape (None, None, C) and invariance 'orbit' (a "
+                                      "size-agnostic model averages over the rotations that map H x W to W x H)")
     inputs = keras.Input(shape=cfg.input_shape, name="inputs")
     x = CheckedRescaling(cfg.input_scale, cfg.input_offset, shape=cfg.input_shape, square=square,
                          model_name=name, name="normalize")(inputs)

@@ -25,7 +25,10 @@ class ModelConfig:
         input_shape: ``(H, W, 1)``; ``None`` spatial dims make "inv" models size-agnostic.
         outputs: size of the last (linear) dense layer.
         filters, kernel_size, dilations: the conv stack (one conv per dilation).
-        group: point group "d4", "c4", "d2", "c2" or None (for "inv" models).
+        group: point group "d4", "c4", "d2", "c2" or None (for "inv" models). "d4" and "c4" need a square
+            input, except for a size-agnostic (``input_shape`` ``(None, None, C)``) "orbit" model, which then
+            averages a rectangle over D2 and the rotations that map it onto its 90°-rotated copy: its output on
+            an Lx×Ly lattice equals that on the rotated Ly×Lx one (``builders.needs_square_input``).
         invariance: "orbit" (average over the group orbit, |G|× cost) or "tied" (symmetric kernels).
         orbit_training: how an "orbit" model trains: "exact" (the orbit average, |G| passes) or "sample"
             (one random group element per example and step, 1 pass); inference is the exact average either way.
