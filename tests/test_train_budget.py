@@ -193,3 +193,16 @@ def test_checkpoint_script_starts_from_initial_weights_and_records_them(rng, tmp
                        "--initial-weights", str(tmp_path / "first.weights.h5")])
     entry = json.loads((tmp_path / "w" / "manifest.json").read_text())["photonic_inv"]
     assert entry["initial_weights"] == {"file": "first.weights.h5", "sha256": sha256(tmp_path / "first.weights.h5")}
+
+
+def test_early_stopping_can_watch_a_metric_instead_of_the_loss(rng, monkeypatch):
+    """monitor="mae": the best epoch by validation MAE is restored; an unknown name is refused, not ignored."""
+    train, validation = diverging(rng)
+    history = train_module.fit(small_model(), train, validation, task="photonic",
+                               settings=TrainSettings(epochs=3, patience=10, monitor="mae", verbose=0))
+    assert len(history.history["val_mae"]) == 3
+    callbacks = train_module.training_callbacks("val_mae", TrainSettings(monitor="mae", lr_patience=1))
+    assert {c.monitor for c in callbacks if hasattr(c, "monitor")} == {"val_mae"}
+    with pytest.raises(ValueError, match="monitor must be one of loss, mae for the photonic task; got 'r2'"):
+        train_module.fit(small_model(), train, validation, task="photonic", settings=TrainSettings(monitor="r2"))
+    assert TrainSettings(monitor="mae").record()["monitor"] == "mae" and "monitor" not in TrainSettings().record()

@@ -101,6 +101,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orbit-training", choices=ORBIT_TRAININGS,
                         help="how orbit-averaging models train (default: each model's config): exact or sample "
                              "(one random group element per example and step)")
+    parser.add_argument("--monitor", default="loss",
+                        help="what early stopping and --lr-patience watch on the validation split: loss, or a "
+                             "metric of the task (e.g. mae)")
     parser.add_argument("--initial-weights", type=Path,
                         help="start from this weights file (same architecture, e.g. another checkpoint) instead of "
                              "a fresh initialization")

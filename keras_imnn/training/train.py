@@ -79,13 +79,18 @@ def fit(model: keras.Model, train: Any, validation: Any = None, *, task: str | T
     instead and its weights copied back: the same model at 1/|G| of the cost
     (``history.trained_with_trivial_group``).
     """
+    task = get_task(task)
+    watchable = ["loss", *(m.name for m in task.metrics())]
+    if settings.monitor not in watchable:  # Keras would only warn, and neither stop nor restore
+        raise ValueError(f"monitor must be one of {', '.join(watchable)} for the {task.name} task; "
+                         f"got {settings.monitor!r}")
     keras.utils.set_random_seed(settings.seed)
     compile_model(model, task, settings.learning_rate)
     arrays = [d.x for d in (train, validation) if isinstance(d, Arrays)]
     twin = trivial_group_twin(model, *arrays) if isinstance(train, Arrays) else None
     fitted = compile_model(twin, task, settings.learning_rate) if twin is not None else model
     keras.utils.set_random_seed(settings.seed)  # building the twin drew numbers: same shuffles either way
-    callbacks = training_callbacks("val_loss" if validation is not None else "loss", settings)
+    callbacks = training_callbacks(("val_" if validation is not None else "") + settings.monitor, settings)
     if isinstance(validation, Arrays):
         validation = (validation.x, validation.y)
     if isinstance(train, Arrays):
