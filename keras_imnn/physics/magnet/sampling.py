@@ -6,10 +6,20 @@
 - ``test``: ``test_size`` states drawn uniformly without replacement from the states not in
   ``train``.
 - ``full``: every state.
+
+Past ~30 spins the basis cannot be listed; a ``representatives.SymmetricGroundState`` (one amplitude per
+orbit of the lattice group) is sampled instead, by ``sample_states`` (|psi|^2, with or without
+replacement) and ``uniform_sz0_states`` (uniform test states), both without the expansion.
 """
 from __future__ import annotations
 
+import math
+from typing import TYPE_CHECKING, NamedTuple
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from keras_imnn.physics.magnet.representatives import SymmetricGroundState
 
 
 def split_indices(
@@ -46,3 +56,96 @@ def split_indices(
     rest = np.setdiff1d(np.arange(n_states), train, assume_unique=True)
     test = rng.choice(rest, size=test_size, replace=False)
     return {"train": np.sort(train), "test": np.sort(test), "full": np.arange(n_states)}
+
+
+class StateSample(NamedTuple):
+    """States drawn from a ground state, with their labels.
+
+    Attributes:
+        states: ``(n,)`` uint64 (bit i = spin up at site i), in the order drawn.
+        signs: ``(n,)`` uint8, 1 = negative amplitude (as ``ed.GroundState.signs``).
+        probabilities: ``(n,)`` float64, |psi(s)|^2 in the full Sz = 0 basis.
+    """
+
+    states: np.ndarray
+    signs: np.ndarray
+    probabilities: np.ndarray
+
+
+def sample_states(gs: SymmetricGroundState, size: int, seed: int = 0, replace: bool = True,
+                  batch: int = 1 << 20) -> StateSample:
+    """``size`` states drawn with probability |psi(s)|^2 from a ground state held as orbits.
+
+    An orbit O is drawn with probability c_O^2 (= |O| |psi(member)|^2), then a uniformly random element g
+    of the group (translations x point group x spin flip) is applied to its representative: g r_O is
+    uniform over O, as each member is reached by |G| / |O| elements. Its sign is sign(c_O) chi(g)
+    (``gs.characters``: -1 only for the flip in a sector whose flip character is -1).
+
+    Args:
+        gs: a ``representatives.SymmetricGroundState``.
+        size: number of states.
+        seed: seed of ``numpy.random.default_rng``; the same seed gives the same sample.
+        replace: False draws distinct states, as ``split_indices`` draws its train split (successive
+            draws renormalized after each = independent draws with repeats skipped, kept in order).
+        batch: states drawn per round when ``replace`` is False.
+    """
+    probabilities = np.asarray(gs.orbit_probabilities, dtype=np.float64)
+    positive = probabilities > 0
+    if not replace and size > int(gs.orbit_sizes[positive].sum()):
+        raise ValueError(f"cannot draw {size} distinct states: {int(gs.orbit_sizes[positive].sum())} have "
+                         f"non-zero weight")
+    if size < 0:
+        raise ValueError(f"size must be >= 0, got {size}")
+    rng = np.random.default_rng(seed)
+    cdf = np.cumsum(probabilities)
+    cdf /= cdf[-1]
+
+    def draw(m: int) -> tuple[np.ndarray, np.ndarray]:
+        orbits = np.minimum(np.searchsorted(cdf, rng.random(m), side="right"), len(cdf) - 1)
+        return orbits, rng.integers(gs.n_elements, size=m)
+
+    if replace:
+        orbits, elements = draw(size)
+        states = gs.group_images(orbits, elements)
+    else:
+        orbits, elements, states = (np.empty(0, np.int64),) * 2 + (np.empty(0, np.uint64),)
+        while len(states) < size:
+            more = draw(max(batch, 2 * (size - len(states))))
+            orbits, elements = np.concatenate([orbits, more[0]]), np.concatenate([elements, more[1]])
+            states = np.concatenate([states, gs.group_images(*more)])
+            first = np.sort(np.unique(states, return_index=True)[1])[:size]
+            orbits, elements, states = orbits[first], elements[first], states[first]
+    signs = (np.sign(gs.amplitudes[orbits]) * gs.characters(elements) < 0).astype(np.uint8)
+    return StateSample(states, signs, probabilities[orbits] / gs.orbit_sizes[orbits])
+
+
+def uniform_sz0_states(n_sites: int, size: int, seed: int = 0, exclude: np.ndarray | None = None,
+                       batch: int = 1 << 18) -> np.ndarray:
+    """``(size,)`` uint64 distinct Sz = 0 states drawn uniformly (without replacement), none in ``exclude``.
+
+    Each draw puts the N/2 up spins on a uniformly random subset of the sites (the first N/2 of a random
+    permutation), so no list of the C(N, N/2) states is made; repeats and excluded states are drawn again.
+    The states come in the order drawn. Test sets of large lattices: ``gs.signs_of(states)`` labels them.
+    """
+    if n_sites % 2 or not 0 < n_sites <= 64:
+        raise ValueError(f"n_sites must be even and in (0, 64], got {n_sites}")
+    exclude = np.unique(np.asarray([] if exclude is None else exclude, dtype=np.uint64))
+    available = math.comb(n_sites, n_sites // 2) - int(np.count_nonzero(
+        np.bitwise_count(exclude) == n_sites // 2)) if exclude.size else math.comb(n_sites, n_sites // 2)
+    if not 0 <= size <= available:
+        raise ValueError(f"size must be in [0, {available}] (Sz = 0 states not excluded), got {size}")
+    rng = np.random.default_rng(seed)
+    powers = np.uint64(1) << np.arange(n_sites, dtype=np.uint64)
+    states = np.empty(0, np.uint64)
+    while len(states) < size:  # one round when repeats are rare (large N), a few more otherwise
+        missing = size - len(states)
+        drawn = []
+        for start in range(0, missing + missing // 16 + 64, batch):
+            m = min(batch, missing + missing // 16 + 64 - start)
+            up = np.argpartition(rng.random((m, n_sites)), n_sites // 2 - 1, axis=1)[:, : n_sites // 2]
+            drawn.append(np.bitwise_or.reduce(powers[up], axis=1))
+        drawn = np.concatenate(drawn)
+        drawn = drawn[~np.isin(drawn, exclude)] if exclude.size else drawn
+        states = np.concatenate([states, drawn])
+        states = states[np.sort(np.unique(states, return_index=True)[1])][:size]
+    return states
