@@ -282,7 +282,8 @@ def plot_scan(results: Sequence[Mapping[str, Any]], metas: Mapping[Point, Mappin
                 continue
             j2, mean, std, n = map(np.array, zip(*pts))
             seeds = f"{n.min()}–{n.max()}" if n.min() != n.max() else f"{n.max()}"
-            ax.errorbar(j2, mean, yerr=std, marker="o", capsize=3, label=f"{model} ({seeds} seed{'s' if n.max() > 1 else ''})")
+            plural = "s" if n.max() > 1 else ""
+            ax.errorbar(j2, mean, yerr=std, marker="o", capsize=3, label=f"{model} ({seeds} seed{plural})")
         ax.set_xlabel("J2 / J1")
         ax.set_ylabel(f"test {metric.replace('_', ' ')} (mean ± std over seeds)")
         ax.grid(alpha=0.3)
