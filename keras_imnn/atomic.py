@@ -7,10 +7,26 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+
+def _new_beside(path: Path, suffix: str, make: Callable[[Path], None]) -> Path:
+    """``make`` a new ``.NAME.<random>SUFFIX`` beside ``path`` (retrying on a name clash) and return it.
+
+    Unlike ``tempfile.mkstemp``/``mkdtemp`` (mode 0600/0700), the caller picks the mode, so the kernel
+    applies the umask as it does for a plain ``open()``/``mkdir()``: the final output gets the usual mode.
+    """
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}{suffix}"
+        try:
+            make(tmp)
+            return tmp
+        except FileExistsError:
+            continue
 
 
 @contextlib.contextmanager
@@ -24,9 +40,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
+    tmp = _new_beside(path, f".tmp{path.suffix}",
+                      lambda p: os.close(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)))
     try:
         yield tmp
         with open(tmp, "rb+") as f:  # the bytes are on disk before the name points at them
@@ -52,7 +67,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    tmp = _new_beside(path, ".tmp", lambda p: p.mkdir(0o777))
     old = None
     try:
         yield tmp

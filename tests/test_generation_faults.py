@@ -229,3 +229,20 @@ def test_a_failing_chunk_is_one_line_in_the_cli(tmp_path, monkeypatch, capsys):
     assert main(["generate", "photonic", "--n", "4", "--out", str(tmp_path), "--workers", "1"]) == 2
     err = capsys.readouterr().err
     assert "failed with MemoryError: simulated" in err and "Traceback" not in err
+
+
+def test_atomic_outputs_get_the_mode_of_a_plain_write(tmp_path):
+    from keras_imnn.atomic import atomic_dir, atomic_write_text
+
+    old = os.umask(0o022)  # a usual umask, so 0600/0700 (tempfile's modes) would differ
+    try:
+        (tmp_path / "plain.txt").write_text("x")
+        atomic_write_text(tmp_path / "atomic.txt", "x")
+        (tmp_path / "plain").mkdir()
+        with atomic_dir(tmp_path / "atomic") as tmp:
+            (tmp / "a.txt").write_text("x")
+    finally:
+        os.umask(old)
+    mode = lambda name: (tmp_path / name).stat().st_mode & 0o777  # noqa: E731
+    assert mode("atomic.txt") == mode("plain.txt") == 0o644
+    assert mode("atomic") == mode("plain") == 0o755

@@ -275,6 +275,35 @@ def test_comparison_resumes_finished_runs_but_not_those_of_a_changed_config(rng,
     assert aug[-1]["config"]["augment"] == "d2"  # the group train_on drew from, as it builds it
 
 
+
+def test_comparison_results_file_is_whole_after_a_failed_write(rng, tmp_path, monkeypatch):
+    # A kill or a full disk while results.json is rewritten must keep the runs already finished.
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from keras_imnn.training import comparison
+
+    monkeypatch.setattr(comparison, "train_on", lambda *a, **k: SimpleNamespace(info={"epochs_run": 1},
+                                                                                metrics={"accuracy": 0.5}))
+    x = rng.choice([-1.0, 1.0], size=(24, 6, 4, 1)).astype("float32")
+    data = Arrays(x, (x.sum(axis=(1, 2, 3)) > 0).astype("float32")[:, None], np.full(24, 1 / 24))
+    path = tmp_path / "results.json"
+    kwargs = dict(sizes=[16], progress=False, results_path=path)
+    variant = ("inv", "magnet_inv", False, {})
+    comparison.run_variants([variant], data, None, data, seeds=[0], **kwargs)
+    previous = path.read_text()
+    write_text = Path.write_text
+
+    def full_disk(self, text, *a, **k):  # some bytes reach the disk, then it is full
+        write_text(self, text[:10], *a, **k)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        comparison.run_variants([variant], data, None, data, seeds=[0, 1], **kwargs)
+    assert path.read_text() == previous and len(json.loads(previous)) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]  # no temporary file left
+
 def test_summary_table_follows_the_variants_order_not_the_run_order(tmp_path):
     from keras_imnn.training.comparison import plot_comparison, summarize
 

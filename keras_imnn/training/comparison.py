@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from keras_imnn.atomic import atomic_write_text
 from keras_imnn.models.registry import get_spec
 from keras_imnn.tasks import Task, Variant, get_task
 from keras_imnn.training.arrays import Arrays
@@ -39,9 +40,9 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
     """Train every variant for every size and seed; return one record per run.
 
     Records (``variant``, ``n_train``, ``seed``, ``epochs_run``, ``seconds``, ``test_metrics``, ``config``) are
-    appended to ``results_path`` as runs finish and finished runs found there are skipped, so a cut run
-    resumes; a finished run whose model config differs from the variant's now (a zoo default changed)
-    raises instead of standing in for it.
+    appended to ``results_path`` (rewritten atomically) as runs finish and finished runs found there are
+    skipped, so a cut run resumes; a finished run whose model config differs from the variant's now (a zoo
+    default changed) raises instead of standing in for it.
     Runs go seed-major: cut short by ``deadline`` (``time.monotonic()``), every variant and size still
     has its first seeds. Each run trains with ``settings`` and its seed; ``train_kwargs`` go to ``train_on``.
     """
@@ -70,8 +71,8 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
         results.append({"variant": label, "n_train": n, "seed": seed, "epochs_run": result.info["epochs_run"],
                         "seconds": round(time.monotonic() - start, 1),  # training and scoring, wall time
                         "test_metrics": result.metrics, "config": configs[label]})
-        if path is not None:
-            path.write_text(json.dumps(results, indent=1))
+        if path is not None:  # whole or not at all: a kill mid-write keeps the finished runs
+            atomic_write_text(path, json.dumps(results, indent=1))
     return results
 
 
