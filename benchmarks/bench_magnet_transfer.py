@@ -50,7 +50,7 @@ import keras_imnn
 from keras_imnn.groups import group_elements, site_permutation
 from keras_imnn.layers import GroupAverage
 from keras_imnn.physics.magnet.ed import GroundState, ground_state, permute_states
-from keras_imnn.physics.magnet.lattices import make_lattice
+from keras_imnn.physics.magnet.lattices import make_lattice, maps_bonds
 from keras_imnn.physics.magnet.metrics import sign_overlap
 from keras_imnn.physics.magnet.sampling import split_indices
 
@@ -129,22 +129,15 @@ def _name(g) -> str:
 def group_check(groups: list[str], gs) -> dict[str, Any]:
     """Which elements do not map the lattice's bonds onto their image's, and the largest |ψ|² weight whose sign
     one of the others flips within the lattice (elements that transpose a rectangle change lattice: not counted)."""
-    lat = gs.lattice
-    shape = lat.shape
-
-    def bond_sets(lattice):
-        return [{frozenset(map(int, b)) for b in bonds} for bonds in (lattice.nn_bonds, lattice.nnn_bonds)]
-
+    shape = gs.lattice.shape
     wrong, violation = [], 0.0
     negative, weights = gs.amplitudes < 0, gs.weights
     elements = {g for group in groups for g in group_elements(group)}
     for g in sorted(elements):
-        p = site_permutation(g, shape)
-        image = make_lattice(lat.name, shape[::-1] if g.transpose else shape)
-        mapped = [{frozenset((int(p[i]), int(p[j]))) for i, j in bonds} for bonds in (lat.nn_bonds, lat.nnn_bonds)]
-        if mapped != bond_sets(image):
+        if not maps_bonds(gs.lattice, g):
             wrong.append(_name(g))
         elif not g.transpose or shape[0] == shape[1]:
+            p = site_permutation(g, shape)
             moved = negative[np.searchsorted(gs.states, permute_states(gs.states, p))]
             violation = max(violation, float(weights[moved != negative].sum() / weights.sum()))
     return {"groups": groups, "group_fits": not wrong, "wrong_elements": wrong, "sign_violation": violation}

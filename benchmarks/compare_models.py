@@ -37,7 +37,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from keras_imnn.tasks import TASKS, Task, Variant
 from keras_imnn.training.comparison import plot_comparison, run_variants, summarize, with_group
 from keras_imnn.training.settings import TrainSettings
-from keras_imnn.training.splits import add_split_arguments, splits_from_args, symmetry_free_splits
+from keras_imnn.training.splits import (
+    add_split_arguments,
+    check_lattice,
+    source_lattice,
+    splits_from_args,
+    symmetry_free_splits,
+)
 
 DILATION_STACKS = ([1, 1, 1], [1, 2, 3], [3, 2, 1], [2, 2, 2], [1, 2, 4, 8])
 
@@ -98,6 +104,14 @@ def main() -> None:
         if unknown:
             parser.error(f"unknown --only {sorted(unknown)}; choose from {[label for label, *_ in variants]}")
         variants = [v for v in variants if v[0] in args.only]
+    variants = with_group(variants, args.group)
+    lattice = source_lattice(args.dataset or task.default_dataset, npz=args.npz, npz_dir=args.npz_dir,
+                             data_dir=args.data_dir)
+    try:
+        for _, name, _, overrides in variants:
+            check_lattice(name, lattice, overrides)
+    except ValueError as err:
+        parser.error(str(err))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     # results.json keys runs by (variant, n_train, seed) only: runs on other data must not stand in for these.
@@ -106,7 +120,7 @@ def main() -> None:
         parser.error(f"{out} holds runs on other data ({data_file.read_text().strip()}); now: {source}. "
                      "Use another --out")
     data_file.write_text(source + "\n")
-    results = run_variants(with_group(variants, args.group), train, val, test, sizes=args.sizes or [None],
+    results = run_variants(variants, train, val, test, sizes=args.sizes or [None],
                            seeds=args.seeds, settings=TrainSettings.from_args(args), results_path=out / "results.json",
                            deadline=deadline, info={"data": source})
     table, stats = summarize(results, task, order=[label for label, *_ in all_variants], metrics=metrics)

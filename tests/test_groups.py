@@ -109,6 +109,25 @@ def test_which_elements_map_each_magnet_lattice_onto_its_image(shape):
         assert fitting == expected, name
     # Of the named groups only C2 fits the triangular lattice; D2, C4 and D4 would average over wrong maps.
     assert [name for name in GROUPS if set(group_elements(name)) <= triangular] == ["trivial", "c2"]
+    # The library's own check (used to refuse such training) agrees with the one written out here.
+    from keras_imnn.physics.magnet.lattices import maps_bonds, preserving_groups
+
+    for name, expected in [("square", set(group_elements("d4"))), ("triangular", triangular)]:
+        assert {g for g in group_elements("d4") if maps_bonds(make_lattice(name, shape), g)} == expected, name
+    assert preserving_groups("triangular", shape) == ["trivial", "c2"]
+    assert preserving_groups("square", shape) == list(GROUPS)
+
+
+def test_a_group_that_does_not_keep_the_lattice_is_refused_naming_what_is_accepted():
+    from keras_imnn.physics.magnet.lattices import check_group_preserves
+
+    for group in ("d2", "d4", "c4"):
+        with pytest.raises(ValueError, match=rf"^magnet_inv: group '{group}' does not map the bonds of the triangular "
+                                             r"4x4 lattice onto themselves .*; accepted for it: 'trivial', 'c2'$"):
+            check_group_preserves(group, "triangular", (4, 4), where="magnet_inv")
+    for group in ("c2", None, "trivial"):
+        check_group_preserves(group, "triangular", (6, 4), where="magnet_inv")
+    check_group_preserves("d4", "square", (6, 4), where="magnet_inv")  # across the rectangle's two orientations
 
 
 def test_shift_symmetries_finds_the_shifts(rng):

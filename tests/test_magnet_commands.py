@@ -3,6 +3,7 @@ replaced as a whole (never a mix of two runs)."""
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import numpy as np
@@ -94,3 +95,40 @@ def test_a_run_replaces_the_previous_folder_as_a_whole(tmp_path, monkeypatch, sq
     with np.load(out / "test.npz") as test:
         assert test["sign"].shape == (100,)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+
+
+@pytest.fixture(scope="module")
+def triangular_4x4(tmp_path_factory):
+    """A `generate magnet` folder of the anisotropic triangular 4x4 lattice (metadata.json names it)."""
+    out = tmp_path_factory.mktemp("magnet") / "triangular_4x4"
+    assert main(_args(out, "--lattice", "triangular", "--shape", "4", "4")) == 0
+    return out
+
+
+def test_training_on_a_lattice_the_models_group_does_not_keep_is_refused(triangular_4x4, tmp_path, capsys):
+    # D2 and D4 (the zoo's magnet groups) map the triangular lattice's J2 diagonal onto the other one.
+    from keras_imnn.training.checkpoints import main as train_checkpoints
+    from keras_imnn.training.splits import check_lattice, source_lattice
+
+    lattice = source_lattice(None, npz_dir=triangular_4x4)
+    assert lattice == ("triangular", (4, 4))
+    refused = r"^magnet_inv: group 'd[24]' does not map the bonds of the triangular 4x4 lattice .*'trivial', 'c2'$"
+    with pytest.raises(ValueError, match=refused):
+        check_lattice("magnet_inv", lattice)  # the zoo's group
+    with pytest.raises(ValueError, match=refused.replace("d[24]", "d2")):
+        check_lattice("magnet_inv", lattice, {"group": "d2"})
+    check_lattice("magnet_inv", lattice, {"group": "c2"})
+    check_lattice("magnet_cnn", lattice)  # no invariance: nothing to refuse
+    check_lattice("magnet_inv", source_lattice(None, npz_dir=tmp_path))  # no metadata: nothing known
+    with pytest.raises(ValueError, match=refused):
+        train_checkpoints(["magnet", "--npz-dir", str(triangular_4x4), "--models", "magnet_cnn", "magnet_inv",
+                           "--weights-dir", str(tmp_path / "w"), "--epochs", "1"])
+    assert not (tmp_path / "w").exists(), "refused before any training"
+    # `keras-imnn train` on the TFDS config reads its lattice before building anything.
+    args = ["train", "magnet_inv_dilated", "--dataset", "frustrated_magnets/triangular_4x4_j2_1.3",
+            "--data-dir", str(tmp_path / "tfds"), "--out", str(tmp_path / "run")]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert re.match(r"keras-imnn train: error: magnet_inv_dilated: group 'd[24]' does not map the bonds of the "
+                    r"triangular 4x4 lattice .*accepted for it: 'trivial', 'c2'$", err) and "\n" not in err
+    assert not (tmp_path / "tfds").exists() and not (tmp_path / "run").exists()

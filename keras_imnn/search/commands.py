@@ -12,7 +12,7 @@ def _nas(args: argparse.Namespace) -> int:
     from keras_imnn.search import compare, dilations
     from keras_imnn.tasks import get_task
     from keras_imnn.training.settings import TrainSettings
-    from keras_imnn.training.splits import splits_from_args
+    from keras_imnn.training.splits import check_lattice, source_lattice, splits_from_args
 
     spec = get_spec(args.name)
     if args.n_train is None:
@@ -21,6 +21,8 @@ def _nas(args: argparse.Namespace) -> int:
         raise ValueError(f"--n-train must be >= 1; got {args.n_train}")
     if args.retrain_only and not args.retrain_top:
         raise ValueError("--retrain-only needs --retrain-top K")
+    check_lattice(args.name, source_lattice(args.dataset or spec.dataset, npz=args.npz, npz_dir=args.npz_dir,
+                                            data_dir=args.data_dir), {"group": args.group} if args.group else {})
     (pool, validation, test), source = splits_from_args(args, spec.dataset, args.seed, task=spec.task)
     search = Path(args.out)
     settings = TrainSettings.from_args(args)

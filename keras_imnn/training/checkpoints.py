@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_imnn.atomic import atomic_write_text
 from keras_imnn.cli import nonnegative_int, positive_float
 from keras_imnn.models.config import ORBIT_TRAININGS
 from keras_imnn.models.registry import WEIGHTS_DIR, list_models, sha256
@@ -35,7 +36,7 @@ from keras_imnn.physics.photonic.cells import FAMILIES
 from keras_imnn.tasks import TASKS
 from keras_imnn.training.evaluation import evaluate_by_group
 from keras_imnn.training.settings import TrainSettings
-from keras_imnn.training.splits import add_split_arguments, splits_from_args
+from keras_imnn.training.splits import add_split_arguments, check_lattice, source_lattice, splits_from_args
 from keras_imnn.training.train import train_on
 
 
@@ -44,7 +45,7 @@ def record_checkpoint(weights_dir: Path, name: str, entry: dict) -> dict:
     path = weights_dir / "manifest.json"
     manifest = read_manifest(weights_dir)
     manifest[name] = {**entry, "sha256": sha256(weights_dir / entry["file"])}
-    path.write_text(json.dumps(dict(sorted(manifest.items())), indent=2) + "\n")
+    atomic_write_text(path, json.dumps(dict(sorted(manifest.items())), indent=2) + "\n")  # a kill keeps every entry
     return manifest[name]
 
 
@@ -94,6 +95,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--patience", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--learning-rate", type=positive_float,
+                        help="Adam's initial learning rate (default 1e-3; lower it to continue from --initial-weights)")
     parser.add_argument("--max-minutes", type=positive_float,
                         help="wall-clock budget per model: stop after the first epoch that ends past it")
     parser.add_argument("--lr-patience", type=nonnegative_int,
@@ -112,6 +115,9 @@ def main(argv: list[str] | None = None) -> None:
     dataset = args.dataset or TASKS[args.task].default_dataset
     settings = TrainSettings.from_args(args, verbose=2, max_minutes=args.max_minutes)
     overrides = {"orbit_training": args.orbit_training} if args.orbit_training else {}
+    lattice = source_lattice(args.dataset or dataset, npz=args.npz, npz_dir=args.npz_dir, data_dir=args.data_dir)
+    for name in args.models or list_models(args.task):  # all of them before hours of training
+        check_lattice(name, lattice)
     splits, source = splits_from_args(args, dataset, args.seed, task=args.task)
     families = family_of_test_cells(args)
     initial = {} if args.initial_weights is None else {

@@ -46,18 +46,11 @@ def lattice_group(lattice: str, shape: Sequence[int]) -> str:
     """The largest point group of ``keras_imnn.groups.GROUPS`` whose elements map the lattice's J1 and J2
     bonds onto themselves: what the invariant models average over (square 6×4: "d2", square 4×4:
     "d4", anisotropic triangular: "c2"; the J2 bonds count even at J2 = 0, so one model serves a scan)."""
-    from keras_imnn.groups import GROUPS, SQUARE_ONLY, site_permutation
-    from keras_imnn.physics.magnet.lattices import make_lattice
+    from keras_imnn.groups import GROUPS, SQUARE_ONLY
+    from keras_imnn.physics.magnet.lattices import preserving_groups
 
-    lat = make_lattice(lattice, shape)
-    bond_sets = [{frozenset(b) for b in bonds.tolist()} for bonds in (lat.nn_bonds, lat.nnn_bonds)]
-
-    def keeps_bonds(g) -> bool:
-        p = site_permutation(g, lat.shape)
-        return all({frozenset((int(p[i]), int(p[j]))) for i, j in bonds} == bonds for bonds in bond_sets)
-
-    fitting = [name for name, elements in GROUPS.items()
-               if not (name in SQUARE_ONLY and lat.shape[0] != lat.shape[1]) and all(map(keeps_bonds, elements))]
+    # On a rectangle the transposing groups map it onto its rotated copy: not a group of the lattice itself.
+    fitting = [name for name in preserving_groups(lattice, shape) if not (name in SQUARE_ONLY and shape[0] != shape[1])]
     return max(fitting, key=lambda name: len(GROUPS[name]))  # "trivial" always fits
 
 

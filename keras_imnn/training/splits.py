@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -124,6 +127,43 @@ def task_splits(dataset: str, *, npz: str | None = None, npz_dir: str | None = N
         (train, validation, test), source = load_task_splits(dataset, data_dir=data_dir, target=target,
                                                              n_train=None, seed=seed, task=task), dataset
     return (train, validation.take(n_validation, seed), test), source
+
+
+def source_lattice(dataset: str | None, *, npz: str | None = None, npz_dir: str | Path | None = None,
+                   data_dir: str | None = None) -> tuple[str, tuple[int, int]] | None:
+    """The magnet lattice ``(name, (Lx, Ly))`` of a source, as ``task_splits`` takes it, where its data say:
+    ``npz_dir``'s metadata.json (``keras-imnn generate magnet``), or the TFDS dataset's metadata (its config's
+    before the dataset is built); else None (photonic cells, plain split files)."""
+    if npz:
+        return None
+    if npz_dir:
+        path = Path(npz_dir) / "metadata.json"
+        meta = json.loads(path.read_text()) if path.exists() else {}
+    else:
+        import tensorflow_datasets as tfds
+
+        import tfds_builders  # noqa: F401  (registers the builders)
+
+        builder = tfds.builder(dataset, data_dir=data_dir)
+        config = builder.builder_config
+        meta = {"lattice": getattr(config, "lattice", None), "shape": getattr(config, "shape", None),
+                **(builder.info.metadata or {})}
+    if not meta.get("lattice") or not meta.get("shape"):
+        return None
+    return meta["lattice"], tuple(meta["shape"])
+
+
+def check_lattice(name: str, lattice: tuple[str, tuple[int, int]] | None,
+                  overrides: Mapping[str, Any] | None = None) -> None:
+    """Refuse, before training, an invariant zoo model ``name`` (with ``overrides``) whose point group does not
+    map the data's ``lattice`` (``source_lattice``) onto itself: nothing in training knows the lattice, so it
+    would learn a wrong invariance silently (D2 or D4 on the triangular lattice, which keeps only C2)."""
+    from keras_imnn.models.registry import get_spec
+    from keras_imnn.physics.magnet.lattices import check_group_preserves
+
+    config = get_spec(name).config
+    if lattice is not None and config.arch == "inv":
+        check_group_preserves((overrides or {}).get("group", config.group), *lattice, where=name)
 
 
 def add_split_arguments(parser: argparse.ArgumentParser, n_validation: int | None = None) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from keras_imnn.groups import GroupElement, site_permutation
+from keras_imnn.groups import GROUPS, GroupElement, normalize_group, site_permutation
 
 LATTICES = ("square", "triangular")
 # Point-group generators by the names the sectors use, about site 0: x → −x flips the row index x.
@@ -109,3 +109,34 @@ def make_lattice(name: str, shape: tuple[int, int] | list[int]) -> Lattice:
     translations = {"Tx": site(x + 1, y), "Ty": site(x, y + 1)}
     point_group = {g: site_permutation(_POINT_OPS[g], shape) for g in _GENERATORS[name][lx == ly]}
     return Lattice(name, shape, nn, nnn, translations, point_group)
+
+
+def _bond_sets(lattice: Lattice, p: np.ndarray | None = None) -> list[set[frozenset[int]]]:
+    """The J1 and the J2 bonds as sets of site pairs, each site moved by the permutation ``p`` if given."""
+    p = np.arange(lattice.n_sites) if p is None else p
+    return [{frozenset((int(p[i]), int(p[j]))) for i, j in bonds} for bonds in (lattice.nn_bonds, lattice.nnn_bonds)]
+
+
+def maps_bonds(lattice: Lattice, g: GroupElement) -> bool:
+    """Whether ``g`` (about site 0) maps the J1 bonds onto J1 bonds and the J2 bonds onto J2 bonds of its image:
+    the lattice itself, or the ``Ly x Lx`` one for an element that transposes (as an invariant model averaging
+    a rectangle over D4 sees its rotated copy). The J2 bonds count even at J2 = 0."""
+    image = make_lattice(lattice.name, lattice.shape[::-1]) if g.transpose else lattice
+    return _bond_sets(lattice, site_permutation(g, lattice.shape)) == _bond_sets(image)
+
+
+def preserving_groups(name: str, shape: tuple[int, int] | list[int]) -> list[str]:
+    """The groups of ``keras_imnn.groups.GROUPS`` every element of which ``maps_bonds`` of lattice ``name``
+    ``shape``, smallest first: all of them on the square lattice, "trivial" and "c2" on the triangular one."""
+    lattice = make_lattice(name, shape)
+    return [group for group, elements in GROUPS.items() if all(maps_bonds(lattice, g) for g in elements)]
+
+
+def check_group_preserves(group: str | None, name: str, shape: tuple[int, int] | list[int], where: str) -> None:
+    """Refuse a point ``group`` that maps lattice ``name`` ``shape``'s bonds onto others: a model averaging over
+    it would learn an invariance the data do not have, silently."""
+    accepted = preserving_groups(name, shape)
+    if normalize_group(group) not in accepted:
+        raise ValueError(f"{where}: group {group!r} does not map the bonds of the {name} {shape[0]}x{shape[1]} "
+                         "lattice onto themselves (a model invariant under it would learn a symmetry the data lack); "
+                         f"accepted for it: {', '.join(map(repr, accepted))}")
