@@ -116,9 +116,12 @@ def test_a_wheel_installs_every_checkpoint():
 # cells: measured 1.05-1.18×. General cells, 12 per family: 99th percentile 1.18-1.48× (stratified resamples of
 # 480 general cells scored by today's three gapped-trained checkpoints; the heavier-tailed the errors, the more).
 MAE_ALLOWANCE = {"gapped": 1.3, "general": 1.5}
-# On general cells each family's MAE (12 cells) against the checkpoint's mix-wide test MAE (those resamples: worst
-# family 1.7-2.4× typically, 99th percentile 2.4-4.1×): catches a family the model gets wholly wrong.
-FAMILY_MAE_ALLOWANCE = 5.0
+# On general cells each family's MAE (12 cells) against that family's test MAE in the manifest
+# (``test_metrics_by_family``; the mix-wide one for an entry without it): catches a family the model gets wholly
+# wrong. 12 of each family's 2 000-cell test cells resampled, today's three general checkpoints: worst of the 8
+# families 1.5-1.9× typically, 99th percentile 2.8-6.7×, 99.9th 3.3-9.5× (photonic_inv_dilated on sibcl cells,
+# whose errors have a 70× tail); against the mix-wide MAE, 99th percentile 3.1-8.8×.
+FAMILY_MAE_ALLOWANCE = 8.0
 # R² within 0.02 of the manifest's; on general cells the unexplained variance 1 − R² may also reach 2.5× the
 # manifest's (the resamples above: 99th percentile 1.8-2.3×; R² is noisier than the MAE on 96 cells).
 R2_SLACK, UNEXPLAINED_ALLOWANCE = 0.02, {"gapped": 1.0, "general": 2.5}
@@ -131,17 +134,22 @@ def test_photonic_checkpoint_metrics_hold_on_fresh_cells(name, request):
         pytest.fail(f"{name}: no fresh-cell fixture for {SHIPPED[name]['dataset']}: add one like fresh_general_cells")
     data, families = request.getfixturevalue(f"fresh_{config}_cells")
     expected = SHIPPED[name]["test_metrics"]
+    expected_by_family = SHIPPED[name].get("test_metrics_by_family", {})
     pred = keras_imnn.load(name).predict(data.x, batch_size=256, verbose=0)
     mae, r2 = weighted_mae_r2(data.y, pred, data.weight)
     errors = np.abs(pred - data.y)[:, 0]
-    per_family = {f: round(float(np.mean(errors[families == f])), 4) for f in dict.fromkeys(families.tolist())}
-    report = f"{name} on fresh {config} cells: MAE {mae:.4f}, R² {r2:.4f}, per family {per_family}; manifest {expected}"
+    per_family = {f: float(np.mean(errors[families == f])) for f in dict.fromkeys(families.tolist())}
+    shown = {f: round(m, 4) for f, m in per_family.items()}
+    report = f"{name} on fresh {config} cells: MAE {mae:.4f}, R² {r2:.4f}, per family {shown}; manifest {expected}"
     assert mae < MAE_ALLOWANCE[config] * expected["mae"], report
     unexplained = 1.0 - expected["r2"]
     assert 1.0 - r2 < max(unexplained + R2_SLACK, UNEXPLAINED_ALLOWANCE[config] * unexplained), report
     if len(per_family) > 1:
-        worst = max(per_family, key=per_family.get)
-        assert per_family[worst] < FAMILY_MAE_ALLOWANCE * expected["mae"], f"worst family {worst}: {report}"
+        for family, family_mae in per_family.items():
+            # Families differ several-fold (photonic_inv_dilated: ring 0.0009, rectangle 0.0164): each against its own.
+            manifest_mae = expected_by_family.get(family, expected)["mae"]
+            assert family_mae < FAMILY_MAE_ALLOWANCE * manifest_mae, (
+                f"family {family}: MAE {family_mae:.4f}, manifest {manifest_mae}; {report}")
 
 
 # 48 cells: allowance for sampling noise around the manifest's median relative error of the 32 edges.
