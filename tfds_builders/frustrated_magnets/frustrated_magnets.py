@@ -1,26 +1,42 @@
 """frustrated_magnets: sign structures of J1-J2 Heisenberg ground states (computed, no download).
 
-Each config is one lattice, shape and J2; the ground state is found by exact diagonalization
-(``keras_imnn.physics.magnet``, QuSpin: the ``magnet`` extra) over all real-character symmetry
-sectors and expanded to the full Sz = 0 basis. Splits follow Westerhout et al. (2020): ``train``
-= a fraction epsilon of the basis drawn without replacement with probability |psi|^2, ``test`` =
-states drawn uniformly from the rest, ``full`` = the whole basis. ``supervised_keys`` is
-``("spins", "sign")``, the input and the label of the zoo's ``magnet_*`` models.
+Each config is one lattice, shape and J2. Up to 30 spins the ground state is found by exact
+diagonalization (``keras_imnn.physics.magnet``, QuSpin: the ``magnet`` extra) over all
+real-character symmetry sectors and expanded to the full Sz = 0 basis. Splits follow Westerhout et
+al. (2020): ``train`` = a fraction epsilon of the basis drawn without replacement with probability
+|psi|^2, ``test`` = states drawn uniformly from the rest, ``full`` = the whole basis.
+``supervised_keys`` is ``("spins", "sign")``, the input and the label of the zoo's ``magnet_*`` models.
+
+Past 30 spins (``square_6x6_j2_0.5``: C(36, 18) = 9.1e9 states) the basis cannot be listed: the
+config's ``orbits`` is True and the ground state of the fully symmetric sector is held as one
+amplitude per orbit of the lattice group (``representatives``; 1.6e7 orbits at 6x6). ``train`` is
+then ``round(epsilon * n_orbits)`` distinct states drawn with probability |psi|^2 (``sampling.
+sample_states``), because epsilon of the 9.1e9 states would be 9-45 million examples at the paper's
+epsilon = 0.1-0.5 %; ``test`` is ``test_size`` uniform Sz = 0 states not in ``train``; there is no
+``full`` split. The ground state is read from ``<manual_dir>/ground_state_<lattice>_<Lx>x<Ly>_j2_<J2>
+.npz`` (J2 as ``%g``; written by ``benchmarks/magnet_36_spins.py``, resumably) or else computed
+(~1-2 CPU hours and ~11 GB at 6x6).
 
 Other epsilon / test sizes / seeds: ``tfds.builder("frustrated_magnets",
-config=make_config("square", (6, 4), 0.5, train_fraction=0.01))``; the config name records
-every non-default choice, so different splits never share a cache directory.
+config=make_config("square", (6, 4), 0.5, train_fraction=0.01))``; ``orbits=True`` forces the orbit
+path on a small lattice. The config name records every non-default choice, so different splits never
+share a cache directory.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import tensorflow_datasets as tfds
 
 _DEFAULT_FRACTION = 0.05
+_DEFAULT_ORBIT_FRACTION = 0.001  # of the orbits; the paper's smallest epsilon at 36 spins
 _DEFAULT_TEST_SIZE = 5000
+# The one rule for the orbit path: expanding needs ~40 bytes a state (6 GB at 30 spins, 360 GB at 36).
+_MAX_EXPANDED_SITES = 30
 _CHUNK = 1 << 16
 
 
@@ -28,9 +44,16 @@ def _j2_name(j2: float) -> str:
     return f"{j2:.1f}" if math.isclose(j2 * 10, round(j2 * 10), abs_tol=1e-9) else f"{j2:g}"
 
 
+def ground_state_filename(lattice: str, shape: tuple[int, int], j2: float) -> str:
+    """The file ``benchmarks/magnet_36_spins.py`` writes for one ground state (J2 as ``%g``)."""
+    return f"ground_state_{lattice}_{shape[0]}x{shape[1]}_j2_{j2:g}.npz"
+
+
 @dataclasses.dataclass(eq=False)
 class FrustratedMagnetsConfig(tfds.core.BuilderConfig):
-    """One ground state and its splits. ``shape`` is (Lx, Ly); ``seed`` seeds the splits."""
+    """One ground state and its splits. ``shape`` is (Lx, Ly); ``seed`` seeds the splits; ``orbits``:
+    the ground state is held as orbit representatives and sampled (``train_fraction`` of the orbits, no
+    ``full`` split)."""
 
     lattice: str = "square"
     shape: tuple[int, int] = (4, 4)
@@ -39,32 +62,45 @@ class FrustratedMagnetsConfig(tfds.core.BuilderConfig):
     train_fraction: float = _DEFAULT_FRACTION
     test_size: int = _DEFAULT_TEST_SIZE
     seed: int = 0
+    orbits: bool = False
 
 
 def make_config(
     lattice: str,
     shape: tuple[int, int],
     j2: float,
-    train_fraction: float = _DEFAULT_FRACTION,
+    train_fraction: float | None = None,
     test_size: int = _DEFAULT_TEST_SIZE,
     seed: int = 0,
+    orbits: bool | None = None,
 ) -> FrustratedMagnetsConfig:
-    """Config named ``<lattice>_<Lx>x<Ly>_j2_<J2>`` plus ``_eps_<f>``, ``_test_<n>``,
-    ``_seed_<s>`` for each non-default choice."""
+    """Config named ``<lattice>_<Lx>x<Ly>_j2_<J2>`` plus ``_orbits`` / ``_expanded``, ``_eps_<f>``,
+    ``_test_<n>``, ``_seed_<s>`` for each non-default choice.
+
+    ``orbits`` defaults to more than 30 spins; ``train_fraction`` to 0.05 of the states, or with
+    ``orbits`` to 0.001 of the orbits of the symmetric sector.
+    """
+    default_orbits = shape[0] * shape[1] > _MAX_EXPANDED_SITES
+    orbits = default_orbits if orbits is None else bool(orbits)
+    default_fraction = _DEFAULT_ORBIT_FRACTION if orbits else _DEFAULT_FRACTION
+    train_fraction = default_fraction if train_fraction is None else train_fraction
     name = f"{lattice}_{shape[0]}x{shape[1]}_j2_{_j2_name(j2)}"
-    if train_fraction != _DEFAULT_FRACTION:
+    if orbits != default_orbits:
+        name += "_orbits" if orbits else "_expanded"
+    if train_fraction != default_fraction:
         name += f"_eps_{train_fraction:g}"
     if test_size != _DEFAULT_TEST_SIZE:
         name += f"_test_{test_size}"
     if seed:
         name += f"_seed_{seed}"
-    description = (
-        f"J1-J2 Heisenberg ground state, {lattice} {shape[0]}x{shape[1]} periodic, J2/J1 = {j2:g}; "
-        f"train = {train_fraction:g} of the basis drawn with |psi|^2, test = {test_size} uniform."
-    )
+    train = (f"{train_fraction:g} x (orbits of the symmetric sector) distinct states drawn with |psi|^2, "
+             f"test = {test_size} uniform Sz = 0 states not in train; no full split" if orbits else
+             f"{train_fraction:g} of the basis drawn with |psi|^2, test = {test_size} uniform")
+    description = (f"J1-J2 Heisenberg ground state, {lattice} {shape[0]}x{shape[1]} periodic, J2/J1 = {j2:g}; "
+                   f"train = {train}.")
     return FrustratedMagnetsConfig(
         name=name, description=description, lattice=lattice, shape=tuple(shape), j2=float(j2),
-        train_fraction=train_fraction, test_size=test_size, seed=seed,
+        train_fraction=train_fraction, test_size=test_size, seed=seed, orbits=orbits,
     )
 
 
@@ -73,6 +109,7 @@ _CONFIGS = (
     + [make_config("square", (6, 4), round(0.1 * k, 1)) for k in range(11)]
     + [make_config("square", (6, 4), 0.5, train_fraction=eps) for eps in (0.01, 0.02, 0.1, 0.2)]
     + [make_config("triangular", (4, 4), 1.3), make_config("triangular", (6, 4), 1.3)]
+    + [make_config("square", (6, 6), 0.5, train_fraction=eps) for eps in (0.001, 0.005)]
 )
 
 
@@ -82,6 +119,13 @@ class FrustratedMagnets(tfds.core.GeneratorBasedBuilder):
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "Initial release: square and anisotropic triangular J1-J2, QuSpin ED."}
     BUILDER_CONFIGS = _CONFIGS
+    MANUAL_DOWNLOAD_INSTRUCTIONS = """
+    Only the configs past 30 spins (square_6x6_*) read the manual dir, and only if it holds their
+    ground state: ground_state_<lattice>_<Lx>x<Ly>_j2_<J2>.npz (J2 as %g, e.g.
+    ground_state_square_6x6_j2_0.5.npz), written (resumably) by
+    `python benchmarks/magnet_36_spins.py --out DIR --j2 0.5`. Without it the ground state is computed
+    while building (~1-2 CPU hours and ~11 GB of memory at 6x6).
+    """
 
     def _info(self) -> tfds.core.DatasetInfo:
         lx, ly = self.builder_config.shape
@@ -99,38 +143,96 @@ class FrustratedMagnets(tfds.core.GeneratorBasedBuilder):
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):
-        del dl_manager  # computed, nothing to download
-        from keras_imnn.physics.magnet.ed import ground_state, sector_label
-        from keras_imnn.physics.magnet.sampling import split_indices
-        from keras_imnn.physics.magnet.signs import marshall_violation, sign_characters
+        from keras_imnn.physics.magnet.ed import sector_label
+        from keras_imnn.physics.magnet.signs import marshall_violation
 
         cfg = self.builder_config
-        gs = ground_state(cfg.lattice, cfg.shape, cfg.j2, j1=cfg.j1)
-        splits = split_indices(gs.weights, cfg.train_fraction, cfg.test_size, cfg.seed)
-        characters = sign_characters(gs)
+        if cfg.orbits:
+            gs = _orbit_ground_state(cfg, _manual_dir(dl_manager))
+            splits = _orbit_splits(gs, cfg)
+            # A state held in one sector has that sector's characters.
+            characters, extra = dict(gs.sector), {
+                "n_orbits": gs.sector_dim, "residual": gs.residual, "train_fraction_of": "orbits",
+                "splits": "train, test; no full split (the Sz = 0 basis is not listed)"}
+        else:
+            from keras_imnn.physics.magnet.ed import ground_state
+            from keras_imnn.physics.magnet.sampling import split_indices
+            from keras_imnn.physics.magnet.signs import sign_characters
+
+            gs = ground_state(cfg.lattice, cfg.shape, cfg.j2, j1=cfg.j1)
+            index = split_indices(gs.weights, cfg.train_fraction, cfg.test_size, cfg.seed)
+            splits = {name: (gs.states[i], gs.amplitudes[i]) for name, i in index.items()}
+            characters, extra = sign_characters(gs), {
+                "gap": gs.gap, "n_states": int(len(gs.states)), "train_fraction_of": "states"}
         self.info.metadata.update({
             "lattice": cfg.lattice, "shape": list(cfg.shape), "j1": cfg.j1, "j2": cfg.j2,
             "energy": gs.energy, "energy_per_site": gs.energy / gs.lattice.n_sites,
-            "energy_convention": "S = sigma/2", "gap": gs.gap,
+            "energy_convention": "S = sigma/2",
             "sector": sector_label(gs.sector), "sector_dim": gs.sector_dim,
             "sign_characters": {k: v for k, v in characters.items()},
             # The group an invariant model may use: sign psi(g s) = sign psi(s) for these g.
             "sign_invariant_under": [k for k, v in characters.items() if v == 1],
             "marshall_violation": marshall_violation(gs),
-            "n_states": int(len(gs.states)),
-            "train_fraction": cfg.train_fraction, "test_size": cfg.test_size, "seed": cfg.seed,
+            "train_fraction": cfg.train_fraction, "test_size": cfg.test_size, "seed": cfg.seed, **extra,
         })
-        return {name: self._generate_examples(gs, index) for name, index in splits.items()}
+        return {name: self._generate_examples(states, amplitudes) for name, (states, amplitudes) in splits.items()}
 
-    def _generate_examples(self, gs, index: np.ndarray):
+    def _generate_examples(self, states: np.ndarray, amplitudes: np.ndarray):
         from keras_imnn.physics.magnet.ed import states_to_spins
 
-        for start in range(0, len(index), _CHUNK):
-            chunk = index[start:start + _CHUNK]
-            states, amplitudes = gs.states[chunk], gs.amplitudes[chunk]
-            spins = states_to_spins(states, gs.lattice.shape)
-            for state, spin, amplitude in zip(states.tolist(), spins, amplitudes.tolist()):
+        for start in range(0, len(states), _CHUNK):
+            chunk_states, chunk_amplitudes = states[start:start + _CHUNK], amplitudes[start:start + _CHUNK]
+            spins = states_to_spins(chunk_states, self.builder_config.shape)
+            for state, spin, amplitude in zip(chunk_states.tolist(), spins, chunk_amplitudes.tolist()):
                 yield state, {
                     "spins": spin, "sign": int(amplitude < 0), "amplitude": amplitude,
                     "weight": amplitude * amplitude, "state": state,
                 }
+
+
+def _manual_dir(dl_manager: tfds.download.DownloadManager) -> Path | None:
+    """The manual dir, or None when it is missing or empty (TFDS raises AssertionError then)."""
+    try:
+        return Path(dl_manager.manual_dir)
+    except AssertionError:
+        return None
+
+
+def _orbit_ground_state(cfg: FrustratedMagnetsConfig, manual_dir: Path | None):
+    """The config's ``SymmetricGroundState``: from the manual dir if there, else computed."""
+    from keras_imnn.physics.magnet import representatives
+
+    name = ground_state_filename(cfg.lattice, cfg.shape, cfg.j2)
+    path = manual_dir / name if manual_dir is not None else None
+    if path is not None and path.exists():
+        gs = representatives.load_ground_state(path)
+        found = (gs.lattice.name, tuple(gs.lattice.shape), gs.j1, gs.j2)
+        if found[:2] != (cfg.lattice, tuple(cfg.shape)) or not np.allclose(found[2:], (cfg.j1, cfg.j2)):
+            raise ValueError(
+                f"{path} holds the ground state of {found[0]} {found[1][0]}x{found[1][1]} J1={found[2]:g} "
+                f"J2={found[3]:g}, but config {cfg.name} needs {cfg.lattice} {cfg.shape[0]}x{cfg.shape[1]} "
+                f"J1={cfg.j1:g} J2={cfg.j2:g}")
+        return gs
+    lx, ly = cfg.shape
+    where = manual_dir or "none given, or empty"
+    print(f"frustrated_magnets/{cfg.name}: no {name} in the manual dir ({where}); computing the ground "
+          f"state, which takes ~1-2 CPU hours and ~11 GB of memory at 6x6. `python benchmarks/magnet_36_spins.py "
+          f"--lattice {cfg.lattice} --shape {lx} {ly} --j2 {cfg.j2:g} --out DIR` writes that file resumably; "
+          f"pass DIR as the manual dir (`tfds build --manual_dir DIR` or DownloadConfig(manual_dir=DIR)).",
+          file=sys.stderr, flush=True)
+    return representatives.symmetric_ground_state(cfg.lattice, cfg.shape, cfg.j2, j1=cfg.j1)
+
+
+def _orbit_splits(gs, cfg: FrustratedMagnetsConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{"train", "test"}``: (states, amplitudes) sampled from a ground state held as orbits."""
+    from keras_imnn.physics.magnet.sampling import sample_states, uniform_sz0_states
+
+    n_train = round(cfg.train_fraction * gs.sector_dim)
+    if not 0 < cfg.train_fraction < 1 or n_train == 0:
+        raise ValueError(f"train_fraction must be in (0, 1) and give >= 1 of the {gs.sector_dim} orbits, "
+                         f"got {cfg.train_fraction}")
+    train_seed, test_seed = np.random.SeedSequence(cfg.seed).generate_state(2)  # independent streams
+    train = sample_states(gs, n_train, seed=int(train_seed), replace=False).states
+    test = uniform_sz0_states(gs.lattice.n_sites, cfg.test_size, seed=int(test_seed), exclude=train)
+    # amplitudes_of (not the sample's own labels) gives both splits their amplitude the same way.
+    return {name: (states, gs.amplitudes_of(states)) for name, states in (("train", train), ("test", test))}

@@ -6,9 +6,14 @@ sign under g instead. ``sign_characters`` measures chi(g) on the expanded amplit
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from keras_imnn.physics.magnet.ed import GroundState, permute_states
+
+if TYPE_CHECKING:
+    from keras_imnn.physics.magnet.representatives import SymmetricGroundState
 
 
 def _flip_all(states: np.ndarray, n_sites: int) -> np.ndarray:
@@ -46,10 +51,22 @@ def marshall_signs(states: np.ndarray, lattice) -> np.ndarray:
     return parity.astype(np.uint8)
 
 
-def marshall_violation(gs: GroundState) -> float:
+def marshall_violation(gs: GroundState | SymmetricGroundState) -> float | None:
     """Weight sum |psi|^2 over states whose sign disagrees with the Marshall rule, for the better
-    of the two global signs; 0 when the rule holds exactly, 0.5 for no correlation."""
-    disagree = gs.signs != marshall_signs(gs.states, gs.lattice)
-    weights = gs.weights
+    of the two global signs; 0 when the rule holds exactly, 0.5 for no correlation.
+
+    A ground state held as orbits (``representatives.SymmetricGroundState``) is judged on its
+    representatives, which needs the rule's sign to be the same on each orbit: Lx, Ly even (translations
+    map the sublattices onto each other) and N/2 even (an odd translation or the flip changes the up
+    spins on sublattice A by N/2 - 2 n_A); None otherwise.
+    """
+    if isinstance(gs, GroundState):
+        disagree, weights = gs.signs != marshall_signs(gs.states, gs.lattice), gs.weights
+    else:
+        (lx, ly), n = gs.lattice.shape, gs.lattice.n_sites
+        if lx % 2 or ly % 2 or (n // 2) % 2:
+            return None
+        disagree = (gs.amplitudes < 0) != marshall_signs(gs.representatives, gs.lattice).astype(bool)
+        weights = gs.orbit_probabilities
     wrong = float(weights[disagree].sum() / weights.sum())
     return min(wrong, 1.0 - wrong)
