@@ -78,7 +78,7 @@ def test_general_covers_every_family_two_tone_in_range():
     c = sample_unit_cells(600, "general", seed=2)
     counts = np.bincount(c.family, minlength=len(FAMILIES))
     expected = np.array([MIXES["general"].get(name, 0.0) for name in FAMILIES]) * len(c.family)
-    assert np.all(counts > 0) and np.all(np.abs(counts - expected) < 5 * np.sqrt(expected))
+    assert np.all((counts > 0) == (expected > 0)) and np.all(np.abs(counts - expected) <= 5 * np.sqrt(expected))
     for eps in (c.eps_background, c.eps_inclusion):
         assert np.all((eps >= 1) & (eps <= 20))
     for cell, bg, inc, fill in zip(c.eps, c.eps_background, c.eps_inclusion, c.filling):
@@ -90,6 +90,17 @@ def test_general_covers_every_family_two_tone_in_range():
     assert np.any(c.eps_background[shapes] == 1.0) and np.any(c.eps_inclusion[shapes] == 1.0)  # air
     gapped = c.family == FAMILIES.index("gapped")  # drawn as the gapped config draws them
     assert np.all(c.eps_background[gapped] <= 2) and np.all(c.eps_inclusion[gapped] >= 6)
+
+
+def test_smooth_cells_are_asymmetric_high_contrast_rods_and_holes():
+    c = sample_unit_cells(200, "smooth", seed=3)
+    assert np.all(c.family == FAMILIES.index("smooth"))
+    low, high = np.minimum(c.eps_background, c.eps_inclusion), np.maximum(c.eps_background, c.eps_inclusion)
+    assert np.all((low >= 1) & (low <= 2) & (high >= 4) & (high <= 20)) and np.any(low == 1.0) and np.any(low > 1)
+    rods = c.eps_inclusion > c.eps_background
+    assert 0.3 < rods.mean() < 0.7
+    assert c.filling[rods].max() <= 0.5 + 1 / 1024 and c.filling[~rods].min() >= 0.2 - 1 / 1024
+    assert np.mean([len(cell_symmetries(cell)[0]) == 1 for cell in c.eps[:40]]) > 0.9  # no point symmetry
 
 
 def test_general_cells_range_from_no_symmetry_to_c4v_and_wrap_around():

@@ -114,7 +114,7 @@ def _chunk_examples(chunk: tuple[int, int], config: str, seed: int,
 class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
     """Square-lattice photonic-crystal unit cells with TM/TE band structures and gaps."""
 
-    VERSION = tfds.core.Version("1.2.0")
+    VERSION = tfds.core.Version("1.3.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: gapped and sibcl configs, 10 TM and TE bands on k_grid(16) "
                  "from the PWE solver (cutoffs TM/TE: gapped 5/6, sibcl 5/5).",
@@ -123,6 +123,9 @@ class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
         "1.2.0": "general config (drawn shapes, rods or holes, besides the sibcl and gapped cells; "
                  "cutoffs TM/TE 7/7) and its tiny test config; band_edges (min/max of TM and TE "
                  "bands 1-8) and family features in every config; the other features are unchanged.",
+        "1.3.0": "smooth config (asymmetric smooth blobs at high contrast, rods or holes: the cells the "
+                 "general-trained models gave false gaps on); family names gain 'smooth'; the other "
+                 "configs' cells and features are unchanged.",
     }
     BUILDER_CONFIGS: ClassVar[list[PhotonicCrystalsConfig]] = [
         PhotonicCrystalsConfig(
@@ -139,6 +142,11 @@ class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
                         "inclusions (15 % each), circles, ellipses, rectangles, crosses, rings and "
                         "several of these anywhere in the cell, as rods or holes; both ε in [1, 20]; "
                         "the family of each cell is a feature."),
+        PhotonicCrystalsConfig(
+            name="smooth", cells="smooth", n_max=DATASET_N_MAX["smooth"],
+            description="20 000 cells: the gapped level sets without symmetrization (smooth blobs of "
+                        "any shape, anywhere), high-index rods (ε ~ U(4, 20)) in air or ε ~ U(1, 2), or "
+                        "the two swapped (holes)."),
         PhotonicCrystalsConfig(
             name="gapped_tiny", cells="gapped", n_train=12, n_validation=4, n_test=8, n_max=3,
             chunk_size=4, description="24 gapped cells, solver at n_max = 3: for tests."),

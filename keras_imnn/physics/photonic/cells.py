@@ -22,7 +22,7 @@ from keras_imnn.groups import orbit
 
 N_PIXELS = 32
 #: Cell families, in the order of the ``family`` index every cell carries.
-FAMILIES = ("sibcl", "gapped", "circle", "ellipse", "rectangle", "cross", "ring", "several")
+FAMILIES = ("sibcl", "gapped", "circle", "ellipse", "rectangle", "cross", "ring", "several", "smooth")
 #: Each config's family → probability. A single-family config draws no family (its cells are
 #: those it drew before families existed).
 MIXES: dict[str, dict[str, float]] = {
@@ -30,6 +30,7 @@ MIXES: dict[str, dict[str, float]] = {
     "sibcl": {"sibcl": 1.0},
     "general": {"sibcl": 0.15, "gapped": 0.15, "circle": 0.15, "ellipse": 0.1, "rectangle": 0.1,
                 "cross": 0.1, "ring": 0.1, "several": 0.15},
+    "smooth": {"smooth": 1.0},
 }
 CONFIGS = tuple(MIXES)
 
@@ -158,6 +159,23 @@ def _draw_gapped(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, f
     return _level_set(field, filling), eps_background, eps_inclusion
 
 
+def _draw_smooth(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, float]:
+    """The ``gapped`` level sets without the symmetrization: smooth blobs of any shape, anywhere, as
+    high-index rods (ε ~ U(4, 20)) in a low-index background (ε 1, or ~ U(1, 2)), fillings ~ U(0.05, 0.5), or
+    with the two ε swapped (holes), fillings ~ U(0.2, 0.8).
+
+    The cells that gave the general-trained models false gaps (hand-drawn blobs in air, README "Cells drawn
+    by hand"): the general mix has such smooth asymmetric shapes only as sibcl cells, whose ε ~ U(1, 20)
+    seldom gives air and a high contrast together.
+    """
+    field = _fourier_field(rng, g_max=2, n=n, decay=3.0)
+    eps_low = 1.0 if rng.random() < 0.5 else rng.uniform(1.0, 2.0)
+    eps_high = rng.uniform(4.0, 20.0)
+    if rng.random() < 0.5:
+        return _level_set(field, rng.uniform(0.05, 0.5)), eps_low, eps_high
+    return _level_set(field, rng.uniform(0.2, 0.8)), eps_high, eps_low
+
+
 #: The 3 × 3 periodic images of a shape: with displacements wrapped to [-1/2, 1/2), they cover
 #: every pixel within 3/2 of the shape's centre, beyond the largest shape's reach (√2 · 0.49).
 _IMAGES = np.arange(-1.0, 2.0)
@@ -224,6 +242,7 @@ _FAMILY_DRAWS: dict[str, _FamilyDraw] = {
     "sibcl": _draw_sibcl,
     "gapped": _draw_gapped,
     **{kind: partial(_draw_shapes, kind=kind) for kind in (*_SHAPES, "several")},
+    "smooth": _draw_smooth,
 }
 
 
@@ -241,7 +260,8 @@ def sample_unit_cells(n: int, config: str = "gapped", seed: int = 0, start: int 
         n: number of cells (>= 0).
         config: ``"gapped"`` (default; C4v high-index inclusions, TM gaps common), ``"sibcl"``
             (the SIB-CL distribution: no symmetry, both ε ~ U(1, 20), filling ~ U(0.01, 0.99)) or
-            ``"general"`` (the mix :data:`MIXES` gives: both of these and drawn shapes).
+            ``"general"`` (the mix :data:`MIXES` gives: both of these and drawn shapes) or ``"smooth"``
+            (asymmetric smooth blobs, high contrast, rods or holes).
         seed: non-negative integer; the same (config, seed, index) always gives the same cell.
         start: index of the first cell, so a dataset shard can be drawn on its own.
 
