@@ -24,6 +24,19 @@ def test_generated_cells_are_split_in_builder_order(cells):
         task_splits("photonic_crystals/gapped", npz=str(cells), n_test=8, n_validation=2)
 
 
+def test_extra_cells_go_to_train_only(cells, tmp_path):
+    extra = tmp_path / "smooth.npz"
+    np.savez(extra, x=np.zeros((3, 2, 2, 1), "float32"), y=np.arange(100, 103, dtype="float32"))
+    parser = argparse.ArgumentParser()
+    add_split_arguments(parser)
+    args = parser.parse_args(["--npz", str(cells), "--n-test", "4", "--n-validation", "3",
+                              "--extra-train-npz", str(extra)])
+    (train, validation, test), source = splits_from_args(args, "photonic_crystals/gapped")
+    assert [a.y[:, 0].tolist() for a in (test, validation, train)] == [[0, 1, 2, 3], [4, 5, 6],
+                                                                       [7, 8, 9, 100, 101, 102]]
+    assert source.endswith("train = 7..9; train also all 3 cells of smooth.npz")
+
+
 def test_split_folder_holds_out_validation_and_trims_it(tmp_path):
     def spins(n, start):
         return dict(spins=np.full((n, 2, 2), start, "float32") + np.arange(n)[:, None, None],

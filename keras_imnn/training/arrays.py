@@ -30,6 +30,15 @@ class Arrays:
             return self
         return self.subset(np.sort(np.random.default_rng(seed).choice(len(self), size=n, replace=False)))
 
+    @classmethod
+    def concatenate(cls, parts: list[Arrays]) -> Arrays:
+        """One set of the examples of ``parts``, in order (all with a ``weight`` or none)."""
+        weights = [p.weight for p in parts]
+        if any(w is None for w in weights) and not all(w is None for w in weights):
+            raise ValueError("cannot concatenate examples with and without weights")
+        return cls(np.concatenate([p.x for p in parts]), np.concatenate([p.y for p in parts]),
+                   None if weights[0] is None else np.concatenate(weights))
+
     def split(self, fraction: float, seed: int = 0) -> tuple[Arrays, Arrays]:
         """(rest, held out): a random ``fraction`` (at least one example) held out, fixed by ``seed``."""
         order = np.random.default_rng(seed).permutation(len(self))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,8 @@ def load_task_splits(dataset: str, *, data_dir: str | None, target: str | None,
 
 def task_splits(dataset: str, *, npz: str | None = None, npz_dir: str | None = None, data_dir: str | None = None,
                 target: str | None = None, n_test: int = PHOTONIC_N_TEST, n_validation: int | None = None,
-                seed: int = 0, task: str | Task | None = None) -> tuple[Splits, str]:
+                seed: int = 0, task: str | Task | None = None,
+                extra_train_npz: Sequence[str] = ()) -> tuple[Splits, str]:
     """The whole (train, validation, test) of one source, and a short description of it.
 
     Args:
@@ -107,7 +108,17 @@ def task_splits(dataset: str, *, npz: str | None = None, npz_dir: str | None = N
             None: 500 generated cells, or the whole validation split.
         seed: fixes the validation hold-out where the source has none, and the subset.
         task: whose labels to read where tasks share the data (the model's; None: the data's first task).
+        extra_train_npz: more generated photonic cells, all of them added to ``train`` (another config's or
+            seed's: validation and test stay the source's).
     """
+    if extra_train_npz:
+        (train, validation, test), source = task_splits(dataset, npz=npz, npz_dir=npz_dir, data_dir=data_dir,
+                                                        target=target, n_test=n_test, n_validation=n_validation,
+                                                        seed=seed, task=task)
+        extra = [load_npz(path, target, task) for path in extra_train_npz]
+        source += "; train also " + ", ".join(f"all {len(e)} cells of {Path(p).name}"
+                                              for e, p in zip(extra, extra_train_npz))
+        return (Arrays.concatenate([train, *extra]), validation, test), source
     if npz and npz_dir:
         raise ValueError("give npz (generated photonic cells) or npz_dir (split files), not both")
     if npz:
@@ -177,6 +188,9 @@ def add_split_arguments(parser: argparse.ArgumentParser, n_validation: int | Non
     parser.add_argument("--target", choices=TARGET_CHOICES,
                         help="which label of the data: the photonic gap-to-midgap ratio in this polarization "
                              "(default: tm)")
+    parser.add_argument("--extra-train-npz", nargs="+", default=(), metavar="NPZ",
+                        help="more photonic cells from `keras-imnn generate photonic`, all added to train (e.g. "
+                             "another config's; validation and test stay the source's)")
     parser.add_argument("--n-test", type=int, default=PHOTONIC_N_TEST, help="--npz only: test cells")
     parser.add_argument("--n-validation", type=int, default=n_validation,
                         help=f"at most this many validation examples (default: "
@@ -188,4 +202,4 @@ def splits_from_args(args: argparse.Namespace, dataset: str, seed: int = 0,
     """``task_splits`` for the arguments of ``add_split_arguments`` (``dataset``: the default)."""
     return task_splits(args.dataset or dataset, npz=args.npz, npz_dir=args.npz_dir, data_dir=args.data_dir,
                        target=args.target, n_test=args.n_test, n_validation=args.n_validation, seed=seed,
-                       task=task)
+                       task=task, extra_train_npz=args.extra_train_npz)
