@@ -174,3 +174,10 @@ def test_d2_checkpoints_load_unchanged(rng, name):
     d4 = keras_imnn.load(name, weights=weights, group="d4")
     rot90 = np.ascontiguousarray(np.rot90(x, axes=(1, 2)))
     np.testing.assert_allclose(d4.predict(rot90, verbose=0), d4.predict(x, verbose=0), **TOL)
+
+
+@pytest.mark.parametrize("name", ["magnet_inv", "magnet_inv_dilated"])
+def test_shipped_magnet_checkpoints_agree_on_a_lattice_and_its_rotated_copy(name):
+    model = keras_imnn.load(name)
+    x = np.random.default_rng(0).integers(0, 2, (16, 6, 4, 1)).astype("float32")
+    np.testing.assert_allclose(np_(model(np.rot90(x, axes=(1, 2)))), np_(model(x)), **TOL)
