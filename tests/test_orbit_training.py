@@ -115,3 +115,21 @@ def test_fit_trains_in_one_pass_and_keeps_the_twin_on_symmetric_cells(rng):
     symmetric = (sum(images(rng.integers(1, 20, size=(16, 8, 8, 1)).astype("float32"))) / 8).astype("float32")
     history = fit(model, Arrays(symmetric, y[:16]), task="photonic", settings=TrainSettings(epochs=1, verbose=0))
     assert history.trained_with_trivial_group
+    assert history.head_refit is None  # the twin trained on the exact average: nothing to refit
+
+
+def test_sampled_training_refits_the_head_on_the_exact_average(rng):
+    """Sampled training fits the head to single elements' features; inference feeds it their average. On
+    cells without symmetry fit() refits the head on the average, which lowers the inference loss."""
+    model = keras_imnn.load("photonic_inv_dilated", orbit_training="sample", head_units=(16,), **SMALL)
+    x = rng.uniform(1, 20, size=(96, 8, 8, 1)).astype("float32")
+    y = (x[:, :4].mean(axis=(1, 2, 3)) - x[:, 4:].mean(axis=(1, 2, 3)))[:, None] ** 2 / 20  # not D4-invariant
+    train, validation = Arrays(x[:64], y[:64]), Arrays(x[64:], y[64:])
+    history = fit(model, train, validation, task="photonic", settings=TrainSettings(epochs=3, verbose=0))
+    refit = history.head_refit
+    assert refit["loss_after"] < refit["loss_before"] and refit["epochs"] > 1
+    prediction = model.predict(validation.x, verbose=0)
+    np.testing.assert_allclose(np.mean((prediction - validation.y) ** 2), refit["loss_after"], rtol=1e-4)
+    assert fit(model, train, task="photonic", settings=TrainSettings(epochs=1, verbose=0)).head_refit is not None
+    exact = keras_imnn.load("photonic_inv_dilated", orbit_training="exact", **SMALL)
+    assert fit(exact, train, task="photonic", settings=TrainSettings(epochs=1, verbose=0)).head_refit is None

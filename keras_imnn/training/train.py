@@ -20,6 +20,7 @@ from keras_imnn.models.registry import get_spec, load
 from keras_imnn.tasks import Task, get_task, task_of_dataset
 from keras_imnn.training.arrays import Arrays
 from keras_imnn.training.evaluation import evaluate_arrays
+from keras_imnn.training.orbit_head import refit_head, sampled_average
 from keras_imnn.training.orbit_twin import trivial_group_twin
 from keras_imnn.training.settings import DEFAULTS, TrainSettings
 from keras_imnn.training.splits import check_lattice, load_task_splits, source_lattice
@@ -77,7 +78,9 @@ def fit(model: keras.Model, train: Any, validation: Any = None, *, task: str | T
     ``train``/``validation`` are ``Arrays`` or ``tf.data.Dataset``s of (x, y) batches. Where orbit
     averaging is the identity on the arrays (``orbit_twin``), the trivial-group twin is trained
     instead and its weights copied back: the same model at 1/|G| of the cost
-    (``history.trained_with_trivial_group``).
+    (``history.trained_with_trivial_group``). After ``orbit_training="sample"`` the layers after the orbit
+    average are refit on its exact output (``orbit_head``; ``history.head_refit``): sampled training fits
+    them to single elements' features, inference feeds them the average.
     """
     task = get_task(task)
     watchable = ["loss", *(m.name for m in task.metrics())]
@@ -91,6 +94,7 @@ def fit(model: keras.Model, train: Any, validation: Any = None, *, task: str | T
     fitted = compile_model(twin, task, settings.learning_rate) if twin is not None else model
     keras.utils.set_random_seed(settings.seed)  # building the twin drew numbers: same shuffles either way
     callbacks = training_callbacks(("val_" if validation is not None else "") + settings.monitor, settings)
+    validation_arrays = validation if isinstance(validation, Arrays) else None
     if isinstance(validation, Arrays):
         validation = (validation.x, validation.y)
     if isinstance(train, Arrays):
@@ -104,6 +108,9 @@ def fit(model: keras.Model, train: Any, validation: Any = None, *, task: str | T
     if twin is not None:
         model.set_weights(twin.get_weights())
     history.trained_with_trivial_group = twin is not None
+    average = sampled_average(model) if twin is None and isinstance(train, Arrays) else None
+    history.head_refit = None if average is None else refit_head(model, average, train, validation_arrays, task,
+                                                                  settings)
     return history
 
 
