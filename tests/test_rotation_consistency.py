@@ -155,25 +155,21 @@ def test_square_rule_kept_where_it_applies_and_errors_say_what_is_accepted():
 
 
 @pytest.mark.parametrize("name", ["magnet_inv", "magnet_inv_dilated"])
-def test_d2_checkpoints_load_unchanged(rng, name):
-    """The shipped magnet checkpoints (D2 in the manifest) load as before; a D4 model takes their weights only
-    as a file (a pretrained load refuses the drifted group until they are retrained with it)."""
+def test_d4_checkpoints_are_the_d4_average_of_their_trunk(rng, name):
+    """The shipped magnet checkpoints (retrained with D4) average the trunk over all of D4 on a rectangle, the
+    transposed elements included."""
     model = keras_imnn.load(name)
     cfg = keras_imnn.models.registry.get_spec(name).config
-    assert cfg.group == "d2" and model.get_layer("group_average").group == "d2"
+    assert cfg.group == "d4" and model.get_layer("group_average").group == "d4"
     x = _spins(rng, (6, 4), 8)
     y = model.predict(x, verbose=0)
     trunk = model.get_layer("group_average").layer
     head = model.get_layer("output")
-    manual = np.mean([np_(head(trunk(2 * np.ascontiguousarray(transform(x, g)) - 1))) for g in group_elements("d2")],
+    manual = np.mean([np_(head(trunk(2 * np.ascontiguousarray(transform(x, g)) - 1))) for g in group_elements("d4")],
                      axis=0)
-    np.testing.assert_allclose(y, manual, **TOL)
-    with pytest.raises(ValueError, match=r"another .* config \(group: 'd2' → 'd4'\)"):
-        keras_imnn.load(name, group="d4")
-    weights = keras_imnn.models.registry.WEIGHTS_DIR / name / "model.weights.h5"
-    d4 = keras_imnn.load(name, weights=weights, group="d4")
-    rot90 = np.ascontiguousarray(np.rot90(x, axes=(1, 2)))
-    np.testing.assert_allclose(d4.predict(rot90, verbose=0), d4.predict(x, verbose=0), **TOL)
+    np.testing.assert_allclose(y, manual, rtol=1e-5, atol=1e-5)  # float32 sums of 8 logits up to ~4 in size
+    with pytest.raises(ValueError, match=r"another .* config \(group: 'd4' → 'd2'\)"):
+        keras_imnn.load(name, group="d2")
 
 
 @pytest.mark.parametrize("name", ["magnet_inv", "magnet_inv_dilated"])

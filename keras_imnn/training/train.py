@@ -193,6 +193,7 @@ def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: 
         **({"initial_weights": str(initial_weights)} if initial_weights is not None else {}),
         "epochs_run": len(history.history["loss"]),
         "wall_minutes": round(wall_minutes, 2), "trained_with_trivial_group": history.trained_with_trivial_group,
+        **({"head_refit": history.head_refit} if history.head_refit is not None else {}),
         "config": spec.config.replace(**overrides).to_dict(), "test_metrics": metrics,
         "command": " ".join(shlex.quote(a) for a in sys.argv),
         "date": datetime.date.today().isoformat(),
