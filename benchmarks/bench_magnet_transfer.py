@@ -47,6 +47,7 @@ import keras
 import numpy as np
 
 import keras_imnn
+from keras_imnn.atomic import atomic_write_text
 from keras_imnn.groups import group_elements, site_permutation
 from keras_imnn.layers import GroupAverage
 from keras_imnn.physics.magnet.ed import GroundState, ground_state, permute_states
@@ -272,7 +273,7 @@ def main() -> None:
     result = {"model": args.model, "label": source.label, "trained_on": source.trained_on, "config": source.config,
               "settings": {k: v for k, v in vars(args).items() if k not in ("model", "test")},
               "backend": keras.backend.backend(), "records": records, "table": table}
-    out.write_text(json.dumps(result, indent=1))
+    atomic_write_text(out, json.dumps(result, indent=1))
     print(f"wrote {out}")
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from keras_imnn.atomic import atomic_write_text
 from keras_imnn.models.registry import get_spec
 from keras_imnn.search.space import searched
 from keras_imnn.tasks import Variant, get_task
@@ -21,7 +22,7 @@ from keras_imnn.training.settings import DEFAULTS, TrainSettings
 def write_json(path: str | Path, result: Any) -> Path:
     """``search.json``: the search's settings, the top configurations and every trial."""
     path = Path(path)
-    path.write_text(json.dumps({**result.record, "top": result.top, "trials": result.trials}, indent=1))
+    atomic_write_text(path, json.dumps({**result.record, "top": result.top, "trials": result.trials}, indent=1))
     return path
 
 

@@ -14,6 +14,7 @@ import keras
 import keras_tuner as kt
 import numpy as np
 
+from keras_imnn.atomic import atomic_write_text
 from keras_imnn.models.registry import get_spec, load
 from keras_imnn.search.space import (
     SEARCHED_FIELDS,
@@ -299,7 +300,7 @@ def _check_resume(path: Path, resume: bool, settings: dict[str, Any]) -> None:
             raise ValueError(f"the search in {path.parent} was started with other {changed}: "
                              f"{ {k: saved.get(k) for k in changed} }; resume with the same options")
         return
-    path.write_text(json.dumps(settings, indent=1))
+    atomic_write_text(path, json.dumps(settings, indent=1))  # a resume reads it: never half a file
 
 
 def _as_arrays(data: Arrays | tuple[Any, Any], name: str) -> Arrays:
