@@ -33,6 +33,7 @@ from keras_imnn.atomic import atomic_write_text
 from keras_imnn.physics.photonic.cells import N_PIXELS, pixel_centers
 from keras_imnn.physics.photonic.dataset import edge_gaps, label_cells
 from keras_imnn.tasks.photonic_edges import edge_metrics
+from keras_imnn.tasks.photonic_gap import gap_to_midgap
 
 GAP_MODELS = ("photonic_inv_dilated", "photonic_inv_dilated_gapped", "photonic_inv", "photonic_cnn")
 EDGE_MODELS = ("photonic_edges_inv_dilated", "photonic_edges_cnn")
@@ -128,10 +129,6 @@ def independent_cells() -> tuple[np.ndarray, list[str], list[str]]:
     return np.stack(eps).astype(np.float64), list(groups), list(texts)
 
 
-def _ratio(gap: np.ndarray, midgap: np.ndarray) -> np.ndarray:
-    return np.where(midgap > 0, gap / np.maximum(midgap, 1e-12), 0.0)
-
-
 def mpb_tm_ratio(eps: np.ndarray) -> np.ndarray:
     """TM gap/midgap of bands 1–2 from MPB on ``k_grid(16)`` (resolution 64, cells upsampled 2×)."""
     from keras_imnn.physics.photonic.kpoints import k_grid
@@ -140,7 +137,7 @@ def mpb_tm_ratio(eps: np.ndarray) -> np.ndarray:
     bands = mpb_band_structure(eps, k_grid(16), 4, "tm", resolution=64, upsample=2,
                                n_jobs=os.cpu_count() or 1, progress=True)
     top, bottom = bands[:, :, 0].max(axis=1), bands[:, :, 1].min(axis=1)
-    return _ratio(np.maximum(bottom - top, 0.0), 0.5 * (bottom + top))
+    return gap_to_midgap(np.maximum(bottom - top, 0.0), 0.5 * (bottom + top))
 
 
 _EDGE_KEYS = ("tm_bands_1_4_median_rel_err", "te_bands_1_4_median_rel_err")
@@ -168,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     labels = label_cells(eps)
     print(f"{len(eps)} cells labelled by our solver in {time.perf_counter() - start:.0f} s")
-    truth = _ratio(labels["tm_gap"], labels["tm_midgap"])
+    truth = gap_to_midgap(labels["tm_gap"], labels["tm_midgap"])
     record: dict = {"cells": [{"group": g, "cell": t, "tm_gap_to_midgap": float(v)}
                               for g, t, v in zip(groups, texts, truth)], "models": {}}
     if args.mpb:
@@ -187,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
         pred = np.asarray(model.predict(eps[..., None].astype("float32"), batch_size=64, verbose=0))
         if pred.shape[-1] == 32:  # band edges: derive the TM 1-2 ratio as a user would
             gaps, mids = edge_gaps(pred)
-            ratio = _ratio(gaps[:, 0, 0], mids[:, 0, 0])
+            ratio = gap_to_midgap(gaps[:, 0, 0], mids[:, 0, 0])
             edges = {g: _edge_errors(labels["band_edges"][m], pred[m]) for g, m in masks.items()}
         else:
             ratio, edges = pred[:, 0], {}

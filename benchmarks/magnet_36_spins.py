@@ -182,7 +182,7 @@ def main() -> None:
         return sector
 
     for j2 in args.j2:
-        path = args.out / f"ground_state_{tag}_j2_{j2:g}.npz"
+        path = args.out / representatives.ground_state_filename(args.lattice, shape, j2)
         if path.exists():
             print(f"== J2 = {j2:g}: {path} exists, loading it", flush=True)
             gs = representatives.load_ground_state(path)

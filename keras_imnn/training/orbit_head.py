@@ -15,12 +15,10 @@ from typing import Any
 import keras
 
 from keras_imnn.layers import GroupAverage
+from keras_imnn.layers.validation import NonFiniteToNaN
 from keras_imnn.tasks import Task
 from keras_imnn.training.arrays import Arrays
 from keras_imnn.training.settings import TrainSettings
-
-# Layers after the average that read the model's input too (they mask non-finite inputs): no head layers.
-_INPUT_READERS = ("NonFiniteToNaN",)
 
 
 def sampled_average(model: keras.Model) -> GroupAverage | None:
@@ -33,7 +31,8 @@ def sampled_average(model: keras.Model) -> GroupAverage | None:
 
 def _head_layers(model: keras.Model, average: GroupAverage) -> list[keras.layers.Layer]:
     after = model.layers[model.layers.index(average) + 1:]
-    return [layer for layer in after if type(layer).__name__ not in _INPUT_READERS]
+    # NonFiniteToNaN reads the model's input too (it masks non-finite inputs): no head layer.
+    return [layer for layer in after if not isinstance(layer, NonFiniteToNaN)]
 
 
 def refit_head(model: keras.Model, average: GroupAverage, train: Arrays, validation: Arrays | None, task: Task,

@@ -44,11 +44,6 @@ def _j2_name(j2: float) -> str:
     return f"{j2:.1f}" if math.isclose(j2 * 10, round(j2 * 10), abs_tol=1e-9) else f"{j2:g}"
 
 
-def ground_state_filename(lattice: str, shape: tuple[int, int], j2: float) -> str:
-    """The file ``benchmarks/magnet_36_spins.py`` writes for one ground state (J2 as ``%g``)."""
-    return f"ground_state_{lattice}_{shape[0]}x{shape[1]}_j2_{j2:g}.npz"
-
-
 @dataclasses.dataclass(eq=False)
 class FrustratedMagnetsConfig(tfds.core.BuilderConfig):
     """One ground state and its splits. ``shape`` is (Lx, Ly); ``seed`` seeds the splits; ``orbits``:
@@ -202,7 +197,7 @@ def _orbit_ground_state(cfg: FrustratedMagnetsConfig, manual_dir: Path | None):
     """The config's ``SymmetricGroundState``: from the manual dir if there, else computed."""
     from keras_imnn.physics.magnet import representatives
 
-    name = ground_state_filename(cfg.lattice, cfg.shape, cfg.j2)
+    name = representatives.ground_state_filename(cfg.lattice, cfg.shape, cfg.j2)
     path = manual_dir / name if manual_dir is not None else None
     if path is not None and path.exists():
         gs = representatives.load_ground_state(path)

@@ -439,6 +439,12 @@ class SymmetricGroundState:
                      orbit_sizes=self.orbit_sizes, meta=json.dumps(meta))
 
 
+def ground_state_filename(lattice: str, shape: tuple[int, int], j2: float) -> str:
+    """The file name under which ``benchmarks/magnet_36_spins.py`` saves a ground state and the TFDS builder looks
+    for it (J2 as ``%g``)."""
+    return f"ground_state_{lattice}_{shape[0]}x{shape[1]}_j2_{j2:g}.npz"
+
+
 def load_ground_state(path: str | Path) -> SymmetricGroundState:
     """A ``SymmetricGroundState`` written by ``SymmetricGroundState.save``."""
     with np.load(path) as data:
