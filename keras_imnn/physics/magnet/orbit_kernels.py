@@ -216,14 +216,73 @@ def matvec(c, scaled, diag, ptr1, cols1, h1, ptr2, cols2, h2, sqrt_size, out):
         out[k] = diag[k] * c[k] + sqrt_size[k] * (h1 * s1 + h2 * s2)
 
 
+@njit(cache=True, inline="always")
+def _unrank(r, bits, k, binom):
+    """The ``r``-th smallest word of ``bits`` bits with ``k`` set (combinatorial number system; ``binom[m, k]``
+    = C(m, k), ``ed._binomials``)."""
+    s = np.uint64(0)
+    for pos in range(bits - 1, -1, -1):
+        if k == 0:
+            break
+        below = binom[pos, k]  # words with this bit clear
+        if r >= below:
+            s |= _ONE << np.uint64(pos)
+            r -= below
+            k -= 1
+    return s
+
+
+@njit(cache=True, inline="always")
+def _is_representative(s, tables, full, row_tops, n, lx, ly):
+    """Whether ``s`` is the largest integer of its orbit; stops at the first larger image, which for
+    almost every state is one of the first few translations."""
+    for p in range(tables.shape[0]):
+        u = _point_image(s, tables, p)
+        for _ in range(ly):
+            t = u
+            for _ in range(lx):
+                if t > s or t ^ full > s:
+                    return False
+                t = _tx(t, full, n, ly)
+            u = _ty(u, row_tops, ly)
+    return True
+
+
 @njit(cache=True)
-def reverse_bits(states, n, out):
-    """QuSpin <-> project integer order (site i at bit n - 1 - i <-> bit i); an involution."""
-    for k in range(states.shape[0]):
-        s, r = states[k], np.uint64(0)
-        for i in range(n):
-            r |= ((s >> np.uint64(i)) & _ONE) << np.uint64(n - 1 - i)
-        out[k] = r
+def _walk_representatives(r0, r1, binom, tables, full, row_tops, n, lx, ly, out, pos):
+    """Representatives among the Sz = 0 states of ranks ``[r0, r1)`` (top bit set, the rest in increasing
+    order), written at ``out[pos:]`` unless ``out`` is empty; returns how many."""
+    top = _ONE << np.uint64(n - 1)
+    low = _unrank(r0, n - 1, n // 2 - 1, binom)
+    count = 0
+    for _ in range(r1 - r0):
+        s = top | low
+        if _is_representative(s, tables, full, row_tops, n, lx, ly):
+            if out.shape[0]:
+                out[pos + count] = s
+            count += 1
+        if low == np.uint64(0):  # n = 2: the only state
+            break
+        c = low & (~low + _ONE)  # Gosper's hack: the next word with as many bits set
+        r = low + c
+        low = (((r ^ low) >> np.uint64(2)) // c) | r
+    return count
+
+
+@njit(cache=True, parallel=True)
+def count_representatives(starts, binom, tables, full, row_tops, n, lx, ly, counts):
+    """``counts[i]``: representatives among the ranks ``[starts[i], starts[i + 1])``."""
+    empty = np.empty(0, np.uint64)
+    for i in prange(counts.shape[0]):
+        counts[i] = _walk_representatives(starts[i], starts[i + 1], binom, tables, full, row_tops, n, lx, ly,
+                                          empty, 0)
+
+
+@njit(cache=True, parallel=True)
+def fill_representatives(starts, offsets, binom, tables, full, row_tops, n, lx, ly, out):
+    """The representatives of ``count_representatives``' ranges, at ``out[offsets[i]:]``, increasing."""
+    for i in prange(starts.shape[0] - 1):
+        _walk_representatives(starts[i], starts[i + 1], binom, tables, full, row_tops, n, lx, ly, out, offsets[i])
 
 
 def prefix_index(reps: np.ndarray) -> tuple[np.ndarray, np.uint64, int]:

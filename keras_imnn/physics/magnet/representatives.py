@@ -4,9 +4,8 @@ Past ~30 spins the Sz = 0 basis (C(36, 18) = 9.1e9 states at 6x6) cannot be list
 ``ed``'s orbit table of every state. Here the sector is held by one representative per orbit of the
 lattice group G (translations, point group, spin flip; |G| = 576 and 1.6e7 orbits at 6x6):
 
-- QuSpin's ``spin_basis_general`` (all blocks, every character +1) lists one state per orbit;
-- ``orbit_kernels`` (numba) maps each to the largest integer of its orbit (the representative used
-  here), counts its stabilizer, and stores the hops of H once, as column indices only: in the member
+- ``orbit_kernels`` (numba) lists the largest integer of each orbit (the representative used here),
+  counts its stabilizer, and stores the hops of H once, as column indices only: in the member
   amplitudes a_O = c_O / sqrt|O|, H a is ``d(r_O) a_O + 1/2 sum_{hops r_O -> s} J chi a_{O(s)}``, so the
   table holds no values and serves every J2;
 - scipy's ``eigsh`` (ARPACK Lanczos) runs on the orthonormal sector basis (QuSpin's normalization)
@@ -85,10 +84,10 @@ def _threads(n_threads: int | None):
         numba.set_num_threads(old)
 
 
-def _chunks(n: int, progress: bool, desc: str, size: int = 0):
+def _chunks(n: int, progress: bool, desc: str, size: int = 0, unit: str = "orbit"):
     """``(start, stop)`` row ranges, with a tqdm bar over the rows."""
     size = size or max(50_000, -(-n // 200))
-    bar = tqdm(total=n, desc=desc, disable=not progress, unit="orbit", unit_scale=True)
+    bar = tqdm(total=n, desc=desc, disable=not progress, unit=unit, unit_scale=True)
     for start in range(0, n, size):
         stop = min(n, start + size)
         yield start, stop
@@ -104,40 +103,42 @@ def n_orbits(lattice: Lattice) -> int:
 def memory_bytes(lattice: Lattice, orbits: int | None = None, ncv: int = NCV) -> float:
     """Peak memory of ``symmetric_ground_state``, closed form, on the safe side.
 
-    Counted together although they come one after the other: QuSpin's basis (it preallocates
-    2 C(N, N/2) / prod(cycle lengths of its blocks) states at 8 + 2 bytes, then keeps a trimmed copy and
-    its search blocks: 20 and 18 bytes a state) or the sorting of the representatives (60 bytes an
-    orbit), whichever is more; then, kept to the end, 64 bytes an orbit (representatives, sizes, two
+    Counted together although they come one after the other: the listing and sorting of the
+    representatives (60 bytes an orbit); then, kept to the end, 64 bytes an orbit (representatives, sizes, two
     row pointers, two diagonals, the search buckets) and 4 a hop (the expected antiparallel bonds,
     N / (2 (N - 1)) of them, + 5 %); the Lanczos vectors, (ncv + 10) x 8 bytes an orbit; and 0.4 GB for
     the libraries (QuSpin, numba, scipy: 0.25-0.3 GB of resident memory measured after import).
     """
-    n, (lx, ly) = lattice.n_sites, lattice.shape
+    n = lattice.n_sites
     orbits = n_orbits(lattice) if orbits is None else orbits
-    cycles = lx * ly * 2 ** len(lattice.point_group) * 2
-    quspin = 20 * 2 * math.comb(n, n // 2) / cycles + 18 * orbits
     hops = 1.05 * orbits * (len(lattice.nn_bonds) + len(lattice.nnn_bonds)) * n / (2 * (n - 1))
-    return 0.4e9 + max(quspin, 60 * orbits) + 64 * orbits + 4 * hops + (ncv + 10) * 8 * orbits
+    return 0.4e9 + 60 * orbits + 64 * orbits + 4 * hops + (ncv + 10) * 8 * orbits
 
 
-def _quspin_representatives(lattice: Lattice, progress: bool) -> np.ndarray:
-    """One state of each orbit, project bit order (QuSpin's fully symmetric basis: no orbit is empty)."""
+def _list_representatives(lattice: Lattice, progress: bool, n_threads: int | None) -> np.ndarray:
+    """``(R,)`` uint64, the largest state of every orbit, increasing: each Sz = 0 state with the top bit set
+    (C(N - 1, N/2 - 1) of them, 4.5e9 at 6x6) is tested against its images, in blocks, counted and then
+    written. Written here because QuSpin's ``spin_basis_general`` crashed (SIGSEGV) listing the 6x6
+    orbits, and its scan cost ~100 ns a state against ~10 here."""
     kernels = _kernels()
     n = lattice.n_sites
-    spin_basis_general = ed._quspin().basis.spin_basis_general
-    start = time.perf_counter()
-    _say(progress, f"QuSpin: representatives of {lattice.name} {lattice.shape[0]}x{lattice.shape[1]} "
-                   f"(scans all {math.comb(n, n // 2):.3g} Sz = 0 states; ~100 ns of CPU each, ~15 min at 6x6)")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # non-commuting generators (mirrors vs translations): fine for orbits
-        basis = spin_basis_general(n, Nup=n // 2, pauli=0,
-                                   **ed._quspin_blocks(lattice, (*lattice.generators, "Z")))
-    states = np.asarray(basis.states, dtype=np.uint64)
-    del basis
-    out = np.empty_like(states)
-    kernels.reverse_bits(states, n, out)
-    _say(progress, f"QuSpin: {len(out)} orbits in {time.perf_counter() - start:.1f} s")
-    return out
+    geometry = _geometry(lattice.name, lattice.shape)
+    binom = ed._binomials(n)
+    total = math.comb(n - 1, n // 2 - 1)
+    pieces = []
+    _say(progress, f"representatives of {lattice.name} {lattice.shape[0]}x{lattice.shape[1]}: "
+                   f"testing {total:.3g} Sz = 0 states")
+    with _threads(n_threads):
+        for a, b in _chunks(total, progress, "representatives", size=1 << 27, unit="state"):
+            starts = np.linspace(a, b, 257).astype(np.int64)  # 256 ranges: even load over numba's threads
+            counts = np.empty(256, np.int64)
+            kernels.count_representatives(starts, binom, *geometry.args(), counts)
+            offsets = np.zeros(257, np.int64)
+            np.cumsum(counts, out=offsets[1:])
+            out = np.empty(int(offsets[-1]), np.uint64)
+            kernels.fill_representatives(starts, offsets, binom, *geometry.args(), out)
+            pieces.append(out)
+    return np.concatenate(pieces) if pieces else np.empty(0, np.uint64)
 
 
 def _point_masks(geometry, masks: np.ndarray) -> np.ndarray:
@@ -288,7 +289,7 @@ def build_sector(
     expected = n_orbits(lat)
     check_memory(memory_bytes(lat, expected, ncv), f"symmetric-sector ED of {lattice} {lat.shape[0]}x{lat.shape[1]} "
                  f"({expected} orbits)", "use a smaller lattice", max_memory_gb)
-    found = _quspin_representatives(lat, progress)
+    found = _list_representatives(lat, progress, n_threads)
     with _threads(n_threads):
         reps = np.empty_like(found)
         flips = np.empty(len(found), np.bool_)
@@ -302,7 +303,7 @@ def build_sector(
         sizes = geometry.n_elements // (plain + flipped)
         if len(reps) != expected or (len(reps) > 1 and (np.diff(reps) == 0).any()) \
                 or int(sizes.sum()) != math.comb(n, n // 2):
-            raise RuntimeError(f"QuSpin's {len(reps)} representatives are not the {expected} orbits of the "
+            raise RuntimeError(f"the {len(reps)} representatives listed are not the {expected} orbits of the "
                                f"{math.comb(n, n // 2)} Sz = 0 states")
         if sector["Z"] == -1:  # an orbit fixed by a flip element (character -1) has no symmetric state
             keep = flipped == 0
