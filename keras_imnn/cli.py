@@ -107,11 +107,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command not in _NO_TENSORFLOW:
         with contextlib.suppress(ImportError):  # without TensorFlow, Keras says which backend is missing
             import_tensorflow_quietly()
+    return report_user_errors(f"keras-imnn {args.command}", lambda: args.func(args))
+
+
+def report_user_errors(prog: str, run: Callable[[], int | None]) -> int:
+    """``run()``'s exit status; a fault the user caused (``USER_ERRORS``) is one line on stderr and status 2."""
     try:
-        return int(args.func(args) or 0)
+        return int(run() or 0)
     except USER_ERRORS as err:
         message = f"missing key {err}" if isinstance(err, KeyError) else str(err)  # str(KeyError) is the bare key
-        print(f"keras-imnn {args.command}: error: {message}", file=sys.stderr)
+        print(f"{prog}: error: {message}", file=sys.stderr)
         return 2
 
 

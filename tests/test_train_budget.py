@@ -195,6 +195,19 @@ def test_checkpoint_script_starts_from_initial_weights_and_records_them(rng, tmp
     assert entry["initial_weights"] == {"file": "first.weights.h5", "sha256": sha256(tmp_path / "first.weights.h5")}
 
 
+def test_checkpoint_script_reports_a_missing_data_file_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    missing = tmp_path / "nope.npz"
+    done = subprocess.run([sys.executable, "-m", "keras_imnn.training.checkpoints", "photonic", "--npz", str(missing),
+                           "--models", "photonic_inv", "--weights-dir", str(tmp_path / "w")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == f"checkpoints: error: no such data file: {missing}"
+    assert not (tmp_path / "w").exists()
+
+
 def test_early_stopping_can_watch_a_metric_instead_of_the_loss(rng, monkeypatch):
     """monitor="mae": the best epoch by validation MAE is restored; an unknown name is refused, not ignored."""
     train, validation = diverging(rng)

@@ -145,4 +145,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from keras_imnn.cli import report_user_errors
+
+    raise SystemExit(report_user_errors("checkpoints", main))
