@@ -27,14 +27,17 @@ early stopping) from the loaded weights, once per ``--freeze`` mode: "trunk" tra
 lattice's bonds onto those of its image (the lattice itself, or the Ly x Lx lattice for an element that
 transposes a rectangle), and the largest |ψ|² weight whose sign one of the elements that map the lattice onto
 itself flips: where it is above 0 no such invariant model can reach overlap 1 (the anisotropic triangular
-lattice keeps only C2 and, across orientations, the diagonal mirrors: D2 and D4 do not fit it). A 6x6 lattice
-(36 spins) needs the orbit-representative ground state instead of ``ed``. ``--cache-dir`` keeps each ground
+lattice keeps only C2 and, across orientations, the diagonal mirrors: D2 and D4 do not fit it). Above 30 spins
+(6x6) the ground state is the symmetric-sector one held as orbits, read from ``--ground-state-dir`` (the
+``--out`` of ``benchmarks/magnet_36_spins.py``): every set is drawn through ``sampling.sample_states`` and the
+sign violation is estimated on the drawn states. ``--cache-dir`` keeps each ground
 state (states and amplitudes, 42 MB at 24 spins) for the next model.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import time
@@ -53,10 +56,12 @@ from keras_imnn.layers import GroupAverage
 from keras_imnn.physics.magnet.ed import GroundState, ground_state, permute_states
 from keras_imnn.physics.magnet.lattices import make_lattice, maps_bonds
 from keras_imnn.physics.magnet.metrics import sign_overlap
-from keras_imnn.physics.magnet.sampling import split_indices
+from keras_imnn.physics.magnet.representatives import SymmetricGroundState, ground_state_filename, load_ground_state
+from keras_imnn.physics.magnet.sampling import sample_states, split_indices
 
 DEFAULT_TESTS = ("square:6x4:0.5", "square:4x6:0.5", "square:4x4:0.5", "square:6x4:0")
 FREEZES = ("trunk", "none")
+ED_MAX_SITES = 30  # above: the orbit-representative ground state of benchmarks/magnet_36_spins.py
 
 
 def parse_lattice(text: str) -> tuple[str, tuple[int, int], float]:
@@ -167,17 +172,11 @@ def cached_ground_state(lattice: str, shape: tuple[int, int], j2: float, cache_d
     return gs
 
 
-def run_lattice(source: ModelSource, spec: tuple[str, tuple[int, int], float], args: argparse.Namespace
-                ) -> dict[str, Any]:
-    lattice, shape, j2 = spec
-    start = time.perf_counter()
-    gs = cached_ground_state(lattice, shape, j2, args.cache_dir)
+def exact_sets(gs: GroundState, args: argparse.Namespace) -> dict[str, Any]:
+    """Fine-tuning, "others" and "all" sets of an expanded ground state (see the module docstring)."""
     weights, signs = gs.weights, gs.signs
     n_states = len(weights)
-    record: dict[str, Any] = {"train": source.trained_on, "test": lattice_label(*spec), "n_states": n_states,
-                              "energy": gs.energy, "gap": gs.gap}
-    split = split_indices(weights, args.finetune_states / n_states, test_size=0, seed=args.seed)
-    tune = split["train"]
+    tune = split_indices(weights, args.finetune_states / n_states, test_size=0, seed=args.seed)["train"]
     rest = np.setdiff1d(np.arange(n_states), tune, assume_unique=True)
     rng = np.random.default_rng(args.seed + 1)
 
@@ -191,23 +190,77 @@ def run_lattice(source: ModelSource, spec: tuple[str, tuple[int, int], float], a
             w, text = None, f"{args.eval_states} {what} drawn ∝ ψ²"  # no "|": a Markdown cell
         return gs.spins(index).astype("float32"), signs[index], w, text
 
-    x_eval, y_eval, eval_weights, record["eval"] = eval_set(rest, "others")
-    x_all, y_all, all_weights, record["eval_all"] = eval_set(np.arange(n_states), "states")
-    x_tune, y_tune = gs.spins(tune).astype("float32"), signs[tune]
-    record["n_finetune"] = len(tune)
+    return {"n_states": n_states, "gap": gs.gap, "tune": (gs.spins(tune).astype("float32"), signs[tune]),
+            "others": eval_set(rest, "others"), "all": eval_set(np.arange(n_states), "states"),
+            "group_check": lambda groups: group_check(groups, gs)}
+
+
+def sampled_sets(gs: SymmetricGroundState, args: argparse.Namespace) -> dict[str, Any]:
+    """The same sets from a ground state held as orbits (36 spins): fine-tuning states drawn ∝ |ψ|² without
+    replacement, ``--eval-states`` drawn ∝ |ψ|² with replacement ("all"), and those of them not among the
+    fine-tuning states ("others": drawn ∝ |ψ|² restricted to the rest, as for the exact sets)."""
+    tune = sample_states(gs, args.finetune_states, seed=args.seed, replace=False)
+    drawn = sample_states(gs, args.eval_states, seed=args.seed + 1)
+    rest = ~np.isin(drawn.states, tune.states)
+    spins = gs.spins(drawn.states).astype("float32")
+    shape = gs.lattice.shape
+
+    def check(groups: list[str]) -> dict[str, Any]:
+        """``group_check`` estimated on the drawn states: the share whose sign an element flips."""
+        wrong, violation = [], 0.0
+        for g in sorted({g for group in groups for g in group_elements(group)}):
+            if not maps_bonds(gs.lattice, g):
+                wrong.append(_name(g))
+            elif not g.transpose or shape[0] == shape[1]:
+                moved = gs.signs_of(permute_states(drawn.states, site_permutation(g, shape)))
+                violation = max(violation, float(np.mean(moved != drawn.signs)))
+        return {"groups": groups, "group_fits": not wrong, "wrong_elements": wrong, "sign_violation": violation}
+
+    return {"n_states": math.comb(gs.lattice.n_sites, gs.lattice.n_sites // 2), "gap": None,
+            "tune": (gs.spins(tune.states).astype("float32"), tune.signs),
+            "others": (spins[rest], drawn.signs[rest], None, f"{int(rest.sum())} others drawn ∝ ψ²"),
+            "all": (spins, drawn.signs, None, f"{args.eval_states} states drawn ∝ ψ² (symmetric sector)"),
+            "group_check": check}
+
+
+def load_sets(spec: tuple[str, tuple[int, int], float], args: argparse.Namespace) -> tuple[dict[str, Any], float]:
+    """The sets of one test lattice and its ground-state energy: exact ED up to ``ED_MAX_SITES`` spins, else the
+    orbit-representative ground state that ``benchmarks/magnet_36_spins.py`` wrote to ``--ground-state-dir``."""
+    lattice, shape, j2 = spec
+    if shape[0] * shape[1] <= ED_MAX_SITES:
+        gs = cached_ground_state(lattice, shape, j2, args.cache_dir)
+        return exact_sets(gs, args), gs.energy
+    path = Path(args.ground_state_dir) / ground_state_filename(lattice, shape, j2)
+    if not path.is_file():
+        raise SystemExit(f"{lattice_label(*spec)}: no ground state {path}; make it with "
+                         f"benchmarks/magnet_36_spins.py --out {args.ground_state_dir} --j2 {j2:g}")
+    gs = load_ground_state(path)
+    return sampled_sets(gs, args), gs.energy
+
+
+def run_lattice(source: ModelSource, spec: tuple[str, tuple[int, int], float], args: argparse.Namespace
+                ) -> dict[str, Any]:
+    start = time.perf_counter()
+    sets, energy = load_sets(spec, args)
+    record: dict[str, Any] = {"train": source.trained_on, "test": lattice_label(*spec), "n_states": sets["n_states"],
+                              "energy": energy, "gap": sets["gap"]}
+    x_eval, y_eval, eval_weights, record["eval"] = sets["others"]
+    x_all, y_all, all_weights, record["eval_all"] = sets["all"]
+    x_tune, y_tune = sets["tune"]
+    record["n_finetune"] = len(y_tune)
     record["ground_state_seconds"] = round(time.perf_counter() - start, 1)
 
     model = source.load()
-    record.update(group_check(model_groups(model), gs))
+    record.update(sets["group_check"](model_groups(model)))
     try:
         record["zero_shot_all"] = overlap(model, x_all, y_all, all_weights)
         record["zero_shot"] = overlap(model, x_eval, y_eval, eval_weights)
     except ValueError as err:  # e.g. a fixed-size model on another lattice
         record["error"] = str(err).splitlines()[0]
         return record
-    for key, w in (("zero_shot", eval_weights), ("zero_shot_all", all_weights)):
+    for key, w, n in (("zero_shot", eval_weights, len(y_eval)), ("zero_shot_all", all_weights, len(y_all))):
         if w is None:
-            record[f"{key}_standard_error"] = float(np.sqrt(max(0.0, 1 - record[key] ** 2) / args.eval_states))
+            record[f"{key}_standard_error"] = float(np.sqrt(max(0.0, 1 - record[key] ** 2) / n))
     for freeze in args.freeze:
         start = time.perf_counter()
         tuned, history = keras_imnn.finetune(source.load(), x_tune, y_tune, task="magnet", freeze=freeze,
@@ -257,6 +310,9 @@ def main() -> None:
     parser.add_argument("--eval-states", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache-dir", help="keep the ground states here (npz) for the next run")
+    parser.add_argument("--ground-state-dir", default="out/magnet_36",
+                        help=f"where benchmarks/magnet_36_spins.py wrote the ground states of lattices above "
+                             f"{ED_MAX_SITES} spins (its --out)")
     parser.add_argument("--out", help="JSON file (default: transfer_<model>.json in the working directory)")
     args = parser.parse_args()
 
