@@ -15,7 +15,7 @@ sample_states``), because epsilon of the 9.1e9 states would be 9-45 million exam
 epsilon = 0.1-0.5 %; ``test`` is ``test_size`` uniform Sz = 0 states not in ``train``; there is no
 ``full`` split. The ground state is read from ``<manual_dir>/ground_state_<lattice>_<Lx>x<Ly>_j2_<J2>
 .npz`` (J2 as ``%g``; written by ``benchmarks/magnet_36_spins.py``, resumably) or else computed
-(~1-2 CPU hours and ~11 GB at 6x6).
+(~25 CPU minutes and ~10 GB at 6x6).
 
 Other epsilon / test sizes / seeds: ``tfds.builder("frustrated_magnets",
 config=make_config("square", (6, 4), 0.5, train_fraction=0.01))``; ``orbits=True`` forces the orbit
@@ -119,7 +119,7 @@ class FrustratedMagnets(tfds.core.GeneratorBasedBuilder):
     ground state: ground_state_<lattice>_<Lx>x<Ly>_j2_<J2>.npz (J2 as %g, e.g.
     ground_state_square_6x6_j2_0.5.npz), written (resumably) by
     `python benchmarks/magnet_36_spins.py --out DIR --j2 0.5`. Without it the ground state is computed
-    while building (~1-2 CPU hours and ~11 GB of memory at 6x6).
+    while building (~25 CPU minutes and ~10 GB of memory at 6x6).
     """
 
     def _info(self) -> tfds.core.DatasetInfo:
@@ -211,7 +211,7 @@ def _orbit_ground_state(cfg: FrustratedMagnetsConfig, manual_dir: Path | None):
     lx, ly = cfg.shape
     where = manual_dir or "none given, or empty"
     print(f"frustrated_magnets/{cfg.name}: no {name} in the manual dir ({where}); computing the ground "
-          f"state, which takes ~1-2 CPU hours and ~11 GB of memory at 6x6. `python benchmarks/magnet_36_spins.py "
+          f"state, which takes ~25 CPU minutes and ~10 GB of memory at 6x6. `python benchmarks/magnet_36_spins.py "
           f"--lattice {cfg.lattice} --shape {lx} {ly} --j2 {cfg.j2:g} --out DIR` writes that file resumably; "
           f"pass DIR as the manual dir (`tfds build --manual_dir DIR` or DownloadConfig(manual_dir=DIR)).",
           file=sys.stderr, flush=True)
