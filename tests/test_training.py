@@ -253,6 +253,24 @@ def test_comparison_on_another_point_group_augments_and_averages_with_it(rng):
     assert result.model.get_layer("augment").group == "d2"  # the lattice's own group on a 6×4 grid
 
 
+def test_fixed_size_models_are_built_for_the_data_lattice(rng):
+    """magnet_dense and magnet_cnn are 6x4 by default; on 6x6 data (the 36-spin configs) they are built 6x6,
+    in training and in the comparison's recorded config, while an explicit input_shape still wins."""
+    from keras_imnn.training.comparison import run_variants
+    from keras_imnn.training.train import train_on
+
+    x = rng.choice([0.0, 1.0], size=(16, 6, 6, 1)).astype("float32")
+    data = Arrays(x, (x.sum(axis=(1, 2, 3)) > 18).astype("float32")[:, None], np.full(16, 1 / 16))
+    one_epoch = TrainSettings(epochs=1, batch_size=8, verbose=0)
+    for name in ("magnet_dense", "magnet_cnn"):
+        assert train_on(name, data, None, data, settings=one_epoch).model.input_shape == (None, 6, 6, 1)
+    runs = run_variants([("magnet_dense", "magnet_dense", False, {})], data, None, data, sizes=[None], seeds=[0],
+                        progress=False, settings=one_epoch)
+    assert runs[0]["config"]["input_shape"] == [6, 6, 1]
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, 6, 4, 1\)"):
+        train_on("magnet_dense", data, None, data, settings=one_epoch, input_shape=(6, 4, 1))
+
+
 def test_comparison_resumes_finished_runs_but_not_those_of_a_changed_config(rng, tmp_path):
     # A zoo default that changes (say its dilations) must not let old runs stand in for the new model.
     from keras_imnn.training.comparison import run_variants

@@ -78,7 +78,7 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
 
 def _config(name: str, augment: bool | str, overrides: dict[str, Any], x_shape: Sequence[int]) -> dict[str, Any]:
     """The model config ``train_on`` builds for a variant, as it reads back from JSON."""
-    config = get_spec(name).config.replace(**model_overrides(augment, x_shape, overrides))
+    config = get_spec(name).config.replace(**model_overrides(name, augment, x_shape, overrides))
     return json.loads(json.dumps(config.to_dict()))
 
 

@@ -153,14 +153,19 @@ def train(name: str, dataset: str | None = None, *, n_train: int | None = None, 
     return train_on(name, *splits, settings=settings, info={"dataset": dataset, "target": target}, **kwargs)
 
 
-def model_overrides(augment: bool | str, x_shape: Sequence[int], overrides: dict[str, Any]) -> dict[str, Any]:
-    """The overrides ``train_on`` builds the model with, on inputs of shape ``(b, H, W, C)``: ``augment``
+def model_overrides(name: str, augment: bool | str, x_shape: Sequence[int], overrides: dict[str, Any]
+                    ) -> dict[str, Any]:
+    """The overrides ``train_on`` builds zoo model ``name`` with, on inputs of shape ``(b, H, W, C)``: a
+    fixed-size model (e.g. ``magnet_dense``, 6x4 by default) gets the data's ``input_shape``; ``augment``
     adds the group it draws from (a name as given, True the lattice's: D4 on square inputs, D2
     otherwise), unless ``overrides`` name one."""
-    if not augment:
-        return dict(overrides)
-    group = augment if isinstance(augment, str) else "d4" if x_shape[1] == x_shape[2] else "d2"
-    return {"augment": group, **overrides}
+    out = dict(overrides)
+    default = get_spec(name).config.input_shape
+    if "input_shape" not in out and None not in default and tuple(default) != tuple(x_shape[1:]):
+        out["input_shape"] = tuple(int(d) for d in x_shape[1:])
+    if augment:
+        out.setdefault("augment", augment if isinstance(augment, str) else "d4" if x_shape[1] == x_shape[2] else "d2")
+    return out
 
 
 def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: Arrays, *,
@@ -180,7 +185,7 @@ def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: 
     task = get_task(spec.task)
     if out is not None:
         check_out(out, overwrite=True)  # hours of training must not end in "permission denied"
-    overrides = model_overrides(augment, train_data.x.shape, overrides)
+    overrides = model_overrides(name, augment, train_data.x.shape, overrides)
     keras.utils.set_random_seed(settings.seed)
     model = load(name, weights=initial_weights, **overrides)
     start = time.monotonic()
