@@ -34,6 +34,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+from keras_imnn.atomic import atomic_write_text
 from keras_imnn.tasks import TASKS, Task, Variant
 from keras_imnn.training.comparison import plot_comparison, run_variants, summarize, with_group
 from keras_imnn.training.settings import TrainSettings
@@ -119,12 +120,12 @@ def main() -> None:
     if data_file.exists() and data_file.read_text().strip() != source:
         parser.error(f"{out} holds runs on other data ({data_file.read_text().strip()}); now: {source}. "
                      "Use another --out")
-    data_file.write_text(source + "\n")
+    atomic_write_text(data_file, source + "\n")
     results = run_variants(variants, train, val, test, sizes=args.sizes or [None],
                            seeds=args.seeds, settings=TrainSettings.from_args(args), results_path=out / "results.json",
                            deadline=deadline, info={"data": source})
     table, stats = summarize(results, task, order=[label for label, *_ in all_variants], metrics=metrics)
-    (out / "table.md").write_text(table)
+    atomic_write_text(out / "table.md", table)
     plot_comparison(stats, task, out / "curves.png")
     print(table)
 

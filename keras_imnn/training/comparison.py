@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_imnn.atomic import atomic_write_text
+from keras_imnn.atomic import atomic_path, atomic_write_text
 from keras_imnn.models.registry import get_spec
 from keras_imnn.tasks import Task, Variant, get_task
 from keras_imnn.training.arrays import Arrays
@@ -122,7 +122,8 @@ def _save(fig: Any, path: str | Path, title: str) -> None:
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_path(path) as tmp:  # the suffix picks the format
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
 
 
