@@ -57,11 +57,10 @@ from keras_imnn.physics.magnet.ed import GroundState, ground_state, permute_stat
 from keras_imnn.physics.magnet.lattices import make_lattice, maps_bonds
 from keras_imnn.physics.magnet.metrics import sign_overlap
 from keras_imnn.physics.magnet.representatives import SymmetricGroundState, ground_state_filename, load_ground_state
-from keras_imnn.physics.magnet.sampling import sample_states, split_indices
+from keras_imnn.physics.magnet.sampling import MAX_EXPANDED_SITES, sample_states, split_indices
 
 DEFAULT_TESTS = ("square:6x4:0.5", "square:4x6:0.5", "square:4x4:0.5", "square:6x4:0")
 FREEZES = ("trunk", "none")
-ED_MAX_SITES = 30  # above: the orbit-representative ground state of benchmarks/magnet_36_spins.py
 
 
 def parse_lattice(text: str) -> tuple[str, tuple[int, int], float]:
@@ -224,10 +223,10 @@ def sampled_sets(gs: SymmetricGroundState, args: argparse.Namespace) -> dict[str
 
 
 def load_sets(spec: tuple[str, tuple[int, int], float], args: argparse.Namespace) -> tuple[dict[str, Any], float]:
-    """The sets of one test lattice and its ground-state energy: exact ED up to ``ED_MAX_SITES`` spins, else the
+    """The sets of one test lattice and its energy: exact ED up to ``MAX_EXPANDED_SITES`` spins, else the
     orbit-representative ground state that ``benchmarks/magnet_36_spins.py`` wrote to ``--ground-state-dir``."""
     lattice, shape, j2 = spec
-    if shape[0] * shape[1] <= ED_MAX_SITES:
+    if shape[0] * shape[1] <= MAX_EXPANDED_SITES:
         gs = cached_ground_state(lattice, shape, j2, args.cache_dir)
         return exact_sets(gs, args), gs.energy
     path = Path(args.ground_state_dir) / ground_state_filename(lattice, shape, j2)
@@ -312,7 +311,7 @@ def main() -> None:
     parser.add_argument("--cache-dir", help="keep the ground states here (npz) for the next run")
     parser.add_argument("--ground-state-dir", default="out/magnet_36",
                         help=f"where benchmarks/magnet_36_spins.py wrote the ground states of lattices above "
-                             f"{ED_MAX_SITES} spins (its --out)")
+                             f"{MAX_EXPANDED_SITES} spins (its --out)")
     parser.add_argument("--out", help="JSON file (default: transfer_<model>.json in the working directory)")
     args = parser.parse_args()
 

@@ -32,6 +32,8 @@ def _args(out, *extra: str) -> list[str]:
     (["--shape", "3", "3"], "Lx*Ly even"),
     (["--j1", "nan"], "--j1 must be a finite number"),
     (["--seed", "-1"], "--seed must be in [0, 2**32)"),
+    (["--shape", "6", "6", "--no-orbits"], "--no-orbits lists all 9.08e+09 Sz = 0 states of 36 spins"),
+    (["--shape", "6", "6", "--train-fraction", "1e-9"], "gives no train state out of 15804956 orbits"),
 ])
 def test_bad_arguments_fail_before_the_diagonalization(tmp_path, monkeypatch, capsys, extra, message):
     def no_ed(*_, **__):
@@ -95,6 +97,30 @@ def test_a_run_replaces_the_previous_folder_as_a_whole(tmp_path, monkeypatch, sq
     with np.load(out / "test.npz") as test:
         assert test["sign"].shape == (100,)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+
+
+def test_orbit_path_samples_the_symmetric_ground_state_from_its_file(tmp_path, monkeypatch, square_4x4):
+    """--orbits (the default past 30 spins) on 4x4: the ground state read from --ground-state-dir, train =
+    epsilon of the orbits drawn with |psi|^2, test uniform, both labelled as the expanded ED labels them."""
+    from keras_imnn.physics.magnet import representatives
+
+    folder = tmp_path / "gs"
+    gs = representatives.symmetric_ground_state("square", (4, 4), 0.5, progress=False)
+    gs.save(folder / representatives.ground_state_filename("square", (4, 4), 0.5))
+    monkeypatch.setattr(representatives, "symmetric_ground_state", lambda *_, **__: pytest.fail("solved again"))
+    out = tmp_path / "m"
+    assert main(_args(out, "--orbits", "--train-fraction", "0.5", "--ground-state-dir", str(folder))) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["metadata.json", "test.npz", "train.npz"]
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["train_fraction_of"] == "orbits" and meta["n_orbits"] == gs.sector_dim
+    assert meta["energy"] == pytest.approx(square_4x4.energy, abs=1e-10)
+    for name, size in (("train", round(0.5 * gs.sector_dim)), ("test", 100)):
+        with np.load(out / f"{name}.npz") as split:
+            assert len(np.unique(split["states"])) == size
+            index = np.searchsorted(square_4x4.states, split["states"])
+            np.testing.assert_array_equal(split["sign"], square_4x4.signs[index])
+            np.testing.assert_allclose(split["weight"], square_4x4.weights[index], rtol=1e-5, atol=1e-12)
+            np.testing.assert_array_equal(ed.spins_to_states(split["spins"]), split["states"])
 
 
 @pytest.fixture(scope="module")

@@ -26,17 +26,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import tensorflow_datasets as tfds
 
-_DEFAULT_FRACTION = 0.05
-_DEFAULT_ORBIT_FRACTION = 0.001  # of the orbits; the paper's smallest epsilon at 36 spins
+from keras_imnn.physics.magnet.sampling import MAX_EXPANDED_SITES, ORBIT_TRAIN_FRACTION, TRAIN_FRACTION
+
 _DEFAULT_TEST_SIZE = 5000
-# The one rule for the orbit path: expanding needs ~40 bytes a state (6 GB at 30 spins, 360 GB at 36).
-_MAX_EXPANDED_SITES = 30
 _CHUNK = 1 << 16
 
 
@@ -54,7 +51,7 @@ class FrustratedMagnetsConfig(tfds.core.BuilderConfig):
     shape: tuple[int, int] = (4, 4)
     j2: float = 0.5
     j1: float = 1.0
-    train_fraction: float = _DEFAULT_FRACTION
+    train_fraction: float = TRAIN_FRACTION
     test_size: int = _DEFAULT_TEST_SIZE
     seed: int = 0
     orbits: bool = False
@@ -75,9 +72,9 @@ def make_config(
     ``orbits`` defaults to more than 30 spins; ``train_fraction`` to 0.05 of the states, or with
     ``orbits`` to 0.001 of the orbits of the symmetric sector.
     """
-    default_orbits = shape[0] * shape[1] > _MAX_EXPANDED_SITES
+    default_orbits = shape[0] * shape[1] > MAX_EXPANDED_SITES
     orbits = default_orbits if orbits is None else bool(orbits)
-    default_fraction = _DEFAULT_ORBIT_FRACTION if orbits else _DEFAULT_FRACTION
+    default_fraction = ORBIT_TRAIN_FRACTION if orbits else TRAIN_FRACTION
     train_fraction = default_fraction if train_fraction is None else train_fraction
     name = f"{lattice}_{shape[0]}x{shape[1]}_j2_{_j2_name(j2)}"
     if orbits != default_orbits:
@@ -143,8 +140,13 @@ class FrustratedMagnets(tfds.core.GeneratorBasedBuilder):
 
         cfg = self.builder_config
         if cfg.orbits:
-            gs = _orbit_ground_state(cfg, _manual_dir(dl_manager))
-            splits = _orbit_splits(gs, cfg)
+            from keras_imnn.physics.magnet.representatives import find_or_solve
+            from keras_imnn.physics.magnet.sampling import orbit_splits
+
+            gs = find_or_solve(cfg.lattice, cfg.shape, cfg.j2, cfg.j1, _manual_dir(dl_manager), "the manual dir")
+            # amplitudes_of (not the sample's own labels) gives both splits their amplitude the same way.
+            splits = {name: (states, gs.amplitudes_of(states))
+                      for name, states in orbit_splits(gs, cfg.train_fraction, cfg.test_size, cfg.seed).items()}
             # A state held in one sector has that sector's characters.
             characters, extra = dict(gs.sector), {
                 "n_orbits": gs.sector_dim, "residual": gs.residual, "train_fraction_of": "orbits",
@@ -191,43 +193,3 @@ def _manual_dir(dl_manager: tfds.download.DownloadManager) -> Path | None:
         return Path(dl_manager.manual_dir)
     except AssertionError:
         return None
-
-
-def _orbit_ground_state(cfg: FrustratedMagnetsConfig, manual_dir: Path | None):
-    """The config's ``SymmetricGroundState``: from the manual dir if there, else computed."""
-    from keras_imnn.physics.magnet import representatives
-
-    name = representatives.ground_state_filename(cfg.lattice, cfg.shape, cfg.j2)
-    path = manual_dir / name if manual_dir is not None else None
-    if path is not None and path.exists():
-        gs = representatives.load_ground_state(path)
-        found = (gs.lattice.name, tuple(gs.lattice.shape), gs.j1, gs.j2)
-        if found[:2] != (cfg.lattice, tuple(cfg.shape)) or not np.allclose(found[2:], (cfg.j1, cfg.j2)):
-            raise ValueError(
-                f"{path} holds the ground state of {found[0]} {found[1][0]}x{found[1][1]} J1={found[2]:g} "
-                f"J2={found[3]:g}, but config {cfg.name} needs {cfg.lattice} {cfg.shape[0]}x{cfg.shape[1]} "
-                f"J1={cfg.j1:g} J2={cfg.j2:g}")
-        return gs
-    lx, ly = cfg.shape
-    where = manual_dir or "none given, or empty"
-    print(f"frustrated_magnets/{cfg.name}: no {name} in the manual dir ({where}); computing the ground "
-          f"state, which takes ~25 CPU minutes and ~10 GB of memory at 6x6. `python benchmarks/magnet_36_spins.py "
-          f"--lattice {cfg.lattice} --shape {lx} {ly} --j2 {cfg.j2:g} --out DIR` writes that file resumably; "
-          f"pass DIR as the manual dir (`tfds build --manual_dir DIR` or DownloadConfig(manual_dir=DIR)).",
-          file=sys.stderr, flush=True)
-    return representatives.symmetric_ground_state(cfg.lattice, cfg.shape, cfg.j2, j1=cfg.j1)
-
-
-def _orbit_splits(gs, cfg: FrustratedMagnetsConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``{"train", "test"}``: (states, amplitudes) sampled from a ground state held as orbits."""
-    from keras_imnn.physics.magnet.sampling import sample_states, uniform_sz0_states
-
-    n_train = round(cfg.train_fraction * gs.sector_dim)
-    if not 0 < cfg.train_fraction < 1 or n_train == 0:
-        raise ValueError(f"train_fraction must be in (0, 1) and give >= 1 of the {gs.sector_dim} orbits, "
-                         f"got {cfg.train_fraction}")
-    train_seed, test_seed = np.random.SeedSequence(cfg.seed).generate_state(2)  # independent streams
-    train = sample_states(gs, n_train, seed=int(train_seed), replace=False).states
-    test = uniform_sz0_states(gs.lattice.n_sites, cfg.test_size, seed=int(test_seed), exclude=train)
-    # amplitudes_of (not the sample's own labels) gives both splits their amplitude the same way.
-    return {name: (states, gs.amplitudes_of(states)) for name, states in (("train", train), ("test", test))}

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from keras_imnn.physics.magnet.sampling import MAX_EXPANDED_SITES, ORBIT_TRAIN_FRACTION, TRAIN_FRACTION
+
 #: What `generate magnet` writes into --out (the folder is replaced as a whole).
 _OUTPUTS = ("train.npz", "test.npz", "full.npz", "metadata.json")
 
@@ -12,15 +14,26 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("magnet", help="J1-J2 ground-state sign dataset as .npz arrays",
                        description="Diagonalize the J1-J2 model and write train/test/full splits with "
                                    "metadata.json into OUT, which is replaced as a whole once all are "
-                                   "written (a kill or an error leaves the previous OUT as it was).")
+                                   "written (a kill or an error leaves the previous OUT as it was). Past "
+                                   f"{MAX_EXPANDED_SITES} spins (6x6) the ground state is held as orbits of "
+                                   "the symmetric sector: train is --train-fraction of the orbits, drawn "
+                                   "with |psi|^2, and there is no full split (the frustrated_magnets TFDS "
+                                   "configs' protocol).")
     p.add_argument("--lattice", default="square", help="square or triangular")
     p.add_argument("--shape", type=int, nargs=2, default=(4, 4), metavar=("LX", "LY"))
     p.add_argument("--j2", type=float, required=True)
     p.add_argument("--j1", type=float, default=1.0)
-    p.add_argument("--train-fraction", type=float, default=0.05)
+    p.add_argument("--train-fraction", type=float,
+                   help=f"epsilon: of the Sz = 0 states (default {TRAIN_FRACTION}), or with --orbits of the orbits "
+                        f"(default {ORBIT_TRAIN_FRACTION})")
     p.add_argument("--test-size", type=int, default=5000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="output directory (only this command's files in it)")
+    p.add_argument("--orbits", action=argparse.BooleanOptionalAction, default=None,
+                   help=f"hold the ground state as orbits and sample it (default: above {MAX_EXPANDED_SITES} spins)")
+    p.add_argument("--ground-state-dir",
+                   help="with --orbits: where benchmarks/magnet_36_spins.py wrote the ground state (its --out); "
+                        "without the file it is computed (~25 CPU min, ~10 GB at 6x6)")
     p.set_defaults(func=_generate)
 
 
@@ -29,22 +42,33 @@ def _check_generate_args(args: argparse.Namespace) -> None:
     import math
     from pathlib import Path
 
+    from keras_imnn.physics.magnet import representatives
     from keras_imnn.physics.magnet.lattices import make_lattice
 
     lattice = make_lattice(args.lattice, args.shape)  # the lattice name and shape
     for name, value in (("--j1", args.j1), ("--j2", args.j2)):
         if not math.isfinite(value):
             raise ValueError(f"{name} must be a finite number, got {value}")
+    n_sites = lattice.shape[0] * lattice.shape[1]
+    if args.orbits is None:
+        args.orbits = n_sites > MAX_EXPANDED_SITES
+    if args.train_fraction is None:
+        args.train_fraction = ORBIT_TRAIN_FRACTION if args.orbits else TRAIN_FRACTION
     if not 0 < args.train_fraction < 1:
         raise ValueError(f"--train-fraction must be in (0, 1), got {args.train_fraction}")
-    n_sites = lattice.shape[0] * lattice.shape[1]
     n_states = math.comb(n_sites, n_sites // 2)  # the Sz = 0 basis
-    n_train = round(args.train_fraction * n_states)
+    # with --orbits epsilon counts orbits (Burnside's count; the sector may drop a few of them)
+    population = representatives.n_orbits(lattice) if args.orbits else n_states
+    n_train = round(args.train_fraction * population)
     if n_train < 1:
-        raise ValueError(f"--train-fraction {args.train_fraction} gives no train state out of {n_states}")
+        raise ValueError(f"--train-fraction {args.train_fraction} gives no train state out of {population} "
+                         f"{'orbits' if args.orbits else 'states'}")
     if not 1 <= args.test_size <= n_states - n_train:
         raise ValueError(f"--test-size must be in [1, {n_states - n_train}] (the states of {args.lattice} "
                          f"{lattice.shape[0]}x{lattice.shape[1]} not in train), got {args.test_size}")
+    if not args.orbits and n_sites > MAX_EXPANDED_SITES:
+        raise ValueError(f"--no-orbits lists all {n_states:.3g} Sz = 0 states of {n_sites} spins; up to "
+                         f"{MAX_EXPANDED_SITES} spins only")
     if not 0 <= args.seed < 2**32:
         raise ValueError(f"--seed must be in [0, 2**32), got {args.seed}")
     out = Path(args.out)
@@ -63,23 +87,34 @@ def _generate(args: argparse.Namespace) -> int:
     import numpy as np
 
     from keras_imnn.atomic import atomic_dir
-    from keras_imnn.physics.magnet.ed import ground_state, sector_label
-    from keras_imnn.physics.magnet.sampling import split_indices
+    from keras_imnn.physics.magnet.ed import ground_state, sector_label, states_to_spins
+    from keras_imnn.physics.magnet.representatives import find_or_solve
+    from keras_imnn.physics.magnet.sampling import orbit_splits, split_indices
     from keras_imnn.physics.magnet.signs import marshall_violation, sign_characters
 
     _check_generate_args(args)
-    gs = ground_state(args.lattice, args.shape, args.j2, j1=args.j1)
-    splits = split_indices(gs.weights, args.train_fraction, args.test_size, args.seed)
-    characters = sign_characters(gs)
+    if args.orbits:
+        gs = find_or_solve(args.lattice, tuple(args.shape), args.j2, args.j1, args.ground_state_dir,
+                           "--ground-state-dir")
+        states = orbit_splits(gs, args.train_fraction, args.test_size, args.seed)
+        splits = {name: (s, gs.amplitudes_of(s)) for name, s in states.items()}
+        extra = {"n_orbits": gs.sector_dim, "residual": gs.residual, "train_fraction_of": "orbits"}
+        characters = dict(gs.sector)  # a state held in one sector has its characters
+    else:
+        gs = ground_state(args.lattice, args.shape, args.j2, j1=args.j1)
+        splits = {name: (gs.states[index], gs.amplitudes[index])
+                  for name, index in split_indices(gs.weights, args.train_fraction, args.test_size, args.seed).items()}
+        extra = {"gap": gs.gap, "train_fraction_of": "states"}
+        characters = sign_characters(gs)
     meta = {"lattice": args.lattice, "shape": list(gs.lattice.shape), "j1": gs.j1, "j2": gs.j2,
-            "energy": gs.energy, "sector": sector_label(gs.sector), "gap": gs.gap,
+            "energy": gs.energy, "sector": sector_label(gs.sector), **extra,
             "sign_characters": characters, "marshall_violation": marshall_violation(gs),
             "train_fraction": args.train_fraction, "test_size": args.test_size, "seed": args.seed}
     with atomic_dir(args.out) as tmp:  # all files of one run, or the previous run's, never a mix
-        for name, index in splits.items():
-            np.savez(tmp / f"{name}.npz", states=gs.states[index], spins=gs.spins(index), sign=gs.signs[index],
-                     amplitude=gs.amplitudes[index].astype(np.float32),
-                     weight=gs.weights[index].astype(np.float32))
+        for name, (states, amplitudes) in splits.items():
+            np.savez(tmp / f"{name}.npz", states=states, spins=states_to_spins(states, gs.lattice.shape),
+                     sign=(amplitudes < 0).astype(np.uint8), amplitude=amplitudes.astype(np.float32),
+                     weight=np.square(amplitudes).astype(np.float32))
         (tmp / "metadata.json").write_text(json.dumps(meta, indent=1))
     print(f"E0 = {gs.energy:.10f}; wrote {', '.join(f'{k}.npz' for k in splits)} and metadata.json to {args.out}")
     return 0

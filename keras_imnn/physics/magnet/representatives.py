@@ -26,7 +26,6 @@ import json
 import math
 import sys
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -444,6 +443,29 @@ def ground_state_filename(lattice: str, shape: tuple[int, int], j2: float) -> st
     """The file name under which ``benchmarks/magnet_36_spins.py`` saves a ground state and the TFDS builder looks
     for it (J2 as ``%g``)."""
     return f"ground_state_{lattice}_{shape[0]}x{shape[1]}_j2_{j2:g}.npz"
+
+
+def find_or_solve(lattice: str, shape: tuple[int, int], j2: float, j1: float = 1.0, folder: str | Path | None = None,
+                  where: str = "the folder") -> SymmetricGroundState:
+    """The ground state from ``folder/ground_state_filename(...)`` when it is there (checked: lattice,
+    shape, J1 and J2), else solved here (``symmetric_ground_state``; ~25 CPU minutes and ~10 GB at 6x6),
+    after a line on stderr that says how to make the file once, resumably. ``where`` names the folder in
+    messages (e.g. "the manual dir")."""
+    name = ground_state_filename(lattice, shape, j2)
+    path = Path(folder) / name if folder is not None else None
+    if path is not None and path.exists():
+        gs = load_ground_state(path)
+        found = (gs.lattice.name, tuple(gs.lattice.shape), gs.j1, gs.j2)
+        if found[:2] != (lattice, tuple(shape)) or not np.allclose(found[2:], (j1, j2)):
+            raise ValueError(f"{path} holds the ground state of {found[0]} {found[1][0]}x{found[1][1]} "
+                             f"J1={found[2]:g} J2={found[3]:g}, not of {lattice} {shape[0]}x{shape[1]} "
+                             f"J1={j1:g} J2={j2:g}")
+        return gs
+    print(f"no {name} in {where} ({folder or 'none given, or empty'}); computing the ground state, which takes "
+          f"~25 CPU minutes and ~10 GB of memory at 6x6. `python benchmarks/magnet_36_spins.py --lattice {lattice} "
+          f"--shape {shape[0]} {shape[1]} --j2 {j2:g} --out DIR` writes that file resumably.",
+          file=sys.stderr, flush=True)
+    return symmetric_ground_state(lattice, shape, j2, j1=j1)
 
 
 def load_ground_state(path: str | Path) -> SymmetricGroundState:

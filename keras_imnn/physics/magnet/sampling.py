@@ -149,3 +149,27 @@ def uniform_sz0_states(n_sites: int, size: int, seed: int = 0, exclude: np.ndarr
         states = np.concatenate([states, drawn])
         states = states[np.sort(np.unique(states, return_index=True)[1])][:size]
     return states
+
+
+#: Default training fractions (Westerhout's epsilon): of the Sz = 0 states, and of the orbits of the symmetric
+#: sector when the ground state is held as orbits (the paper's smallest epsilon at 36 spins).
+TRAIN_FRACTION, ORBIT_TRAIN_FRACTION = 0.05, 0.001
+#: The one rule for the orbit path: expanding needs ~40 bytes a state (6 GB at 30 spins, 360 GB at 36).
+MAX_EXPANDED_SITES = 30
+
+
+def orbit_splits(gs: SymmetricGroundState, train_fraction: float, test_size: int, seed: int = 0
+                 ) -> dict[str, np.ndarray]:
+    """``{"train", "test"}`` uint64 states of a ground state held as orbits: ``round(train_fraction * R)``
+    distinct states drawn with |psi|^2 (R orbits in the sector; epsilon of the whole basis would be 9-45
+    million states at 6x6), and ``test_size`` uniform Sz = 0 states not in train. Label them with
+    ``gs.amplitudes_of``."""
+    n_train = round(train_fraction * gs.sector_dim)
+    if not 0 < train_fraction < 1 or n_train == 0:
+        raise ValueError(f"train_fraction must be in (0, 1) and give >= 1 of the {gs.sector_dim} orbits, "
+                         f"got {train_fraction}")
+    train_seed, test_seed = np.random.SeedSequence(seed).generate_state(2)  # independent streams
+    train = sample_states(gs, n_train, seed=int(train_seed), replace=False).states
+    test = uniform_sz0_states(gs.lattice.n_sites, test_size, seed=int(test_seed), exclude=train)
+    return {"train": train, "test": test}
+
