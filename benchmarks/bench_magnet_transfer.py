@@ -41,6 +41,7 @@ import math
 import os
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +55,9 @@ from keras_imnn.atomic import atomic_write_text
 from keras_imnn.groups import group_elements, site_permutation
 from keras_imnn.layers import GroupAverage
 from keras_imnn.physics.magnet.ed import GroundState, ground_state, permute_states
-from keras_imnn.physics.magnet.lattices import make_lattice, maps_bonds
+from keras_imnn.physics.magnet.lattices import Lattice, make_lattice, maps_bonds
 from keras_imnn.physics.magnet.metrics import sign_overlap
-from keras_imnn.physics.magnet.representatives import SymmetricGroundState, ground_state_filename, load_ground_state
+from keras_imnn.physics.magnet.representatives import SymmetricGroundState, find_ground_state, ground_state_filename
 from keras_imnn.physics.magnet.sampling import MAX_EXPANDED_SITES, sample_states, split_indices
 
 DEFAULT_TESTS = ("square:6x4:0.5", "square:4x6:0.5", "square:4x4:0.5", "square:6x4:0")
@@ -131,20 +132,17 @@ def _name(g) -> str:
     return "[[{}, {}], [{}, {}]]".format(*g.matrix.ravel().tolist())
 
 
-def group_check(groups: list[str], gs) -> dict[str, Any]:
+def group_check(groups: list[str], lattice: Lattice, flipped: Callable[[np.ndarray], float]) -> dict[str, Any]:
     """Which elements do not map the lattice's bonds onto their image's, and the largest |ψ|² weight whose sign
-    one of the others flips within the lattice (elements that transpose a rectangle change lattice: not counted)."""
-    shape = gs.lattice.shape
+    one of the others flips within the lattice (elements that transpose a rectangle change lattice: not counted).
+    ``flipped(perm)``: the |ψ|² weight whose sign the site permutation ``perm`` changes."""
+    shape = lattice.shape
     wrong, violation = [], 0.0
-    negative, weights = gs.amplitudes < 0, gs.weights
-    elements = {g for group in groups for g in group_elements(group)}
-    for g in sorted(elements):
-        if not maps_bonds(gs.lattice, g):
+    for g in sorted({g for group in groups for g in group_elements(group)}):
+        if not maps_bonds(lattice, g):
             wrong.append(_name(g))
         elif not g.transpose or shape[0] == shape[1]:
-            p = site_permutation(g, shape)
-            moved = negative[np.searchsorted(gs.states, permute_states(gs.states, p))]
-            violation = max(violation, float(weights[moved != negative].sum() / weights.sum()))
+            violation = max(violation, flipped(site_permutation(g, shape)))
     return {"groups": groups, "group_fits": not wrong, "wrong_elements": wrong, "sign_violation": violation}
 
 
@@ -189,9 +187,13 @@ def exact_sets(gs: GroundState, args: argparse.Namespace) -> dict[str, Any]:
             w, text = None, f"{args.eval_states} {what} drawn ∝ ψ²"  # no "|": a Markdown cell
         return gs.spins(index).astype("float32"), signs[index], w, text
 
+    def flipped(perm: np.ndarray) -> float:
+        moved = signs[np.searchsorted(gs.states, permute_states(gs.states, perm))]
+        return float(weights[moved != signs].sum() / weights.sum())
+
     return {"n_states": n_states, "gap": gs.gap, "tune": (gs.spins(tune).astype("float32"), signs[tune]),
             "others": eval_set(rest, "others"), "all": eval_set(np.arange(n_states), "states"),
-            "group_check": lambda groups: group_check(groups, gs)}
+            "group_check": lambda groups: group_check(groups, gs.lattice, flipped)}
 
 
 def sampled_sets(gs: SymmetricGroundState, args: argparse.Namespace) -> dict[str, Any]:
@@ -202,24 +204,16 @@ def sampled_sets(gs: SymmetricGroundState, args: argparse.Namespace) -> dict[str
     drawn = sample_states(gs, args.eval_states, seed=args.seed + 1)
     rest = ~np.isin(drawn.states, tune.states)
     spins = gs.spins(drawn.states).astype("float32")
-    shape = gs.lattice.shape
 
-    def check(groups: list[str]) -> dict[str, Any]:
-        """``group_check`` estimated on the drawn states: the share whose sign an element flips."""
-        wrong, violation = [], 0.0
-        for g in sorted({g for group in groups for g in group_elements(group)}):
-            if not maps_bonds(gs.lattice, g):
-                wrong.append(_name(g))
-            elif not g.transpose or shape[0] == shape[1]:
-                moved = gs.signs_of(permute_states(drawn.states, site_permutation(g, shape)))
-                violation = max(violation, float(np.mean(moved != drawn.signs)))
-        return {"groups": groups, "group_fits": not wrong, "wrong_elements": wrong, "sign_violation": violation}
+    def flipped(perm: np.ndarray) -> float:
+        """Estimated on the drawn states (drawn ∝ |ψ|²: the share whose sign ``perm`` changes)."""
+        return float(np.mean(gs.signs_of(permute_states(drawn.states, perm)) != drawn.signs))
 
     return {"n_states": math.comb(gs.lattice.n_sites, gs.lattice.n_sites // 2), "gap": None,
             "tune": (gs.spins(tune.states).astype("float32"), tune.signs),
             "others": (spins[rest], drawn.signs[rest], None, f"{int(rest.sum())} others drawn ∝ ψ²"),
             "all": (spins, drawn.signs, None, f"{args.eval_states} states drawn ∝ ψ² (symmetric sector)"),
-            "group_check": check}
+            "group_check": lambda groups: group_check(groups, gs.lattice, flipped)}
 
 
 def load_sets(spec: tuple[str, tuple[int, int], float], args: argparse.Namespace) -> tuple[dict[str, Any], float]:
@@ -229,11 +223,11 @@ def load_sets(spec: tuple[str, tuple[int, int], float], args: argparse.Namespace
     if shape[0] * shape[1] <= MAX_EXPANDED_SITES:
         gs = cached_ground_state(lattice, shape, j2, args.cache_dir)
         return exact_sets(gs, args), gs.energy
-    path = Path(args.ground_state_dir) / ground_state_filename(lattice, shape, j2)
-    if not path.is_file():
-        raise SystemExit(f"{lattice_label(*spec)}: no ground state {path}; make it with "
+    gs = find_ground_state(lattice, shape, j2, folder=args.ground_state_dir)
+    if gs is None:
+        raise SystemExit(f"{lattice_label(*spec)}: no ground state "
+                         f"{Path(args.ground_state_dir) / ground_state_filename(lattice, shape, j2)}; make it with "
                          f"benchmarks/magnet_36_spins.py --out {args.ground_state_dir} --j2 {j2:g}")
-    gs = load_ground_state(path)
     return sampled_sets(gs, args), gs.energy
 
 

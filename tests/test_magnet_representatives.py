@@ -188,6 +188,18 @@ def test_listed_representatives_are_the_largest_state_of_every_orbit(name, shape
     assert len(listed) == representatives.n_orbits(lattice)
 
 
+@pytest.mark.parametrize("spoil", ["unsorted", "not_largest", "missing"])
+def test_a_wrong_listing_is_refused_before_the_sector_is_built(monkeypatch, spoil):
+    listing = representatives._list_representatives
+    lattice = make_lattice("square", (4, 4))
+    good = listing(lattice, False, 1)
+    bad = {"unsorted": good[::-1].copy(), "missing": good[1:].copy(),
+           "not_largest": np.concatenate([good[:-1], [good[-1] ^ np.uint64((1 << 16) - 1)]])}[spoil]
+    monkeypatch.setattr(representatives, "_list_representatives", lambda *_: bad)
+    with pytest.raises(RuntimeError, match="representatives listed are not the 107 orbits"):
+        representatives.build_sector("square", (4, 4), progress=False)
+
+
 def test_listing_on_36_spins_keeps_exactly_the_canonical_states():
     """A stretch of 6x6 ranks (the 36-bit words and the chunked count-then-fill) against canonicalize."""
     kernels = representatives._kernels()

@@ -295,13 +295,11 @@ def build_sector(
         plain, flipped = np.empty(len(found), np.int64), np.empty(len(found), np.int64)
         for a, b in _chunks(len(found), progress, "orbit sizes"):
             kernels.canonicalize(found[a:b], *geometry.args(), reps[a:b], flips[a:b], plain[a:b], flipped[a:b])
+        # The listing comes increasing, each state its orbit's largest: checked here instead of sorting.
+        listed = np.array_equal(reps, found) and bool((reps[1:] > reps[:-1]).all())
         del found, flips
-        order = np.argsort(reps)
-        reps, plain, flipped = reps[order], plain[order], flipped[order]
-        del order
         sizes = geometry.n_elements // (plain + flipped)
-        if len(reps) != expected or (len(reps) > 1 and (np.diff(reps) == 0).any()) \
-                or int(sizes.sum()) != math.comb(n, n // 2):
+        if not listed or len(reps) != expected or int(sizes.sum()) != math.comb(n, n // 2):
             raise RuntimeError(f"the {len(reps)} representatives listed are not the {expected} orbits of the "
                                f"{math.comb(n, n // 2)} Sz = 0 states")
         if sector["Z"] == -1:  # an orbit fixed by a flip element (character -1) has no symmetric state
@@ -445,26 +443,34 @@ def ground_state_filename(lattice: str, shape: tuple[int, int], j2: float) -> st
     return f"ground_state_{lattice}_{shape[0]}x{shape[1]}_j2_{j2:g}.npz"
 
 
+def find_ground_state(lattice: str, shape: tuple[int, int], j2: float, j1: float = 1.0,
+                      folder: str | Path | None = None) -> SymmetricGroundState | None:
+    """The ground state in ``folder/ground_state_filename(...)``, None when there is no such file; a file
+    holding another lattice, shape, J1 or J2 is refused (ValueError)."""
+    path = Path(folder) / ground_state_filename(lattice, shape, j2) if folder is not None else None
+    if path is None or not path.exists():
+        return None
+    gs = load_ground_state(path)
+    found = (gs.lattice.name, tuple(gs.lattice.shape), gs.j1, gs.j2)
+    if found[:2] != (lattice, tuple(shape)) or not np.allclose(found[2:], (j1, j2)):
+        raise ValueError(f"{path} holds the ground state of {found[0]} {found[1][0]}x{found[1][1]} "
+                         f"J1={found[2]:g} J2={found[3]:g}, not of {lattice} {shape[0]}x{shape[1]} "
+                         f"J1={j1:g} J2={j2:g}")
+    return gs
+
+
 def find_or_solve(lattice: str, shape: tuple[int, int], j2: float, j1: float = 1.0, folder: str | Path | None = None,
                   where: str = "the folder") -> SymmetricGroundState:
-    """The ground state from ``folder/ground_state_filename(...)`` when it is there (checked: lattice,
-    shape, J1 and J2), else solved here (``symmetric_ground_state``; ~25 CPU minutes and ~10 GB at 6x6),
-    after a line on stderr that says how to make the file once, resumably. ``where`` names the folder in
-    messages (e.g. "the manual dir")."""
-    name = ground_state_filename(lattice, shape, j2)
-    path = Path(folder) / name if folder is not None else None
-    if path is not None and path.exists():
-        gs = load_ground_state(path)
-        found = (gs.lattice.name, tuple(gs.lattice.shape), gs.j1, gs.j2)
-        if found[:2] != (lattice, tuple(shape)) or not np.allclose(found[2:], (j1, j2)):
-            raise ValueError(f"{path} holds the ground state of {found[0]} {found[1][0]}x{found[1][1]} "
-                             f"J1={found[2]:g} J2={found[3]:g}, not of {lattice} {shape[0]}x{shape[1]} "
-                             f"J1={j1:g} J2={j2:g}")
+    """``find_ground_state``, else solved here (``symmetric_ground_state``; ~25 CPU minutes and ~10 GB at
+    6x6) after a line on stderr that says how to make the file once, resumably. ``where`` names the folder
+    in that line (e.g. "the manual dir")."""
+    gs = find_ground_state(lattice, shape, j2, j1, folder)
+    if gs is not None:
         return gs
-    print(f"no {name} in {where} ({folder or 'none given, or empty'}); computing the ground state, which takes "
-          f"~25 CPU minutes and ~10 GB of memory at 6x6. `python benchmarks/magnet_36_spins.py --lattice {lattice} "
-          f"--shape {shape[0]} {shape[1]} --j2 {j2:g} --out DIR` writes that file resumably.",
-          file=sys.stderr, flush=True)
+    print(f"no {ground_state_filename(lattice, shape, j2)} in {where} ({folder or 'none given, or empty'}); "
+          f"computing the ground state, which takes ~25 CPU minutes and ~10 GB of memory at 6x6. `python "
+          f"benchmarks/magnet_36_spins.py --lattice {lattice} --shape {shape[0]} {shape[1]} --j2 {j2:g} --out DIR` "
+          f"writes that file resumably.", file=sys.stderr, flush=True)
     return symmetric_ground_state(lattice, shape, j2, j1=j1)
 
 
