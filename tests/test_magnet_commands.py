@@ -34,6 +34,9 @@ def _args(out, *extra: str) -> list[str]:
     (["--seed", "-1"], "--seed must be in [0, 2**32)"),
     (["--shape", "6", "6", "--no-orbits"], "--no-orbits lists all 9.08e+09 Sz = 0 states of 36 spins"),
     (["--shape", "6", "6", "--train-fraction", "1e-9"], "gives no train state out of 15804956 orbits"),
+    (["--ground-state-dir", "."], "--ground-state-dir is read on the orbit path only"),
+    (["--orbits", "--train-fraction", "0.5", "--ground-state-dir", "no/such/dir"],
+     "--ground-state-dir no/such/dir is not a folder"),
 ])
 def test_bad_arguments_fail_before_the_diagonalization(tmp_path, monkeypatch, capsys, extra, message):
     def no_ed(*_, **__):

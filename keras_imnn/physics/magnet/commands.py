@@ -66,6 +66,12 @@ def _check_generate_args(args: argparse.Namespace) -> None:
     if not 1 <= args.test_size <= n_states - n_train:
         raise ValueError(f"--test-size must be in [1, {n_states - n_train}] (the states of {args.lattice} "
                          f"{lattice.shape[0]}x{lattice.shape[1]} not in train), got {args.test_size}")
+    if args.ground_state_dir is not None and not args.orbits:
+        raise ValueError(f"--ground-state-dir is read on the orbit path only (--orbits, the default above "
+                         f"{MAX_EXPANDED_SITES} spins)")
+    if args.ground_state_dir is not None and not Path(args.ground_state_dir).is_dir():
+        raise ValueError(f"--ground-state-dir {args.ground_state_dir} is not a folder (a typo would mean "
+                         f"solving the ground state again)")
     if not args.orbits and n_sites > MAX_EXPANDED_SITES:
         raise ValueError(f"--no-orbits lists all {n_states:.3g} Sz = 0 states of {n_sites} spins; up to "
                          f"{MAX_EXPANDED_SITES} spins only")
