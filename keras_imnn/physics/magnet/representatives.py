@@ -102,7 +102,7 @@ def n_orbits(lattice: Lattice) -> int:
 def memory_bytes(lattice: Lattice, orbits: int | None = None, ncv: int = NCV) -> float:
     """Peak memory of ``symmetric_ground_state``, closed form, on the safe side.
 
-    Counted together although they come one after the other: the listing and sorting of the
+    Counted together although they come one after the other: the listing and checking of the
     representatives (60 bytes an orbit); then, kept to the end, 64 bytes an orbit (representatives, sizes, two
     row pointers, two diagonals, the search buckets) and 4 a hop (the expected antiparallel bonds,
     N / (2 (N - 1)) of them, + 5 %); the Lanczos vectors, (ncv + 10) x 8 bytes an orbit; and 0.4 GB for
