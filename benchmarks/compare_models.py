@@ -11,7 +11,7 @@
     # band edges on cells without point symmetry (issue #20: is exact D4 invariance worth more than
     # augmentation where it is not trivial?); cells from `keras-imnn generate photonic --config general`
     python benchmarks/compare_models.py photonic_edges --npz data/photonic_general_n20000_seed0.npz \\
-        --symmetry-free --n-test 3400 --n-validation 1000 --sizes 100 200 400 800 1600 3200 --seeds 0 1 2 \\
+        --symmetry-free --n-test 3400 --n-validation 1000 --sizes 100 200 400 800 1600 3200 --seeds 0 1 2 --validate-every 5 \\
         --metrics median_rel_err mae tm_bands_1_4_median_rel_err te_bands_1_4_median_rel_err \\
         --out docs/comparison_edges_symmetry_free
 
@@ -35,6 +35,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 from keras_imnn.atomic import atomic_write_text
+from keras_imnn.cli import add_validate_every_option
 from keras_imnn.tasks import TASKS, Task, Variant
 from keras_imnn.training.comparison import plot_comparison, run_variants, summarize, with_group
 from keras_imnn.training.settings import TrainSettings
@@ -74,6 +75,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--patience", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=32)
+    add_validate_every_option(parser)
     parser.add_argument("--metrics", nargs="+", metavar="METRIC",
                         help="table columns and plot panels: test metrics of the task's score (default: the task's "
                              "objective, then its summary metrics)")

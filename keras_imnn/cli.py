@@ -40,6 +40,13 @@ seed_int = _checked(int, lambda v: 0 <= v < 2**32, "an integer in [0, 2**32)")  
 positive_float = _checked(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
 fraction = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
+
+def add_validate_every_option(parser: argparse.ArgumentParser) -> None:
+    """``--validate-every K`` (``TrainSettings.validate_every``), for every command that trains."""
+    parser.add_argument("--validate-every", type=positive_int, metavar="K",
+                        help="score the validation split every K epochs (default 1; patience still counts epochs): "
+                             "an orbit-averaged model pays |G| passes per validation example")
+
 # Errors a user's input causes (a bad path or file, a missing array, a wrong option): one line, no
 # traceback. Anything else (TypeError, AttributeError, ...) is a bug and keeps its traceback.
 USER_ERRORS = (ValueError, OSError, KeyError, zipfile.BadZipFile, UserError)

@@ -58,7 +58,22 @@ def test_lr_patience_halves_the_learning_rate_on_the_monitored_loss(rng):
     # Each epoch's log holds the rate it trained with; every validation loss after the first is worse.
     assert history["learning_rate"] == pytest.approx([1e-2, 1e-2, 5e-3, 2.5e-3])
     kinds = [type(c).__name__ for c in train_module.training_callbacks("val_loss", TrainSettings())]
-    assert kinds == ["EarlyStopping"]  # without lr_patience (or max_minutes), as before they existed
+    assert kinds == ["ScoredEarlyStopping"]  # without lr_patience (or max_minutes), as before they existed
+
+
+def test_validate_every_scores_every_kth_epoch_and_patience_still_counts_epochs(rng, recwarn):
+    # Every validation loss after the first is worse: patience 4 epochs at k = 2 stops after the scores
+    # of epochs 2, 4, 6 (two scores without progress = 4 epochs), with epoch 2's weights.
+    train, validation = diverging(rng)
+    model = small_model()
+    settings = TrainSettings(epochs=20, patience=4, learning_rate=1e-2, validate_every=2, lr_patience=2, verbose=0)
+    history = train_module.fit(model, train, validation, task="photonic", settings=settings).history
+    assert len(history["loss"]) == 6 and len(history["val_loss"]) == 3
+    # The schedule too acts (and logs its rate) at scores: lr_patience 2 epochs = one score; halved at epoch 4.
+    assert history["learning_rate"] == pytest.approx([1e-2, 1e-2, 5e-3])
+    restored = model.evaluate(validation.x, validation.y, verbose=0, return_dict=True)["loss"]
+    assert restored == pytest.approx(history["val_loss"][0], rel=1e-4)
+    assert not [w for w in recwarn if "not available" in str(w.message)]  # no warning at unscored epochs
 
 
 @pytest.mark.parametrize("changes,message", [
@@ -67,6 +82,7 @@ def test_lr_patience_halves_the_learning_rate_on_the_monitored_loss(rng):
     ({"max_minutes": float("nan")}, "max_minutes must be a finite number > 0 (or None: no budget); got nan"),
     ({"max_minutes": float("inf")}, "max_minutes must be a finite number > 0 (or None: no budget); got inf"),
     ({"lr_patience": -1}, "lr_patience must be >= 0 (or None: a constant learning rate); got -1"),
+    ({"validate_every": 0}, "validate_every must be >= 1 (epochs between validations); got 0"),
 ])
 def test_settings_refuse_a_bad_budget_or_lr_patience(changes, message):
     with pytest.raises(ValueError) as err:

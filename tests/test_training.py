@@ -293,6 +293,28 @@ def test_comparison_resumes_finished_runs_but_not_those_of_a_changed_config(rng,
     assert aug[-1]["config"]["augment"] == "d2"  # the group train_on drew from, as it builds it
 
 
+def test_comparison_refuses_to_resume_a_run_asked_for_with_other_settings(rng, tmp_path):
+    # Validating every 5 epochs stops training at other epochs: such runs must not stand in for each other,
+    # while other sizes of the same file may have their own settings (fewer epochs for more examples).
+    from keras_imnn.training.comparison import run_variants
+
+    x = rng.choice([-1.0, 1.0], size=(24, 6, 4, 1)).astype("float32")
+    data = Arrays(x, (x.sum(axis=(1, 2, 3)) > 0).astype("float32")[:, None], np.full(24, 1 / 24))
+    path = tmp_path / "results.json"
+    variant = ("dense", "magnet_dense", False, {})
+    one = TrainSettings(epochs=1, batch_size=8)
+    first = run_variants([variant], data, data, data, sizes=[16], seeds=[0], progress=False, settings=one,
+                         results_path=path)
+    assert first[0]["settings"] == one.record()
+    other = TrainSettings(epochs=1, batch_size=8, validate_every=5)
+    with pytest.raises(ValueError, match=r"'dense' run on 16 examples, seed 0, trained with other settings"):
+        run_variants([variant], data, data, data, sizes=[16], seeds=[0], progress=False, settings=other,
+                     results_path=path)
+    both = run_variants([variant], data, data, data, sizes=[8], seeds=[0], progress=False, settings=other,
+                        results_path=path)
+    assert [r["settings"].get("validate_every") for r in both] == [None, 5]
+
+
 
 def test_comparison_results_file_is_whole_after_a_failed_write(rng, tmp_path, monkeypatch):
     # A kill or a full disk while results.json is rewritten must keep the runs already finished.

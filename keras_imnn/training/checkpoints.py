@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_imnn.atomic import atomic_write_text
-from keras_imnn.cli import nonnegative_int, positive_float
+from keras_imnn.cli import add_validate_every_option, nonnegative_int, positive_float
 from keras_imnn.models.config import ORBIT_TRAININGS
 from keras_imnn.models.registry import WEIGHTS_DIR, list_models, sha256
 from keras_imnn.models.registry import manifest as read_manifest
@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="wall-clock budget per model: stop after the first epoch that ends past it")
     parser.add_argument("--lr-patience", type=nonnegative_int,
                         help="halve the learning rate after this many epochs without a better validation loss")
+    add_validate_every_option(parser)
     parser.add_argument("--orbit-training", choices=ORBIT_TRAININGS,
                         help="how orbit-averaging models train (default: each model's config): exact or sample "
                              "(one random group element per example and step)")

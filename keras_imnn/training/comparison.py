@@ -39,10 +39,11 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
                  progress: bool = True, **train_kwargs: Any) -> list[dict[str, Any]]:
     """Train every variant for every size and seed; return one record per run.
 
-    Records (``variant``, ``n_train``, ``seed``, ``epochs_run``, ``seconds``, ``test_metrics``, ``config``) are
-    appended to ``results_path`` (rewritten atomically) as runs finish and finished runs found there are
-    skipped, so a cut run resumes; a finished run whose model config differs from the variant's now (a zoo
-    default changed) raises instead of standing in for it.
+    Records (``variant``, ``n_train``, ``seed``, ``epochs_run``, ``seconds``, ``test_metrics``, ``config``,
+    ``settings``) are appended to ``results_path`` (rewritten atomically) as runs finish and finished runs
+    found there are skipped, so a cut run resumes; a finished run whose model config differs from the
+    variant's now (a zoo default changed), or that was asked for again with other training settings, raises
+    instead of standing in for it.
     Runs go seed-major: cut short by ``deadline`` (``time.monotonic()``), every variant and size still
     has its first seeds. Each run trains with ``settings`` and its seed; ``train_kwargs`` go to ``train_on``.
     """
@@ -57,10 +58,17 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
             changed = {k: (v, now.get(k)) for k, v in r["config"].items() if v != now.get(k)}
             raise ValueError(f"{path} holds {r['variant']!r} runs of another model config (was → now: {changed}); "
                              "relabel those runs or use another results file")
-    done = {(r["variant"], r["n_train"], r["seed"]) for r in results}
+    done = {(r["variant"], r["n_train"], r["seed"]): r for r in results}
     # Sizes past the train split all become the whole split: one run each, not one per size asked for.
     sizes = list(dict.fromkeys(len(train) if n is None else min(n, len(train)) for n in sizes))
-    runs = [(v, n, s) for s in seeds for n in sizes for v in variants if (v[0], n, s) not in done]
+    wanted = [(v, n, s) for s in seeds for n in sizes for v in variants]
+    recorded = settings.record()
+    for v, n, s in wanted:  # other sizes may have trained with other settings (more epochs for fewer examples)
+        was = done.get((v[0], n, s), {}).get("settings", recorded)  # records from before settings were kept pass
+        if was != recorded:
+            raise ValueError(f"{path} holds the {v[0]!r} run on {n} examples, seed {s}, trained with other "
+                             f"settings ({was}; now {recorded}): use the same options or another results file")
+    runs = [(v, n, s) for v, n, s in wanted if (v[0], n, s) not in done]
     for (label, name, augment, overrides), n, seed in tqdm(runs, desc="training runs", disable=not progress):
         if deadline is not None and time.monotonic() > deadline:
             print(f"time budget reached: {len(results)} runs done; rerun to resume")
@@ -70,7 +78,7 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
                           settings=replace(settings, seed=seed, verbose=0), **train_kwargs, **overrides)
         results.append({"variant": label, "n_train": n, "seed": seed, "epochs_run": result.info["epochs_run"],
                         "seconds": round(time.monotonic() - start, 1),  # training and scoring, wall time
-                        "test_metrics": result.metrics, "config": configs[label]})
+                        "test_metrics": result.metrics, "config": configs[label], "settings": recorded})
         if path is not None:  # whole or not at all: a kill mid-write keeps the finished runs
             atomic_write_text(path, json.dumps(results, indent=1))
     return results

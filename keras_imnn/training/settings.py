@@ -25,6 +25,9 @@ class TrainSettings:
         monitor: what early stopping, best-weight restoring and ``lr_patience`` watch: "loss" or one of the
             task's compiled metrics (e.g. "mae"), on the validation data if given. The photonic MSE loss
             follows a few hard cells: on general cells it rose while the validation MAE fell by a third.
+        validate_every: score the validation data after every this many epochs (Keras' ``validation_freq``);
+            ``patience`` and ``lr_patience`` still count epochs. An orbit-averaged model scores each validation
+            example |G| times: with a few hundred training examples validating costs 8× the training epoch.
     """
 
     epochs: int = 200
@@ -36,6 +39,7 @@ class TrainSettings:
     max_minutes: float | None = None
     lr_patience: int | None = None
     monitor: str = "loss"
+    validate_every: int = 1
 
     def __post_init__(self) -> None:
         # Refuse what would fail obscurely inside Keras or train nothing (a NaN learning rate
@@ -50,6 +54,8 @@ class TrainSettings:
             raise ValueError(f"patience must be >= 0; got {self.patience}")
         if self.max_minutes is not None and not (math.isfinite(self.max_minutes) and self.max_minutes > 0):
             raise ValueError(f"max_minutes must be a finite number > 0 (or None: no budget); got {self.max_minutes}")
+        if self.validate_every < 1:
+            raise ValueError(f"validate_every must be >= 1 (epochs between validations); got {self.validate_every}")
         if self.lr_patience is not None and self.lr_patience < 0:
             raise ValueError(f"lr_patience must be >= 0 (or None: a constant learning rate); got {self.lr_patience}")
 
@@ -68,11 +74,12 @@ class TrainSettings:
     def record(self) -> dict[str, Any]:
         """The settings that shape a trained model, for run records (not the seed, varied per run, nor verbosity).
 
-        ``max_minutes`` and ``lr_patience`` are there only when set, so records (and resumable searches) made
-        before they existed still compare equal to the same settings now.
+        ``max_minutes``, ``lr_patience``, ``monitor`` and ``validate_every`` are there only when not the default,
+        so records (and resumable searches) made before they existed still compare equal to the same settings now.
         """
         optional = {"max_minutes": self.max_minutes, "lr_patience": self.lr_patience,
-                    "monitor": None if self.monitor == "loss" else self.monitor}
+                    "monitor": None if self.monitor == "loss" else self.monitor,
+                    "validate_every": None if self.validate_every == 1 else self.validate_every}
         return {"epochs": self.epochs, "patience": self.patience, "batch_size": self.batch_size,
                 "learning_rate": self.learning_rate, **{k: v for k, v in optional.items() if v is not None}}
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import shlex
 import sys
@@ -53,20 +54,40 @@ class TimeBudget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class _OnScoredEpochs:
+    """Acts only at the ends of epochs whose logs hold ``monitor``: with ``validation_freq`` > 1 Keras'
+    callbacks would warn at every other epoch, and their patience counts scored epochs only."""
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs and self.monitor in logs:
+            super().on_epoch_end(epoch, logs)
+
+
+class ScoredEarlyStopping(_OnScoredEpochs, keras.callbacks.EarlyStopping):
+    """``EarlyStopping`` that skips the epochs without validation."""
+
+
+class ScoredReduceLROnPlateau(_OnScoredEpochs, keras.callbacks.ReduceLROnPlateau):
+    """``ReduceLROnPlateau`` that skips the epochs without validation."""
+
+
 def training_callbacks(monitor: str, settings: TrainSettings) -> list[keras.callbacks.Callback]:
     """Early stopping on ``monitor`` with the best epoch's weights restored, the time budget and the
     learning-rate schedule of ``settings``.
 
     Keras' EarlyStopping restores the best weights in ``on_train_end``, so whatever ends training (its
     patience, the budget, the last epoch) leaves the best epoch's weights (tests/test_train_budget.py).
+    With ``settings.validate_every`` = k the callbacks see a score every k epochs, so their patience is
+    ``ceil(patience / k)`` scores: the same number of epochs.
     """
-    callbacks = [keras.callbacks.EarlyStopping(monitor=monitor, patience=settings.patience,
-                                               restore_best_weights=True)]
+    every = settings.validate_every if monitor.startswith("val_") else 1
+    callbacks = [ScoredEarlyStopping(monitor=monitor, patience=math.ceil(settings.patience / every),
+                                     restore_best_weights=True)]
     if settings.max_minutes is not None:
         callbacks.append(TimeBudget(settings.max_minutes))
     if settings.lr_patience is not None:
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5,
-                                                           patience=settings.lr_patience))
+        callbacks.append(ScoredReduceLROnPlateau(monitor=monitor, factor=0.5,
+                                                 patience=math.ceil(settings.lr_patience / every)))
     return callbacks
 
 
@@ -100,11 +121,11 @@ def fit(model: keras.Model, train: Any, validation: Any = None, *, task: str | T
     if isinstance(train, Arrays):
         history = fitted.fit(train.x, train.y, validation_data=validation, epochs=settings.epochs,
                              batch_size=settings.batch_size, shuffle=True, callbacks=callbacks,
-                             verbose=settings.verbose)
+                             verbose=settings.verbose, validation_freq=settings.validate_every)
     else:
         # A Dataset shuffles itself (or not, as its maker chose); Keras warns on its default shuffle=True.
         history = fitted.fit(train, validation_data=validation, epochs=settings.epochs, callbacks=callbacks,
-                             shuffle=False, verbose=settings.verbose)
+                             shuffle=False, verbose=settings.verbose, validation_freq=settings.validate_every)
     if twin is not None:
         model.set_weights(twin.get_weights())
     history.trained_with_trivial_group = twin is not None
