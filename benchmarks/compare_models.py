@@ -11,8 +11,8 @@
     # band edges on cells without point symmetry (issue #20: is exact D4 invariance worth more than
     # augmentation where it is not trivial?); cells from `keras-imnn generate photonic --config general`
     python benchmarks/compare_models.py photonic_edges --npz data/photonic_general_n20000_seed0.npz \\
-        --symmetry-free --n-test 3400 --n-validation 1000 --sizes 100 200 400 800 1600 3200 --seeds 0 1 2 --validate-every 5 \\
-        --metrics median_rel_err mae tm_bands_1_4_median_rel_err te_bands_1_4_median_rel_err \\
+        --symmetry-free --n-test 3400 --n-validation 1000 --sizes 100 200 400 800 1600 3200 --seeds 0 1 2 \\
+        --validate-every 5 --metrics median_rel_err mae tm_bands_1_4_median_rel_err te_bands_1_4_median_rel_err \\
         --out docs/comparison_edges_symmetry_free
 
 Each run trains from scratch (same seeds for every model) and is scored on the fixed test split.
