@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
             "data": source, "n_train": len(splits[0]), "n_validation": len(splits[1]),
             "n_test": len(splits[2]), "epochs_run": result.info["epochs_run"],
             "wall_minutes": result.info["wall_minutes"], "seed": args.seed, **initial,
-            **{k: result.info[k] for k in ("head_refit",) if k in result.info},
+            **({"head_refit": result.info["head_refit"]} if "head_refit" in result.info else {}),
             "command": command, "backend": os.environ.get("KERAS_BACKEND", "tensorflow"), "device": describe_device(),
             "test_metrics": result.metrics, **by_family, "date": datetime.date.today().isoformat()})
         print(json.dumps({name: entry}, indent=2), flush=True)

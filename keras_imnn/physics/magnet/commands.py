@@ -37,8 +37,19 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_generate)
 
 
+def _with_defaults(args: argparse.Namespace) -> argparse.Namespace:
+    """``args`` with the defaults that depend on the lattice size: the orbit path past
+    ``MAX_EXPANDED_SITES`` spins, and its ε (of orbits) or the expanded path's (of states)."""
+    orbits = args.orbits if args.orbits is not None else args.shape[0] * args.shape[1] > MAX_EXPANDED_SITES
+    fraction = args.train_fraction
+    if fraction is None:
+        fraction = ORBIT_TRAIN_FRACTION if orbits else TRAIN_FRACTION
+    return argparse.Namespace(**{**vars(args), "orbits": orbits, "train_fraction": fraction})
+
+
 def _check_generate_args(args: argparse.Namespace) -> None:
-    """Refuse bad arguments before the diagonalization, whose cost grows as C(N, N/2)."""
+    """Refuse bad arguments (defaults resolved by ``_with_defaults``) before the diagonalization, whose cost
+    grows as C(N, N/2)."""
     import math
     from pathlib import Path
 
@@ -50,10 +61,6 @@ def _check_generate_args(args: argparse.Namespace) -> None:
         if not math.isfinite(value):
             raise ValueError(f"{name} must be a finite number, got {value}")
     n_sites = lattice.shape[0] * lattice.shape[1]
-    if args.orbits is None:
-        args.orbits = n_sites > MAX_EXPANDED_SITES
-    if args.train_fraction is None:
-        args.train_fraction = ORBIT_TRAIN_FRACTION if args.orbits else TRAIN_FRACTION
     if not 0 < args.train_fraction < 1:
         raise ValueError(f"--train-fraction must be in (0, 1), got {args.train_fraction}")
     n_states = math.comb(n_sites, n_sites // 2)  # the Sz = 0 basis
@@ -98,6 +105,7 @@ def _generate(args: argparse.Namespace) -> int:
     from keras_imnn.physics.magnet.sampling import orbit_splits, split_indices
     from keras_imnn.physics.magnet.signs import marshall_violation, sign_characters
 
+    args = _with_defaults(args)
     _check_generate_args(args)
     if args.orbits:
         gs = find_or_solve(args.lattice, tuple(args.shape), args.j2, args.j1, args.ground_state_dir,
