@@ -186,6 +186,27 @@ def test_bad_data_file_is_one_line(make_data, finetune_files, tmp_path, capsys):
     assert not (tmp_path / "ft").exists()
 
 
+@pytest.mark.parametrize("make_data", [npz_truncated, npy_named_npz, folder_as_data])
+def test_plot_magnet_refuses_a_bad_data_file_in_one_line(make_data, tmp_path, capsys):
+    data, message = make_data(tmp_path)
+    assert main(["plot", "magnet", "--data", str(data), "--out", str(tmp_path / "top.png")]) == 2
+    assert message in one_line_error(capsys, "plot")
+    np.savez(tmp_path / "cells.npz", x=np.ones(3))  # an .npz, but not of `generate magnet`
+    assert main(["plot", "magnet", "--data", str(tmp_path / "cells.npz"), "--out", str(tmp_path / "top.png")]) == 2
+    assert ("lacks spins, sign, weight: a file written by `keras-imnn generate magnet` holds spins, sign, weight "
+            "(this one: x)") in one_line_error(capsys, "plot")
+    assert not (tmp_path / "top.png").exists()
+
+
+def test_a_damaged_ground_state_file_names_what_it_lacks(tmp_path):
+    from keras_imnn.physics.magnet.representatives import load_ground_state
+
+    np.savez(tmp_path / "gs.npz", meta="{}", representatives=np.zeros(2, np.uint64))
+    with pytest.raises(ValueError, match=r"gs.npz lacks amplitudes, orbit_sizes: a file written by "
+                                         r"SymmetricGroundState.save holds meta, representatives"):
+        load_ground_state(tmp_path / "gs.npz")
+
+
 def test_bad_keras_file_is_one_line(finetune_files, tmp_path, capsys):
     with zipfile.ZipFile(tmp_path / "other.keras", "w") as z:  # a zip, but not a Keras model
         z.writestr("notes.txt", "hello")

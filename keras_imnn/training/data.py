@@ -1,12 +1,12 @@
 """Task data as numpy arrays: from the TFDS datasets, or from a user's .npz file."""
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
+from keras_imnn.npz import read_npz
 from keras_imnn.tasks import TASKS, Task, get_task, task_of_dataset
 from keras_imnn.training.arrays import Arrays
 
@@ -52,12 +52,4 @@ def load_split(dataset: str, split: str, n: int | None = None, *, data_dir: str 
 def load_npz(path: str | Path, target: str | None = None, task: str | Task | None = None) -> Arrays:
     """Arrays from an .npz with ``x`` and ``y`` (or the output of ``keras-imnn generate``: the labels of ``task``,
     the model's, as ``arrays_from_examples``)."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no such data file: {path}")
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a folder; expected an .npz file")
-    if not zipfile.is_zipfile(path):  # else np.load tries a .npy or a pickle and fails obscurely
-        raise ValueError(f"{path} is not an .npz archive (as numpy.savez writes); it may be truncated")
-    with np.load(path) as f:
-        return arrays_from_examples({k: f[k] for k in f.files}, target, task)
+    return arrays_from_examples(read_npz(path), target, task)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from keras_imnn.cli import positive_int
 from keras_imnn.physics.magnet.sampling import MAX_EXPANDED_SITES, ORBIT_TRAIN_FRACTION, TRAIN_FRACTION
 
 #: What `generate magnet` writes into --out (the folder is replaced as a whole).
@@ -139,7 +140,7 @@ def add_plot(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("magnet", help="draw the highest-|psi|^2 spin configurations with their signs")
     p.add_argument("--data", required=True, help="a .npz written by `generate magnet`")
     p.add_argument("--out", required=True, help="PNG path")
-    p.add_argument("--n", type=int, default=8)
+    p.add_argument("--n", type=positive_int, default=8, help="configurations to draw (default 8)")
     p.set_defaults(func=_plot)
 
 
@@ -150,7 +151,9 @@ def _plot(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    data = np.load(args.data)
+    from keras_imnn.npz import read_npz
+
+    data = read_npz(args.data, required=("spins", "sign", "weight"), made_by="`keras-imnn generate magnet`")
     top = np.argsort(-data["weight"])[: args.n]
     fig, axes = plt.subplots(1, len(top), figsize=(1.6 * len(top), 2), squeeze=False)
     for ax, i in zip(axes[0], top):

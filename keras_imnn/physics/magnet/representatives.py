@@ -35,6 +35,7 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from keras_imnn.atomic import atomic_dir, atomic_path
+from keras_imnn.npz import read_npz
 from keras_imnn.physics.magnet import ed
 from keras_imnn.physics.magnet.lattices import Lattice, make_lattice
 from keras_imnn.physics.memory import check_memory
@@ -476,9 +477,10 @@ def find_or_solve(lattice: str, shape: tuple[int, int], j2: float, j1: float = 1
 
 def load_ground_state(path: str | Path) -> SymmetricGroundState:
     """A ``SymmetricGroundState`` written by ``SymmetricGroundState.save``."""
-    with np.load(path) as data:
-        meta = json.loads(str(data["meta"]))
-        arrays = {name: data[name] for name in ("representatives", "amplitudes", "orbit_sizes")}
+    names = ("representatives", "amplitudes", "orbit_sizes")
+    data = read_npz(path, required=("meta", *names), made_by="SymmetricGroundState.save")
+    meta = json.loads(str(data["meta"]))
+    arrays = {name: data[name] for name in names}
     lattice = make_lattice(meta.pop("lattice"), tuple(meta.pop("shape")))
     return SymmetricGroundState(lattice=lattice, **meta, **arrays)
 

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np  # already loaded by cells; h5py and the solver load inside the handlers
 
 from keras_imnn.atomic import atomic_path
+from keras_imnn.npz import read_npz
 from keras_imnn.physics.photonic.cells import CONFIGS
 
 _FORMATS = ("npz", "h5")
@@ -118,15 +117,14 @@ def read_arrays(path: str | os.PathLike) -> dict[str, object]:
     if path.suffix not in (".npz", ".h5", ".hdf5"):
         raise ValueError(f"--data must be a .npz or .h5 file from `keras-imnn generate photonic`, "
                          f"got {path}")
+    if path.suffix == ".npz":
+        return read_npz(path, made_by="`keras-imnn generate photonic`")
     try:
-        if path.suffix == ".npz":
-            with np.load(path) as f:
-                return {key: f[key] for key in f.files}
         import h5py
 
         with h5py.File(path, "r") as f:
             return {key: f[key][()] for key in f} | dict(f.attrs)
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+    except (OSError, ValueError, KeyError, EOFError) as err:
         raise ValueError(f"cannot read {path}, truncated or not written by `keras-imnn generate "
                          f"photonic` ({type(err).__name__}: {err})") from err
 
