@@ -85,3 +85,14 @@ def test_arrays_hold_out_a_seeded_fraction():
     data = Arrays(np.arange(20, dtype="float32").reshape(20, 1, 1, 1), np.zeros((20, 1), "float32"))
     train, held = data.split(0.25, seed=1)
     assert (len(train), len(held)) == (15, 5) and not set(train.x.ravel()) & set(held.x.ravel())
+
+
+def test_has_a_gap_is_a_predicted_ratio_above_0_01_against_any_true_gap():
+    # One definition for the task metrics, the band-edge metrics and the hand-drawn-cell benchmark: a tiny true
+    # gap is a gap, a tiny predicted one is not (the 0.01 threshold is on the prediction).
+    from keras_imnn.tasks.photonic_gap import has_gap_accuracy
+
+    truth = np.array([0.0, 0.005, 0.005, 0.2, 0.0])
+    predicted = np.array([0.005, 0.005, 0.02, 0.2, 0.02])
+    assert has_gap_accuracy(predicted, truth) == pytest.approx(3 / 5)  # right: 0, 2, 3; wrong: 1 (missed), 4
+    assert get_task("photonic").score(truth[:, None], predicted[:, None])["has_gap_accuracy"] == pytest.approx(3 / 5)

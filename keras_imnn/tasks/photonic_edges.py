@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from keras_imnn.tasks.base import Task
-from keras_imnn.tasks.photonic_gap import GAP_THRESHOLD, gap_to_midgap
+from keras_imnn.tasks.photonic_gap import gap_to_midgap, has_gap_accuracy
 
 if TYPE_CHECKING:
     import keras
@@ -64,7 +64,7 @@ def edge_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
         true_ratio, pred_ratio = true_q[pol]["gap_to_midgap"], pred_q[pol]["gap_to_midgap"]
         metrics[f"{pol}_gap_to_midgap_mae"] = float(np.mean(np.abs(pred_ratio - true_ratio)))
         metrics[f"{pol}_gap_to_midgap_1_2_mae"] = float(np.mean(np.abs(pred_ratio[:, 0] - true_ratio[:, 0])))
-        metrics[f"{pol}_has_gap_accuracy"] = float(np.mean((pred_ratio > GAP_THRESHOLD) == (true_q[pol]["gaps"] > 0)))
+        metrics[f"{pol}_has_gap_accuracy"] = has_gap_accuracy(pred_ratio, true_q[pol]["gaps"])
     return metrics
 
 

@@ -22,6 +22,12 @@ def gap_to_midgap(gap: np.ndarray, midgap: np.ndarray) -> np.ndarray:
     return np.where(gap > 0, gap / safe, 0.0).astype(np.float32)
 
 
+def has_gap_accuracy(predicted_ratio: np.ndarray, true_gap: np.ndarray) -> float:
+    """Share of "has a gap" answered right: predicted gap-to-midgap ratio > ``GAP_THRESHOLD`` vs. true gap > 0
+    (the true ratio or the gap itself: both are > 0 exactly where there is a gap)."""
+    return float(np.mean((np.asarray(predicted_ratio) > GAP_THRESHOLD) == (np.asarray(true_gap) > 0)))
+
+
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     """MAE, RMSE, R² and the accuracy of "has a gap" (prediction > 0.01 vs. true gap > 0)."""
     y_true, y_pred = np.ravel(y_true).astype(np.float64), np.ravel(y_pred).astype(np.float64)
@@ -31,7 +37,7 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
         "mae": float(np.mean(np.abs(err))),
         "rmse": float(np.sqrt(np.mean(err**2))),
         "r2": float(1.0 - np.sum(err**2) / ss_tot) if ss_tot > 0 else float("nan"),
-        "has_gap_accuracy": float(np.mean((y_pred > GAP_THRESHOLD) == (y_true > 0))),
+        "has_gap_accuracy": has_gap_accuracy(y_pred, y_true),
     }
 
 
