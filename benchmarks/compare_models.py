@@ -42,6 +42,7 @@ from keras_imnn.training.settings import TrainSettings
 from keras_imnn.training.splits import (
     add_split_arguments,
     check_lattice,
+    lattice_augment,
     source_lattice,
     splits_from_args,
     symmetry_free_splits,
@@ -113,6 +114,8 @@ def main() -> None:
     try:
         for _, name, _, overrides in variants:
             check_lattice(name, lattice, overrides)
+        variants = [(label, name, lattice_augment(augment, lattice, label), overrides)
+                    for label, name, augment, overrides in variants]
     except ValueError as err:
         parser.error(str(err))
     out = Path(args.out)

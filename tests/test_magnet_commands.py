@@ -161,3 +161,27 @@ def test_training_on_a_lattice_the_models_group_does_not_keep_is_refused(triangu
     assert re.match(r"keras-imnn train: error: magnet_inv_dilated: group 'd[24]' does not map the bonds of the "
                     r"triangular 4x4 lattice .*accepted for it: 'trivial', 'c2'$", err) and "\n" not in err
     assert not (tmp_path / "tfds").exists() and not (tmp_path / "run").exists()
+
+
+def test_augmentation_draws_from_the_data_lattice_group(monkeypatch):
+    # `--augment` on the triangular lattice drew from D2, whose mirrors turn its J2 diagonal into the other one:
+    # a CNN augmented so learns a symmetry the data lack. It now takes the lattice's own group.
+    import keras_imnn.training.train as train_module
+    from keras_imnn.training.splits import lattice_augment
+
+    assert lattice_augment(True, ("triangular", (6, 4)), "magnet_cnn") == "c2"
+    assert lattice_augment(True, ("triangular", (4, 4)), "magnet_cnn") == "c2"
+    assert lattice_augment(True, ("square", (6, 4)), "magnet_cnn") == "d2"  # a rectangle keeps its shape
+    assert lattice_augment(True, ("square", (6, 6)), "magnet_cnn") == "d4"
+    assert lattice_augment(True, None, "photonic_cnn") is True  # photonic cells: train_on's D4
+    assert lattice_augment(False, ("triangular", (6, 4)), "magnet_cnn") is False
+    assert lattice_augment("c2", ("triangular", (6, 4)), "magnet_cnn") == "c2"
+    with pytest.raises(ValueError, match=r"^magnet_cnn augmentation: group 'd2' does not map the bonds of the "
+                                         r"triangular 6x4 lattice"):
+        lattice_augment("d2", ("triangular", (6, 4)), "magnet_cnn")
+    seen = {}
+    monkeypatch.setattr(train_module, "source_lattice", lambda *a, **k: ("triangular", (6, 4)))
+    monkeypatch.setattr(train_module, "load_task_splits", lambda *a, **k: (None, None, None))
+    monkeypatch.setattr(train_module, "train_on", lambda name, *splits, **kwargs: seen.update(kwargs))
+    train_module.train("magnet_cnn", "frustrated_magnets/triangular_6x4_j2_1.3", augment=True)
+    assert seen["augment"] == "c2"

@@ -151,7 +151,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--orbit-training", choices=ORBIT_TRAININGS,
                    help="how an orbit-averaging model trains (default: the model's config): exact (the orbit "
                         "average, |G| passes) or sample (one random group element per example and step)")
-    p.add_argument("--augment", action="store_true", help="random D4/D2 + periodic-shift augmentation")
+    p.add_argument("--augment", action="store_true",
+                   help="random point-group + periodic-shift augmentation by the symmetries of the data: D4 on square "
+                        "cells and grids, D2 on rectangles, C2 on the triangular lattice")
     _out(p)
     _data_dir_option(p)
     _target_option(p)

@@ -177,6 +177,26 @@ def check_lattice(name: str, lattice: tuple[str, tuple[int, int]] | None,
         check_group_preserves((overrides or {}).get("group", config.group), *lattice, where=name)
 
 
+def lattice_augment(augment: bool | str, lattice: tuple[str, tuple[int, int]] | None, where: str) -> bool | str:
+    """The group an augmented (non-invariant) model draws from on the data's ``lattice`` (``source_lattice``):
+    True takes the largest group that maps the lattice's bonds onto themselves and keeps its grid's shape (D4
+    on a square grid, D2 on a rectangle, C2 on the triangular lattice, whose mirrors turn one diagonal into the
+    other); a group name must map the bonds onto themselves (else ValueError). Without a lattice (photonic
+    cells) ``augment`` is returned as given."""
+    from keras_imnn.groups import GROUPS
+    from keras_imnn.physics.magnet.lattices import check_group_preserves, preserving_groups
+
+    if not augment or lattice is None:
+        return augment
+    if isinstance(augment, str):
+        check_group_preserves(augment, *lattice, where=f"{where} augmentation")
+        return augment
+    name, shape = lattice
+    keep_shape = [g for g in preserving_groups(name, shape)
+                  if shape[0] == shape[1] or not any(e.transpose for e in GROUPS[g])]
+    return keep_shape[-1]  # smallest first
+
+
 def add_split_arguments(parser: argparse.ArgumentParser, n_validation: int | None = None) -> None:
     """``--dataset | --npz | --npz-dir``, ``--data-dir``, ``--target``, ``--n-test``, ``--n-validation``."""
     source = parser.add_mutually_exclusive_group()

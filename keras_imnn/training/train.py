@@ -24,7 +24,7 @@ from keras_imnn.training.evaluation import evaluate_arrays
 from keras_imnn.training.orbit_head import refit_head, sampled_average
 from keras_imnn.training.orbit_twin import trivial_group_twin
 from keras_imnn.training.settings import DEFAULTS, TrainSettings
-from keras_imnn.training.splits import check_lattice, load_task_splits, source_lattice
+from keras_imnn.training.splits import check_lattice, lattice_augment, load_task_splits, source_lattice
 
 
 def compile_model(model: keras.Model, task: str | Task, learning_rate: float = 1e-3) -> keras.Model:
@@ -168,7 +168,10 @@ def train(name: str, dataset: str | None = None, *, n_train: int | None = None, 
     if data_task.name != spec.task:
         raise ValueError(f"{name!r} is a {spec.task} model and {dataset} holds {data_task.name} data: "
                          f"train it on {spec.task} data")
-    check_lattice(name, source_lattice(dataset, data_dir=data_dir), kwargs)
+    lattice = source_lattice(dataset, data_dir=data_dir)
+    check_lattice(name, lattice, kwargs)
+    if "augment" in kwargs:
+        kwargs["augment"] = lattice_augment(kwargs["augment"], lattice, name)
     splits = load_task_splits(dataset, data_dir=data_dir, target=target, n_train=n_train, seed=settings.seed,
                               task=data_task)
     return train_on(name, *splits, settings=settings, info={"dataset": dataset, "target": target}, **kwargs)
