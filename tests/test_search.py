@@ -103,10 +103,15 @@ def test_cli_hyperband_search_then_retrain_winner(rng, tmp_path, capsys):
     assert "| nas #1" in table and " ± " in table
     assert is_png(out / "search.png") and is_png(out / "retrain" / "comparison.png")
     assert "| nas #1" in capsys.readouterr().out
-    # --retrain-only reads search.json and resumes the re-training: all six runs are done already.
-    assert main(["nas", "photonic_inv_dilated", "--npz", str(npz), "--n-test", "8", "--n-validation", "8",
-                 "--n-train", "16", "--retrain-only", "--retrain-top", "1", "--no-baselines",
-                 "--out", str(out)]) == 0
+    # --retrain-only reads search.json and resumes the re-training: all six runs are done already. With other
+    # training options it refuses (runs of 60 epochs must not be stood in for by these of 1).
+    retrain = ["nas", "photonic_inv_dilated", "--npz", str(npz), "--n-test", "8", "--n-validation", "8",
+               "--n-train", "16", "--retrain-only", "--retrain-top", "1", "--no-baselines", "--out", str(out)]
+    assert main([*retrain, "--patience", "5", "--batch-size", "16", "--retrain-epochs", "1"]) == 0
+    assert json.loads((out / "retrain" / "comparison.json").read_text()) == runs
+    capsys.readouterr()
+    assert main(retrain) == 2
+    assert "trained with other settings" in capsys.readouterr().err
     assert json.loads((out / "retrain" / "comparison.json").read_text()) == runs
 
 

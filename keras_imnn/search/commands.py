@@ -82,7 +82,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="continue the search (and the re-training) saved in --out; without it, --out starts afresh")
     p.add_argument("--retrain-top", type=int, default=0, help="re-train the K best on the test split")
     p.add_argument("--retrain-only", action="store_true",
-                   help="skip the search: re-train the winners of the search.json in --out (resumes the runs)")
+                   help="skip the search: re-train the winners of the search.json in --out (resumes the runs "
+                        "given the same training options)")
     p.add_argument("--retrain-seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--retrain-epochs", type=int, help="epochs of the re-training (default: --epochs)")
     p.add_argument("--no-baselines", action="store_true", help="re-train the winners only, not the zoo models")
