@@ -17,8 +17,9 @@
 
 Each run trains from scratch (same seeds for every model) and is scored on the fixed test split.
 Results are appended to OUT/results.json as they finish (a rerun on the same data, which OUT/data.txt
-records, skips finished runs); at the end a Markdown table (mean ± std over seeds) is written to
-OUT/table.md and a plot to OUT/curves.png (learning curves, log-log for the error metrics).
+records, and with the same training options skips finished runs); at the end a Markdown table (mean ±
+std over seeds) is written to OUT/table.md and a plot to OUT/curves.png (learning curves, log-log for
+the error metrics); ``--table-only`` redraws both from every run in OUT/results.json.
 
 ``--symmetry-free`` keeps only the cells that no point-group element but the identity maps onto a periodic
 shift of themselves (``keras_imnn.training.splits.symmetry_free``), in every split after it is made (the
@@ -27,6 +28,7 @@ test split stays the first --n-test cells, less their symmetric ones), and print
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from pathlib import Path
@@ -82,6 +84,10 @@ def main() -> None:
                              "objective, then its summary metrics)")
     parser.add_argument("--max-minutes", type=float, default=None,
                         help="start no new run after this long (finished runs are kept; rerun to resume)")
+    parser.add_argument("--table-only", action="store_true",
+                        help="train nothing: rewrite OUT/table.md and OUT/curves.png from every run in "
+                             "OUT/results.json (e.g. runs of several settings, or merged from processes that "
+                             "split the variants)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     deadline = time.monotonic() + 60 * args.max_minutes if args.max_minutes else None
@@ -126,9 +132,14 @@ def main() -> None:
         parser.error(f"{out} holds runs on other data ({data_file.read_text().strip()}); now: {source}. "
                      "Use another --out")
     atomic_write_text(data_file, source + "\n")
-    results = run_variants(variants, train, val, test, sizes=args.sizes or [None],
-                           seeds=args.seeds, settings=TrainSettings.from_args(args), results_path=out / "results.json",
-                           deadline=deadline, info={"data": source})
+    if args.table_only:
+        if not (out / "results.json").exists():
+            parser.error(f"--table-only: {out / 'results.json'} does not exist; run the comparison first")
+        results = json.loads((out / "results.json").read_text())
+    else:
+        results = run_variants(variants, train, val, test, sizes=args.sizes or [None], seeds=args.seeds,
+                               settings=TrainSettings.from_args(args), results_path=out / "results.json",
+                               deadline=deadline, info={"data": source})
     table, stats = summarize(results, task, order=[label for label, *_ in all_variants], metrics=metrics)
     atomic_write_text(out / "table.md", table)
     plot_comparison(stats, task, out / "curves.png")

@@ -129,6 +129,20 @@ def test_script_filters_reports_and_passes_the_metrics(compare_models, monkeypat
     assert len(seen["variants"]) == 5
     assert (tmp_path / "out" / "table.md").read_text().splitlines()[0] == \
         "| model | n_train | seeds | median_rel_err | mae |"
+    # --table-only trains nothing and tables every run of results.json (here: one another process wrote).
+    (tmp_path / "out" / "results.json").write_text(json.dumps([
+        {"variant": "photonic_edges_inv", "n_train": 16, "seed": 3, "epochs_run": 1,
+         "test_metrics": {"median_rel_err": 0.5, "mae": 0.05}}]))
+    seen.clear()
+    monkeypatch.setattr(sys, "argv", [*argv, "--table-only"])
+    compare_models.main()
+    assert not seen, "trained nothing"
+    assert "| photonic_edges_inv | 16 | 1 | 0.5000 ± 0.0000 | 0.0500 ± 0.0000 |" in \
+        (tmp_path / "out" / "table.md").read_text()
+    monkeypatch.setattr(sys, "argv", [*argv[:-2], "--out", str(tmp_path / "empty"), "--table-only"])
+    with pytest.raises(SystemExit):
+        compare_models.main()
+    assert "results.json does not exist; run the comparison first" in capsys.readouterr().err
     monkeypatch.setattr(sys, "argv", [*argv[:-2], "--metrics", "median_rel_eror", "--out", str(tmp_path / "o2")])
     with pytest.raises(SystemExit):
         compare_models.main()
