@@ -37,7 +37,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 from keras_imnn.atomic import atomic_write_text
-from keras_imnn.cli import add_validate_every_option
+from keras_imnn.cli import add_monitor_option, add_validate_every_option
 from keras_imnn.tasks import TASKS, Task, Variant
 from keras_imnn.training.comparison import plot_comparison, run_variants, summarize, with_group
 from keras_imnn.training.settings import TrainSettings
@@ -79,6 +79,7 @@ def main() -> None:
     parser.add_argument("--patience", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=32)
     add_validate_every_option(parser)
+    add_monitor_option(parser)
     parser.add_argument("--metrics", nargs="+", metavar="METRIC",
                         help="table columns and plot panels: test metrics of the task's score (default: the task's "
                              "objective, then its summary metrics)")

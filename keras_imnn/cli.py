@@ -41,6 +41,14 @@ positive_float = _checked(float, lambda v: math.isfinite(v) and v > 0, "a finite
 fraction = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 
+def add_monitor_option(parser: argparse.ArgumentParser) -> None:
+    """``--monitor`` (``TrainSettings.monitor``), for every command that trains with early stopping."""
+    parser.add_argument("--monitor", default="loss",
+                        help="what early stopping (and a learning-rate schedule) watch on the validation split: "
+                             "loss, or a metric of the task (e.g. mae: the photonic MSE loss follows a few hard "
+                             "cells)")
+
+
 def add_validate_every_option(parser: argparse.ArgumentParser) -> None:
     """``--validate-every K`` (``TrainSettings.validate_every``), for every command that trains."""
     parser.add_argument("--validate-every", type=positive_int, metavar="K",

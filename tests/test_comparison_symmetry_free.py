@@ -110,14 +110,14 @@ def test_script_filters_reports_and_passes_the_metrics(compare_models, monkeypat
     seen = {}
 
     def fake_run_variants(variants, train, validation, test, *, sizes, seeds, **kwargs):
-        seen.update(variants=variants, splits=(train, validation, test), sizes=sizes)
+        seen.update(variants=variants, splits=(train, validation, test), sizes=sizes, settings=kwargs["settings"])
         return [{"variant": v[0], "n_train": n, "seed": s, "epochs_run": 1,
                  "test_metrics": {"median_rel_err": 0.1, "mae": 0.01}} for v in variants for n in (4, 8) for s in seeds]
 
     monkeypatch.setattr(compare_models, "run_variants", fake_run_variants)
     argv = ["compare_models.py", "photonic_edges", "--npz", str(npz), "--symmetry-free", "--n-test", "20",
             "--n-validation", "10", "--sizes", "4", "8", "100", "--seeds", "0", "--metrics", "median_rel_err", "mae",
-            "--out", str(tmp_path / "out")]
+            "--monitor", "mae", "--validate-every", "5", "--out", str(tmp_path / "out")]
     monkeypatch.setattr(sys, "argv", argv)
     compare_models.main()
     printed = capsys.readouterr().out
@@ -127,6 +127,7 @@ def test_script_filters_reports_and_passes_the_metrics(compare_models, monkeypat
     assert f"sizes [100] exceed the {counts[0]} training examples" in printed
     assert [len(s) for s in seen["splits"]] == list(counts)
     assert len(seen["variants"]) == 5
+    assert (seen["settings"].monitor, seen["settings"].validate_every) == ("mae", 5)
     assert (tmp_path / "out" / "table.md").read_text().splitlines()[0] == \
         "| model | n_train | seeds | median_rel_err | mae |"
     # --table-only trains nothing and tables every run of results.json (here: one another process wrote).

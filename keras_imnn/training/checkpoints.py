@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_imnn.atomic import atomic_write_text
-from keras_imnn.cli import add_validate_every_option, nonnegative_int, positive_float
+from keras_imnn.cli import add_monitor_option, add_validate_every_option, nonnegative_int, positive_float
 from keras_imnn.models.config import ORBIT_TRAININGS
 from keras_imnn.models.registry import WEIGHTS_DIR, list_models, sha256
 from keras_imnn.models.registry import manifest as read_manifest
@@ -105,9 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orbit-training", choices=ORBIT_TRAININGS,
                         help="how orbit-averaging models train (default: each model's config): exact or sample "
                              "(one random group element per example and step)")
-    parser.add_argument("--monitor", default="loss",
-                        help="what early stopping and --lr-patience watch on the validation split: loss, or a "
-                             "metric of the task (e.g. mae)")
+    add_monitor_option(parser)
     parser.add_argument("--initial-weights", type=Path,
                         help="start from this weights file (same architecture, e.g. another checkpoint) instead of "
                              "a fresh initialization")
