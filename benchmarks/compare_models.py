@@ -126,21 +126,24 @@ def main() -> None:
     except ValueError as err:
         parser.error(str(err))
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     # results.json keys runs by (variant, n_train, seed) only: runs on other data must not stand in for these.
     data_file = out / "data.txt"
     if data_file.exists() and data_file.read_text().strip() != source:
         parser.error(f"{out} holds runs on other data ({data_file.read_text().strip()}); now: {source}. "
                      "Use another --out")
-    atomic_write_text(data_file, source + "\n")
-    if args.table_only:
+    if args.table_only:  # refused before anything is written into --out
         if not (out / "results.json").exists():
             parser.error(f"--table-only: {out / 'results.json'} does not exist; run the comparison first")
         results = json.loads((out / "results.json").read_text())
     else:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(data_file, source + "\n")
         results = run_variants(variants, train, val, test, sizes=args.sizes or [None], seeds=args.seeds,
                                settings=TrainSettings.from_args(args), results_path=out / "results.json",
                                deadline=deadline, info={"data": source})
+    if not results:  # a table and a plot of nothing would fail in matplotlib
+        parser.error(f"no finished runs in {out / 'results.json'} to table (rerun without --table-only, or "
+                     "with more --max-minutes)")
     table, stats = summarize(results, task, order=[label for label, *_ in all_variants], metrics=metrics)
     atomic_write_text(out / "table.md", table)
     plot_comparison(stats, task, out / "curves.png")

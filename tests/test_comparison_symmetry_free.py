@@ -144,6 +144,12 @@ def test_script_filters_reports_and_passes_the_metrics(compare_models, monkeypat
     with pytest.raises(SystemExit):
         compare_models.main()
     assert "results.json does not exist; run the comparison first" in capsys.readouterr().err
+    assert not (tmp_path / "empty").exists(), "nothing written for a refused --table-only"
+    (tmp_path / "out" / "results.json").write_text("[]")
+    monkeypatch.setattr(sys, "argv", [*argv, "--table-only"])
+    with pytest.raises(SystemExit):
+        compare_models.main()
+    assert "no finished runs in" in capsys.readouterr().err
     monkeypatch.setattr(sys, "argv", [*argv[:-2], "--metrics", "median_rel_eror", "--out", str(tmp_path / "o2")])
     with pytest.raises(SystemExit):
         compare_models.main()
