@@ -314,3 +314,15 @@ def test_cli_target_is_refused_for_xy_files(finetune_files, tmp_path, capsys):
     assert main(["finetune", base, "--data", data, "--target", "te", "--out", str(tmp_path / "ft")]) == 2
     assert "y is the target" in one_line_error(capsys, "finetune")
     assert not (tmp_path / "ft").exists()
+
+
+def test_train_monitor_reaches_the_settings_and_an_unknown_one_is_refused_before_data(tmp_path, capsys, monkeypatch):
+    seen = []
+    monkeypatch.setattr(train_module, "train", lambda *a, **k: seen.append(k["settings"]) or train_module.RunResult(
+        None, {}, {"mae": 0.0}, {}))
+    assert main(["train", "photonic_inv", "--monitor", "mae", "--out", str(tmp_path / "a")]) == 0
+    assert seen[0].monitor == "mae"
+    monkeypatch.undo()
+    monkeypatch.setattr(train_module, "load_task_splits", no_work)
+    assert main(["train", "photonic_inv", "--monitor", "accuracy", "--out", str(tmp_path / "b")]) == 2
+    assert "monitor must be one of loss, mae for the photonic task; got 'accuracy'" in one_line_error(capsys, "train")

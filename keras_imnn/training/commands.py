@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from keras_imnn.cli import add_validate_every_option, fraction, nonnegative_int, positive_float, positive_int, seed_int
+from keras_imnn.cli import add_monitor_option, add_validate_every_option, fraction, nonnegative_int, positive_float, positive_int, seed_int
 
 if TYPE_CHECKING:
     import keras
@@ -148,6 +148,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="halve the learning rate after this many epochs without a better validation loss "
                         "(default: a constant learning rate)")
     add_validate_every_option(p)
+    add_monitor_option(p)
     p.add_argument("--orbit-training", choices=ORBIT_TRAININGS,
                    help="how an orbit-averaging model trains (default: the model's config): exact (the orbit "
                         "average, |G| passes) or sample (one random group element per example and step)")

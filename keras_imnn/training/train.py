@@ -91,6 +91,13 @@ def training_callbacks(monitor: str, settings: TrainSettings) -> list[keras.call
     return callbacks
 
 
+def check_monitor(monitor: str, task: Task) -> None:
+    """Refuse a ``monitor`` the task's fit will not log: Keras would only warn, and neither stop nor restore."""
+    watchable = ["loss", *(m.name for m in task.metrics())]
+    if monitor not in watchable:
+        raise ValueError(f"monitor must be one of {', '.join(watchable)} for the {task.name} task; got {monitor!r}")
+
+
 def fit(model: keras.Model, train: Any, validation: Any = None, *, task: str | Task,
         settings: TrainSettings = DEFAULTS) -> keras.callbacks.History:
     """Compile and fit; early stopping (best weights restored) on the validation loss if given, within
@@ -104,10 +111,7 @@ def fit(model: keras.Model, train: Any, validation: Any = None, *, task: str | T
     them to single elements' features, inference feeds them the average.
     """
     task = get_task(task)
-    watchable = ["loss", *(m.name for m in task.metrics())]
-    if settings.monitor not in watchable:  # Keras would only warn, and neither stop nor restore
-        raise ValueError(f"monitor must be one of {', '.join(watchable)} for the {task.name} task; "
-                         f"got {settings.monitor!r}")
+    check_monitor(settings.monitor, task)
     keras.utils.set_random_seed(settings.seed)
     compile_model(model, task, settings.learning_rate)
     arrays = [d.x for d in (train, validation) if isinstance(d, Arrays)]
@@ -168,6 +172,7 @@ def train(name: str, dataset: str | None = None, *, n_train: int | None = None, 
     if data_task.name != spec.task:
         raise ValueError(f"{name!r} is a {spec.task} model and {dataset} holds {data_task.name} data: "
                          f"train it on {spec.task} data")
+    check_monitor(settings.monitor, data_task)  # before the data is read
     lattice = source_lattice(dataset, data_dir=data_dir)
     check_lattice(name, lattice, kwargs)
     if "augment" in kwargs:
