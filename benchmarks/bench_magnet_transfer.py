@@ -51,7 +51,7 @@ import keras
 import numpy as np
 
 import keras_imnn
-from keras_imnn.atomic import atomic_write_text
+from keras_imnn.atomic import atomic_write_text, read_json
 from keras_imnn.groups import group_elements, site_permutation
 from keras_imnn.layers import GroupAverage
 from keras_imnn.physics.magnet.ed import GroundState, ground_state, permute_states
@@ -97,7 +97,7 @@ class ModelSource:
                 raise SystemExit("--group rebuilds a zoo model; a saved run keeps the group it was trained with")
             path = Path(model)
             run = (path if path.is_dir() else path.parent) / "run.json"
-            record = json.loads(run.read_text()) if run.is_file() else {}
+            record = read_json(run) if run.is_file() else {}
             self.trained_on = str(record.get("dataset", record.get("data", "?"))).split("/")[-1]
             self.config = record.get("config", {})
             self.label = str(model)

@@ -28,7 +28,6 @@ test split stays the first --n-test cells, less their symmetric ones), and print
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
@@ -36,8 +35,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-from keras_imnn.atomic import atomic_write_text
-from keras_imnn.cli import add_monitor_option, add_validate_every_option
+from keras_imnn.atomic import atomic_write_text, read_json
+from keras_imnn.cli import add_monitor_option, add_validate_every_option, report_user_errors
 from keras_imnn.tasks import TASKS, Task, Variant
 from keras_imnn.training.comparison import plot_comparison, run_variants, summarize, with_group
 from keras_imnn.training.settings import TrainSettings
@@ -134,7 +133,7 @@ def main() -> None:
     if args.table_only:  # refused before anything is written into --out
         if not (out / "results.json").exists():
             parser.error(f"--table-only: {out / 'results.json'} does not exist; run the comparison first")
-        results = json.loads((out / "results.json").read_text())
+        results = read_json(out / "results.json")
     else:
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(data_file, source + "\n")
@@ -151,4 +150,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(report_user_errors("compare_models", main))

@@ -1,4 +1,5 @@
-"""Outputs that appear whole or not at all: write under a temporary name, then rename.
+"""Outputs that appear whole or not at all: write under a temporary name, then rename; and the checked
+reader of the JSON ones.
 
 A rename within one filesystem is atomic (POSIX ``rename``), so a reader, a kill or a full disk
 never leaves a truncated or half-updated output under its final name. numpy only, no Keras.
@@ -6,12 +7,16 @@ never leaves a truncated or half-updated output under its final name. numpy only
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+
+_REQUIRED = object()
 
 
 def _new_beside(path: Path, suffix: str, make: Callable[[Path], None]) -> Path:
@@ -79,3 +84,16 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def read_json(path: str | os.PathLike, default: Any = _REQUIRED) -> Any:
+    """The JSON in ``path`` (results, settings, run records written with ``atomic_write_text``); ``default``
+    if given and ``path`` does not exist. A file that is not JSON (hand-edited, or not ours) is a
+    ``ValueError`` naming it, not json's bare "Expecting value: line 1 column 1"."""
+    path = Path(path)
+    if default is not _REQUIRED and not path.exists():
+        return default
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
+        raise ValueError(f"{path} is not valid JSON ({err}): fix or remove it") from None

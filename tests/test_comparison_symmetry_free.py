@@ -13,7 +13,7 @@ from keras_imnn.models.registry import get_spec
 from keras_imnn.physics.photonic.cells import rods, sample_unit_cells
 from keras_imnn.tasks import TASKS
 from keras_imnn.training.arrays import Arrays
-from keras_imnn.training.comparison import _config, is_error_metric, plot_curves, summarize
+from keras_imnn.training.comparison import _config, is_error_metric, plot_curves, run_variants, summarize
 from keras_imnn.training.splits import symmetry_free, symmetry_free_mask, symmetry_free_splits
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,3 +160,12 @@ def test_script_filters_reports_and_passes_the_metrics(compare_models, monkeypat
         compare_models.main()
     assert "holds runs on other data" in capsys.readouterr().err
     assert "without D4 point symmetry" in (tmp_path / "out" / "data.txt").read_text()
+    # A results.json that is not JSON (cut by hand, edited) is one line naming it, on resume and on --table-only.
+    (tmp_path / "out" / "results.json").write_text('[{"variant": "photonic_edges_inv", "n_tr')
+    monkeypatch.setattr(compare_models, "run_variants", run_variants)  # reads the file before it trains
+    for extra in ([], ["--table-only"]):
+        monkeypatch.setattr(sys, "argv", [*argv, *extra])
+        assert compare_models.report_user_errors("compare_models", compare_models.main) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+        assert f"compare_models: error: {tmp_path / 'out' / 'results.json'} is not valid JSON (" in err

@@ -71,7 +71,7 @@ def test_recorded_config_is_checked(tmp_path):
 
 
 @pytest.mark.parametrize("fault, error, match", [
-    ("not json", ValueError, "manifest .*manifest.json is not valid JSON"),
+    ("not json", ValueError, "manifest.json is not valid JSON"),
     ("list", ValueError, "manifest .*manifest.json must be a JSON object"),
     ("folder", ValueError, "manifest .*manifest.json is not a file"),
     ("no file", ValueError, "manifest .*manifest.json: entry 'magnet_inv' lacks 'file'"),

@@ -16,6 +16,7 @@ from typing import Any
 
 import keras
 
+from keras_imnn.atomic import read_json
 from keras_imnn.layers import receptive_field
 from keras_imnn.models.builders import build_model, feature_width
 from keras_imnn.models.config import HEAD_FIELDS, ModelConfig
@@ -75,10 +76,7 @@ def manifest(weights_dir: str | os.PathLike | None = None) -> dict[str, Any]:
         return {}
     if not path.is_file():
         raise ValueError(f"manifest {path} is not a file")
-    try:
-        entries = json.loads(path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"manifest {path} is not valid JSON: {err}") from None
+    entries = read_json(path)
     if not isinstance(entries, dict) or not all(isinstance(e, dict) for e in entries.values()):
         raise ValueError(f"manifest {path} must be a JSON object of {{model name: entry object}}")
     return entries

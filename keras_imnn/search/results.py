@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_imnn.atomic import atomic_write_text
+from keras_imnn.atomic import atomic_write_text, read_json
 from keras_imnn.models.registry import get_spec
 from keras_imnn.search.space import searched
 from keras_imnn.tasks import Variant, get_task
@@ -32,7 +32,7 @@ def read_search(path: str | Path) -> dict[str, Any]:
     path = path / "search.json" if path.is_dir() else path
     if not path.exists():
         raise FileNotFoundError(f"no search results at {path}")
-    return json.loads(path.read_text())
+    return read_json(path)
 
 
 def plot_search(result: Any, path: str | Path) -> Path:

@@ -14,7 +14,7 @@ import keras
 import keras_tuner as kt
 import numpy as np
 
-from keras_imnn.atomic import atomic_write_text
+from keras_imnn.atomic import atomic_write_text, read_json
 from keras_imnn.models.registry import get_spec, load
 from keras_imnn.search.space import (
     SEARCHED_FIELDS,
@@ -294,7 +294,7 @@ def _check_resume(path: Path, resume: bool, settings: dict[str, Any]) -> None:
     if resume:
         if not path.exists():
             raise FileNotFoundError(f"no search to resume at {path.parent}")
-        saved = json.loads(path.read_text())
+        saved = read_json(path)
         changed = sorted(k for k in settings.keys() | saved.keys() if settings.get(k) != saved.get(k))
         if changed:
             raise ValueError(f"the search in {path.parent} was started with other {changed}: "

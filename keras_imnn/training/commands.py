@@ -7,7 +7,15 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from keras_imnn.cli import add_monitor_option, add_validate_every_option, fraction, nonnegative_int, positive_float, positive_int, seed_int
+from keras_imnn.cli import (
+    add_monitor_option,
+    add_validate_every_option,
+    fraction,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    seed_int,
+)
 
 if TYPE_CHECKING:
     import keras

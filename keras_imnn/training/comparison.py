@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_imnn.atomic import atomic_path, atomic_write_text
+from keras_imnn.atomic import atomic_path, atomic_write_text, read_json
 from keras_imnn.models.registry import get_spec
 from keras_imnn.tasks import Task, Variant, get_task
 from keras_imnn.training.arrays import Arrays
@@ -50,7 +50,7 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
     from tqdm import tqdm
 
     path = Path(results_path) if results_path is not None else None
-    results = json.loads(path.read_text()) if path is not None and path.exists() else []
+    results = read_json(path, []) if path is not None else []
     configs = {label: _config(name, augment, overrides, train.x.shape) for label, name, augment, overrides in variants}
     for r in results:
         now = configs.get(r["variant"])

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from keras_imnn.atomic import atomic_path, atomic_write_text
+from keras_imnn.atomic import atomic_path, atomic_write_text, read_json
 from keras_imnn.training.arrays import Arrays, hold_out_validation
 from keras_imnn.training.settings import TrainSettings
 
@@ -179,7 +179,7 @@ def run_scan(points: Sequence[Point], seeds: Mapping[str, int], data: Callable[[
     loaded: dict[Point, ScanPoint] = {}
     for i, (seed, point, model) in enumerate(runs, 1):
         label, chosen = run_label(model, point), settings(model)
-        results = json.loads(path.read_text()) if path.exists() else []
+        results = read_json(path, [])
         done = next((r for r in results if r["variant"] == label and r["seed"] == seed), None)
         if done is not None:
             if done.get("settings", chosen.record()) != chosen.record():
@@ -203,7 +203,7 @@ def run_scan(points: Sequence[Point], seeds: Mapping[str, int], data: Callable[[
         m = record["test_metrics"]
         log(f"[{i}/{len(runs)}] {label} seed {seed}: sign overlap {m.get('sign_overlap', float('nan')):.4f}, "
             f"accuracy {m['accuracy']:.4f}, {record['epochs_run']} epochs, {record['seconds']:.0f} s")
-    return json.loads(path.read_text()) if path.exists() else []
+    return read_json(path, [])
 
 
 def scan_stats(results: Sequence[Mapping[str, Any]]) -> dict[tuple[str, float, str, str], tuple[float, float, int]]:

@@ -1,11 +1,11 @@
 """Which task a model is for: from its zoo name, or from the ``run.json`` saved next to it."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import keras
 
+from keras_imnn.atomic import read_json
 from keras_imnn.models.registry import get_spec, list_models
 from keras_imnn.tasks import Task, get_task
 
@@ -18,7 +18,7 @@ def task_of_model(model: keras.Model | str, source: str | Path | None = None) ->
         path = Path(source)
         run = path / "run.json" if path.is_dir() else path.with_name("run.json")
         if path.exists() and run.is_file():
-            record = json.loads(run.read_text())
+            record = read_json(run)
             if record.get("task"):
                 return get_task(record["task"])
             names.append(record.get("model"))

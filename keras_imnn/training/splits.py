@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from keras_imnn.atomic import read_json
 from keras_imnn.groups import shift_symmetries
 from keras_imnn.tasks import TARGET_CHOICES, Task
 from keras_imnn.tasks.photonic_gap import PHOTONIC_GAP
@@ -148,8 +148,7 @@ def source_lattice(dataset: str | None, *, npz: str | None = None, npz_dir: str 
     if npz:
         return None
     if npz_dir:
-        path = Path(npz_dir) / "metadata.json"
-        meta = json.loads(path.read_text()) if path.exists() else {}
+        meta = read_json(Path(npz_dir) / "metadata.json", {})
     else:
         import tensorflow_datasets as tfds
 

@@ -34,7 +34,7 @@ import scipy.sparse.linalg
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from keras_imnn.atomic import atomic_dir, atomic_path
+from keras_imnn.atomic import atomic_dir, atomic_path, read_json
 from keras_imnn.npz import read_npz
 from keras_imnn.physics.magnet import ed
 from keras_imnn.physics.magnet.lattices import Lattice, make_lattice
@@ -259,7 +259,7 @@ class SymmetricSector:
 def load_sector(folder: str | Path) -> SymmetricSector:
     """A ``SymmetricSector`` written by ``SymmetricSector.save``."""
     folder = Path(folder)
-    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    meta = read_json(folder / "meta.json")
     arrays = {name: np.load(folder / f"{name}.npy") for name in _ARRAYS}
     return SymmetricSector(make_lattice(meta["lattice"], tuple(meta["shape"])), meta["sector"], **arrays)
 
