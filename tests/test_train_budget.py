@@ -165,6 +165,15 @@ def test_checkpoint_script_records_budget_time_orbit_training_and_family_metrics
     keras_imnn.load("photonic_inv", weights_dir=tmp_path / "w")  # sha256 and config verified
 
 
+@pytest.mark.parametrize("option", [["--epochs", "0"], ["--patience", "-1"], ["--batch-size", "0"], ["--seed", "-1"]])
+def test_checkpoint_script_refuses_bad_numbers_before_reading_data(option, capsys):
+    from keras_imnn.training.checkpoints import main as train_checkpoints
+
+    with pytest.raises(SystemExit) as exc:
+        train_checkpoints(["photonic", "--npz", "/no/such.npz", *option])
+    assert exc.value.code == 2 and f"argument {option[0]}: must be" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("source", ["npz", "npz_dir", "no family", "magnet"])
 def test_family_of_test_cells_comes_from_the_test_split_of_the_files(rng, tmp_path, source):
     from keras_imnn.training.checkpoints import family_of_test_cells

@@ -28,7 +28,14 @@ from pathlib import Path
 import numpy as np
 
 from keras_imnn.atomic import atomic_write_text
-from keras_imnn.cli import add_monitor_option, add_validate_every_option, nonnegative_int, positive_float
+from keras_imnn.cli import (
+    add_monitor_option,
+    add_validate_every_option,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    seed_int,
+)
 from keras_imnn.models.config import ORBIT_TRAININGS
 from keras_imnn.models.registry import WEIGHTS_DIR, list_models, sha256
 from keras_imnn.models.registry import manifest as read_manifest
@@ -91,10 +98,10 @@ def main(argv: list[str] | None = None) -> None:
     add_split_arguments(parser)
     parser.add_argument("--models", nargs="*", help="zoo names (default: all of the task)")
     parser.add_argument("--weights-dir", default=str(WEIGHTS_DIR))
-    parser.add_argument("--epochs", type=int, default=200)
-    parser.add_argument("--patience", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=positive_int, default=200)
+    parser.add_argument("--patience", type=nonnegative_int, default=20)
+    parser.add_argument("--batch-size", type=positive_int, default=64)
+    parser.add_argument("--seed", type=seed_int, default=0)
     parser.add_argument("--learning-rate", type=positive_float,
                         help="Adam's initial learning rate (default 1e-3; lower it to continue from --initial-weights)")
     parser.add_argument("--max-minutes", type=positive_float,
