@@ -52,6 +52,7 @@ import numpy as np
 
 import keras_imnn
 from keras_imnn.atomic import atomic_write_text, read_json
+from keras_imnn.cli import nonnegative_int, positive_float, positive_int
 from keras_imnn.groups import group_elements, site_permutation
 from keras_imnn.layers import GroupAverage
 from keras_imnn.physics.magnet.ed import GroundState, ground_state, permute_states
@@ -293,13 +294,13 @@ def main() -> None:
     parser.add_argument("--test", nargs="+", type=parse_lattice, default=[parse_lattice(t) for t in DEFAULT_TESTS],
                         metavar="LATTICE:LxxLy:J2", help=f"test lattices (default: {' '.join(DEFAULT_TESTS)})")
     parser.add_argument("--group", help="rebuild the zoo model with this point group and load its checkpoint file")
-    parser.add_argument("--finetune-states", type=int, default=1000)
+    parser.add_argument("--finetune-states", type=positive_int, default=1000)
     parser.add_argument("--freeze", nargs="*", choices=FREEZES, default=list(FREEZES),
                         help="fine-tuning modes (none given: zero-shot only)")
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--patience", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--epochs", type=positive_int, default=100)
+    parser.add_argument("--patience", type=nonnegative_int, default=10)
+    parser.add_argument("--batch-size", type=positive_int, default=32)
+    parser.add_argument("--learning-rate", type=positive_float, default=1e-3)
     parser.add_argument("--eval-states", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache-dir", help="keep the ground states here (npz) for the next run")

@@ -36,7 +36,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 from keras_imnn.atomic import atomic_write_text, read_json
-from keras_imnn.cli import add_monitor_option, add_validate_every_option, report_user_errors
+from keras_imnn.cli import (
+    add_monitor_option,
+    add_validate_every_option,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    report_user_errors,
+    seed_int,
+)
 from keras_imnn.tasks import TASKS, Task, Variant
 from keras_imnn.training.comparison import plot_comparison, run_variants, summarize, with_group
 from keras_imnn.training.settings import TrainSettings
@@ -71,18 +79,18 @@ def main() -> None:
     parser.add_argument("--variants", choices=("models", "dilations"), default="models")
     parser.add_argument("--only", nargs="+", metavar="LABEL",
                         help="run only these variants (labels as in the table, e.g. magnet_inv)")
-    parser.add_argument("--sizes", type=int, nargs="*", default=[],
+    parser.add_argument("--sizes", type=positive_int, nargs="*", default=[],
                         help="training sizes (default: the whole train split)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--epochs", type=int, default=200)
-    parser.add_argument("--patience", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seeds", type=seed_int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--epochs", type=positive_int, default=200)
+    parser.add_argument("--patience", type=nonnegative_int, default=20)
+    parser.add_argument("--batch-size", type=positive_int, default=32)
     add_validate_every_option(parser)
     add_monitor_option(parser)
     parser.add_argument("--metrics", nargs="+", metavar="METRIC",
                         help="table columns and plot panels: test metrics of the task's score (default: the task's "
                              "objective, then its summary metrics)")
-    parser.add_argument("--max-minutes", type=float, default=None,
+    parser.add_argument("--max-minutes", type=positive_float, default=None,
                         help="start no new run after this long (finished runs are kept; rerun to resume)")
     parser.add_argument("--table-only", action="store_true",
                         help="train nothing: rewrite OUT/table.md and OUT/curves.png from every run in "

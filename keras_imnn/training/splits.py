@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from keras_imnn.atomic import read_json
+from keras_imnn.cli import positive_int
 from keras_imnn.groups import shift_symmetries
 from keras_imnn.tasks import TARGET_CHOICES, Task
 from keras_imnn.tasks.photonic_gap import PHOTONIC_GAP
@@ -210,8 +211,8 @@ def add_split_arguments(parser: argparse.ArgumentParser, n_validation: int | Non
     parser.add_argument("--extra-train-npz", nargs="+", default=(), metavar="NPZ",
                         help="more photonic cells from `keras-imnn generate photonic`, all added to train (e.g. "
                              "another config's; validation and test stay the source's)")
-    parser.add_argument("--n-test", type=int, default=PHOTONIC_N_TEST, help="--npz only: test cells")
-    parser.add_argument("--n-validation", type=int, default=n_validation,
+    parser.add_argument("--n-test", type=positive_int, default=PHOTONIC_N_TEST, help="--npz only: test cells")
+    parser.add_argument("--n-validation", type=positive_int, default=n_validation,
                         help=f"at most this many validation examples (default: "
                              f"{n_validation or f'{PHOTONIC_N_VALIDATION} generated cells, or the whole split'})")
 
