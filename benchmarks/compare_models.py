@@ -19,7 +19,8 @@ Each run trains from scratch (same seeds for every model) and is scored on the f
 Results are appended to OUT/results.json as they finish (a rerun on the same data, which OUT/data.txt
 records, and with the same training options skips finished runs); at the end a Markdown table (mean ±
 std over seeds) is written to OUT/table.md and a plot to OUT/curves.png (learning curves, log-log for
-the error metrics); ``--table-only`` redraws both from every run in OUT/results.json.
+the error metrics); ``--table-only`` redraws both from every run in OUT/results.json. To use several cores,
+run processes split by ``--only``, each with its own --out, then ``--merge`` their folders into one OUT.
 
 ``--symmetry-free`` keeps only the cells that no point-group element but the identity maps onto a periodic
 shift of themselves (``keras_imnn.training.splits.symmetry_free``), in every split after it is made (the
@@ -28,6 +29,7 @@ test split stays the first --n-test cells, less their symmetric ones), and print
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from pathlib import Path
@@ -46,7 +48,7 @@ from keras_imnn.cli import (
     seed_int,
 )
 from keras_imnn.tasks import TASKS, Task, Variant
-from keras_imnn.training.comparison import plot_comparison, run_variants, summarize, with_group
+from keras_imnn.training.comparison import merge_runs, plot_comparison, run_variants, summarize, with_group
 from keras_imnn.training.settings import TrainSettings
 from keras_imnn.training.splits import (
     add_split_arguments,
@@ -96,6 +98,9 @@ def main() -> None:
                         help="train nothing: rewrite OUT/table.md and OUT/curves.png from every run in "
                              "OUT/results.json (e.g. runs of several settings, or merged from processes that "
                              "split the variants)")
+    parser.add_argument("--merge", nargs="+", metavar="DIR",
+                        help="first add the finished runs of these --out folders (same data, e.g. processes that "
+                             "split the variants by --only, one --out each) to OUT/results.json")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     deadline = time.monotonic() + 60 * args.max_minutes if args.max_minutes else None
@@ -138,6 +143,22 @@ def main() -> None:
     if data_file.exists() and data_file.read_text().strip() != source:
         parser.error(f"{out} holds runs on other data ({data_file.read_text().strip()}); now: {source}. "
                      "Use another --out")
+    if args.merge:
+        runs = [read_json(out / "results.json", [])]
+        for folder in map(Path, args.merge):
+            theirs = folder / "data.txt"
+            if not theirs.is_file() or theirs.read_text().strip() != source:
+                parser.error(f"--merge {folder}: not a comparison on these data ({source}); its {theirs.name}: "
+                             f"{theirs.read_text().strip() if theirs.is_file() else 'missing'}")
+            runs.append(read_json(folder / "results.json"))
+        try:
+            merged = merge_runs(*runs)
+        except ValueError as err:
+            parser.error(f"--merge: {err}")
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(data_file, source + "\n")
+        atomic_write_text(out / "results.json", json.dumps(merged, indent=1))
+        print(f"{len(merged)} runs in {out / 'results.json'}")
     if args.table_only:  # refused before anything is written into --out
         if not (out / "results.json").exists():
             parser.error(f"--table-only: {out / 'results.json'} does not exist; run the comparison first")

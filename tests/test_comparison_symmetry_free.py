@@ -102,11 +102,17 @@ def compare_models():
     return module
 
 
-def test_script_filters_reports_and_passes_the_metrics(compare_models, monkeypatch, tmp_path, capsys):
+def edges_npz(tmp_path):
+    """60 general cells with sorted random band edges: (cells, path of the .npz)."""
     cells = sample_unit_cells(60, "general", 0)
     npz = tmp_path / "cells.npz"
     np.savez(npz, eps=cells.eps.astype("float32"), band_edges=np.sort(np.random.default_rng(0).uniform(
         0.1, 1.0, (60, 32)), axis=1).astype("float32"))
+    return cells, npz
+
+
+def test_script_filters_reports_and_passes_the_metrics(compare_models, monkeypatch, tmp_path, capsys):
+    cells, npz = edges_npz(tmp_path)
     seen = {}
 
     def fake_run_variants(variants, train, validation, test, *, sizes, seeds, **kwargs):
@@ -169,3 +175,49 @@ def test_script_filters_reports_and_passes_the_metrics(compare_models, monkeypat
         err = capsys.readouterr().err
         assert "Traceback" not in err and len(err.strip().splitlines()) == 1
         assert f"compare_models: error: {tmp_path / 'out' / 'results.json'} is not valid JSON (" in err
+
+
+def test_merge_joins_the_folders_of_split_processes_and_refuses_other_data_or_conflicts(compare_models, monkeypatch,
+                                                                                      tmp_path, capsys):
+    _, npz = edges_npz(tmp_path)
+    error = {"photonic_edges_cnn": 0.3, "photonic_edges_inv": 0.1}
+
+    def fake_run_variants(variants, *splits, sizes, seeds, results_path, **kwargs):
+        runs = [{"variant": v[0], "n_train": 8, "seed": s, "epochs_run": 1,
+                 "test_metrics": {"median_rel_err": error[v[0]]}} for v in variants for s in seeds]
+        results_path.write_text(json.dumps(runs))
+        return runs
+
+    monkeypatch.setattr(compare_models, "run_variants", fake_run_variants)
+
+    def run(*extra):
+        monkeypatch.setattr(sys, "argv", ["compare_models.py", "photonic_edges", "--npz", str(npz), "--n-test", "20",
+                                          "--n-validation", "10", "--sizes", "8", "--seeds", "0", "1",
+                                          "--metrics", "median_rel_err", *extra])
+        try:
+            return compare_models.report_user_errors("compare_models", compare_models.main)
+        except SystemExit as exc:  # parser.error
+            return exc.code
+
+    for variant, out in (("photonic_edges_cnn", "a"), ("photonic_edges_inv", "b")):
+        assert run("--symmetry-free", "--only", variant, "--out", str(tmp_path / out)) == 0
+    assert run("--symmetry-free", "--merge", str(tmp_path / "a"), str(tmp_path / "b"), "--table-only",
+               "--out", str(tmp_path / "all")) == 0
+    assert len(json.loads((tmp_path / "all" / "results.json").read_text())) == 4
+    table = (tmp_path / "all" / "table.md").read_text()
+    assert "| photonic_edges_cnn | 8 | 2 | 0.3000 ± 0.0000 |" in table
+    assert "| photonic_edges_inv | 8 | 2 | 0.1000 ± 0.0000 |" in table
+    # Merging again (the same records) changes nothing; a run held twice with other results is refused.
+    assert run("--symmetry-free", "--merge", str(tmp_path / "a"), "--table-only", "--out", str(tmp_path / "all")) == 0
+    error["photonic_edges_cnn"] = 0.2
+    assert run("--symmetry-free", "--only", "photonic_edges_cnn", "--out", str(tmp_path / "c")) == 0
+    capsys.readouterr()
+    assert run("--symmetry-free", "--merge", str(tmp_path / "c"), "--table-only", "--out", str(tmp_path / "all")) == 2
+    assert "--merge: run 'photonic_edges_cnn' n_train 8 seed 0 is held twice with other results" in \
+        capsys.readouterr().err
+    # Runs on other cells (here: without --symmetry-free) are not merged.
+    assert run("--only", "photonic_edges_cnn", "--out", str(tmp_path / "d")) == 0
+    capsys.readouterr()
+    assert run("--symmetry-free", "--merge", str(tmp_path / "d"), "--table-only", "--out", str(tmp_path / "all")) == 2
+    assert f"--merge {tmp_path / 'd'}: not a comparison on these data" in capsys.readouterr().err
+    assert len(json.loads((tmp_path / "all" / "results.json").read_text())) == 4, "nothing written when refused"

@@ -84,6 +84,20 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
     return results
 
 
+def merge_runs(*run_lists: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records of several comparisons on the same data (e.g. processes that split the variants by
+    ``--only``) as one list, in order of appearance; a run (variant, n_train, seed) found twice must be the
+    same record, else which one stands is the user's call."""
+    merged: dict[tuple, dict[str, Any]] = {}
+    for runs in run_lists:
+        for r in runs:
+            key = (r["variant"], r["n_train"], r["seed"])
+            if merged.setdefault(key, r) != r:
+                raise ValueError(f"run {r['variant']!r} n_train {r['n_train']} seed {r['seed']} is held twice with "
+                                 "other results; remove one of them")
+    return list(merged.values())
+
+
 def _config(name: str, augment: bool | str, overrides: dict[str, Any], x_shape: Sequence[int]) -> dict[str, Any]:
     """The model config ``train_on`` builds for a variant, as it reads back from JSON."""
     config = get_spec(name).config.replace(**model_overrides(name, augment, x_shape, overrides))
