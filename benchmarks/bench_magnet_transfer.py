@@ -52,7 +52,7 @@ import numpy as np
 
 import keras_imnn
 from keras_imnn.atomic import atomic_write_text, read_json
-from keras_imnn.cli import nonnegative_int, positive_float, positive_int
+from keras_imnn.cli_options import nonnegative_int, positive_float, positive_int
 from keras_imnn.groups import group_elements, site_permutation
 from keras_imnn.layers import GroupAverage
 from keras_imnn.physics.magnet.ed import GroundState, ground_state, permute_states

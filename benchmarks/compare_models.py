@@ -38,7 +38,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 from keras_imnn.atomic import atomic_write_text, read_json
-from keras_imnn.cli import (
+from keras_imnn.cli_options import (
     add_monitor_option,
     add_validate_every_option,
     nonnegative_int,

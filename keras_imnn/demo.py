@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from keras_imnn.cli import positive_int, seed_int
+from keras_imnn.cli_options import positive_int, seed_int
 
 if TYPE_CHECKING:
     from keras_imnn.physics.photonic.cells import UnitCells

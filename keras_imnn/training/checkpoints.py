@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_imnn.atomic import atomic_write_text
-from keras_imnn.cli import (
+from keras_imnn.cli_options import (
     add_monitor_option,
     add_validate_every_option,
     nonnegative_int,
@@ -151,6 +151,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    from keras_imnn.cli import report_user_errors
+    from keras_imnn.cli_options import report_user_errors
 
     raise SystemExit(report_user_errors("checkpoints", main))

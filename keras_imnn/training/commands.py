@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from keras_imnn.cli import (
+from keras_imnn.cli_options import (
     add_monitor_option,
     add_validate_every_option,
     fraction,

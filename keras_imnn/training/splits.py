@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from keras_imnn.atomic import read_json
-from keras_imnn.cli import positive_int
+from keras_imnn.cli_options import positive_int
 from keras_imnn.groups import shift_symmetries
 from keras_imnn.tasks import TARGET_CHOICES, Task
 from keras_imnn.tasks.photonic_gap import PHOTONIC_GAP

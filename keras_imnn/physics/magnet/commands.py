@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from keras_imnn.cli import positive_int
+from keras_imnn.cli_options import positive_int
 from keras_imnn.physics.magnet.sampling import MAX_EXPANDED_SITES, ORBIT_TRAIN_FRACTION, TRAIN_FRACTION
 
 #: What `generate magnet` writes into --out (the folder is replaced as a whole).

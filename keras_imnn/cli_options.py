@@ -1,0 +1,65 @@
+"""What every command line of the project shares: checked numeric option types, the training options
+several commands take, and the one-line report of a fault the user caused.
+
+Apart from ``keras_imnn.cli`` (which wires the subcommands together) so that the command modules and the
+benchmark scripts import these without importing the command line itself.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import zipfile
+from collections.abc import Callable
+
+from keras_imnn.errors import UserError
+
+
+def _checked(convert: Callable[[str], float], ok: Callable[[float], bool], requirement: str) -> Callable[[str], float]:
+    """An argparse ``type=`` that converts, then refuses values outside ``requirement`` before any work."""
+    def parse(text: str) -> float:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {requirement}; got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {requirement}; got {text}")
+        return value
+    return parse
+
+
+# Numeric option types shared by the subcommands. A NaN fails every comparison, so it is refused too.
+positive_int = _checked(int, lambda v: v >= 1, "an integer >= 1")
+nonnegative_int = _checked(int, lambda v: v >= 0, "an integer >= 0")
+seed_int = _checked(int, lambda v: 0 <= v < 2**32, "an integer in [0, 2**32)")  # numpy's seed range
+positive_float = _checked(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
+fraction = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
+
+
+def add_monitor_option(parser: argparse.ArgumentParser) -> None:
+    """``--monitor`` (``TrainSettings.monitor``), for every command that trains with early stopping."""
+    parser.add_argument("--monitor", default="loss",
+                        help="what early stopping (and a learning-rate schedule) watch on the validation split: "
+                             "loss, or a metric of the task (e.g. mae: the photonic MSE loss follows a few hard "
+                             "cells)")
+
+
+def add_validate_every_option(parser: argparse.ArgumentParser) -> None:
+    """``--validate-every K`` (``TrainSettings.validate_every``), for every command that trains."""
+    parser.add_argument("--validate-every", type=positive_int, metavar="K",
+                        help="score the validation split every K epochs (default 1; patience still counts epochs): "
+                             "an orbit-averaged model pays |G| passes per validation example")
+
+# Errors a user's input causes (a bad path or file, a missing array, a wrong option): one line, no
+# traceback. Anything else (TypeError, AttributeError, ...) is a bug and keeps its traceback.
+USER_ERRORS = (ValueError, OSError, KeyError, zipfile.BadZipFile, UserError)
+
+
+def report_user_errors(prog: str, run: Callable[[], int | None]) -> int:
+    """``run()``'s exit status; a fault the user caused (``USER_ERRORS``) is one line on stderr and status 2."""
+    try:
+        return int(run() or 0)
+    except USER_ERRORS as err:
+        message = f"missing key {err}" if isinstance(err, KeyError) else str(err)  # str(KeyError) is the bare key
+        print(f"{prog}: error: {message}", file=sys.stderr)
+        return 2
