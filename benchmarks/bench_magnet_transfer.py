@@ -52,7 +52,7 @@ import numpy as np
 
 import keras_imnn
 from keras_imnn.atomic import atomic_write_text, read_json
-from keras_imnn.cli_options import nonnegative_int, positive_float, positive_int
+from keras_imnn.cli_options import nonnegative_int, point_group, positive_float, positive_int
 from keras_imnn.groups import group_elements, site_permutation
 from keras_imnn.layers import GroupAverage
 from keras_imnn.physics.magnet.ed import GroundState, ground_state, permute_states
@@ -293,7 +293,8 @@ def main() -> None:
     parser.add_argument("model", help="zoo name (pretrained), run folder or .keras file")
     parser.add_argument("--test", nargs="+", type=parse_lattice, default=[parse_lattice(t) for t in DEFAULT_TESTS],
                         metavar="LATTICE:LxxLy:J2", help=f"test lattices (default: {' '.join(DEFAULT_TESTS)})")
-    parser.add_argument("--group", help="rebuild the zoo model with this point group and load its checkpoint file")
+    parser.add_argument("--group", type=point_group,
+                        help="rebuild the zoo model with this point group and load its checkpoint file")
     parser.add_argument("--finetune-states", type=positive_int, default=1000)
     parser.add_argument("--freeze", nargs="*", choices=FREEZES, default=list(FREEZES),
                         help="fine-tuning modes (none given: zero-shot only)")

@@ -39,6 +39,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from keras_imnn.atomic import atomic_write_text, read_json
 from keras_imnn.cli_options import (
+    add_group_option,
     add_monitor_option,
     add_validate_every_option,
     nonnegative_int,
@@ -74,8 +75,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("task", choices=tuple(TASKS))
     add_split_arguments(parser)
-    parser.add_argument("--group", help="point group of the data (default: the zoo's); e.g. c2 for the "
-                                        "triangular lattice, whose 6×4 grid has no mirror symmetry")
+    add_group_option(parser)
     parser.add_argument("--symmetry-free", action="store_true",
                         help="only cells without point symmetry (the group of --group, default d4), in every split")
     parser.add_argument("--variants", choices=("models", "dilations"), default="models")

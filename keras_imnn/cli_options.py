@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Callable
 
 from keras_imnn.errors import UserError
+from keras_imnn.groups import normalize_group
 
 
 def _checked(convert: Callable[[str], float], ok: Callable[[float], bool], requirement: str) -> Callable[[str], float]:
@@ -49,6 +50,22 @@ def add_validate_every_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--validate-every", type=positive_int, metavar="K",
                         help="score the validation split every K epochs (default 1; patience still counts epochs): "
                              "an orbit-averaged model pays |G| passes per validation example")
+
+def point_group(text: str) -> str:
+    """An argparse ``type=`` for a point group name (case-insensitive), refused before any work if unknown."""
+    try:
+        return normalize_group(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def add_group_option(parser: argparse.ArgumentParser) -> None:
+    """``--group``: the point group of the data, for every command that builds invariant or augmented models."""
+    parser.add_argument("--group", type=point_group,
+                        help="point group of the data (default: the model's): an invariant model averages over it, "
+                             "an augmented one draws from it; e.g. c2 for the triangular lattice, which keeps no "
+                             "mirror")
+
 
 # Errors a user's input causes (a bad path or file, a missing array, a wrong option): one line, no
 # traceback. Anything else (TypeError, AttributeError, ...) is a bug and keeps its traceback.

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from keras_imnn.cli import main
+from keras_imnn.errors import UserError
 from keras_imnn.physics.magnet import ed
 
 
@@ -134,14 +135,16 @@ def triangular_4x4(tmp_path_factory):
     return out
 
 
-def test_training_on_a_lattice_the_models_group_does_not_keep_is_refused(triangular_4x4, tmp_path, capsys):
+def test_training_on_a_lattice_the_models_group_does_not_keep_is_refused(triangular_4x4, tmp_path, capsys,
+                                                                          monkeypatch):
     # D2 and D4 (the zoo's magnet groups) map the triangular lattice's J2 diagonal onto the other one.
     from keras_imnn.training.checkpoints import main as train_checkpoints
     from keras_imnn.training.splits import check_lattice, source_lattice
 
     lattice = source_lattice(None, npz_dir=triangular_4x4)
     assert lattice == ("triangular", (4, 4))
-    refused = r"^magnet_inv: group 'd[24]' does not map the bonds of the triangular 4x4 lattice .*'trivial', 'c2'$"
+    refused = (r"^magnet_inv: group 'd[24]' does not map the bonds of the triangular 4x4 lattice .*'trivial', 'c2' "
+               r"\(choose one with --group; group= in Python\)$")
     with pytest.raises(ValueError, match=refused):
         check_lattice("magnet_inv", lattice)  # the zoo's group
     with pytest.raises(ValueError, match=refused.replace("d[24]", "d2")):
@@ -159,8 +162,27 @@ def test_training_on_a_lattice_the_models_group_does_not_keep_is_refused(triangu
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert re.match(r"keras-imnn train: error: magnet_inv_dilated: group 'd[24]' does not map the bonds of the "
-                    r"triangular 4x4 lattice .*accepted for it: 'trivial', 'c2'$", err) and "\n" not in err
-    assert not (tmp_path / "tfds").exists() and not (tmp_path / "run").exists()
+                    r"triangular 4x4 lattice .*accepted for it: 'trivial', 'c2' \(choose one with --group", err)
+    assert "\n" not in err and not (tmp_path / "tfds").exists() and not (tmp_path / "run").exists()
+    # With --group c2 the lattice check passes and the data are read next; a CNN uses a group only to augment.
+    import keras_imnn.training.train as train_module
+
+    def reached(*args, **kwargs):
+        raise UserError("reached the data")
+
+    monkeypatch.setattr(train_module, "load_task_splits", reached)
+    assert main([*args, "--group", "C2"]) == 2
+    assert capsys.readouterr().err.strip() == "keras-imnn train: error: reached the data"
+    assert main(["train", "magnet_cnn", "--group", "c2", "--out", str(tmp_path / "run")]) == 2
+    assert "--group: magnet_cnn is not invariant, so it uses no group; add --augment" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "magnet_inv", "--group", "d8", "--out", str(tmp_path / "run")])
+    assert "argument --group: unknown symmetry group 'd8'" in capsys.readouterr().err
+    # The checkpoint script takes --group for its invariant models and records it; the CNN keeps none.
+    train_checkpoints(["magnet", "--npz-dir", str(triangular_4x4), "--models", "magnet_cnn", "magnet_inv",
+                       "--weights-dir", str(tmp_path / "w"), "--epochs", "1", "--group", "c2"])
+    manifest = json.loads((tmp_path / "w" / "manifest.json").read_text())
+    assert manifest["magnet_inv"]["config"]["group"] == "c2" and manifest["magnet_cnn"]["config"]["group"] is None
 
 
 def test_augmentation_draws_from_the_data_lattice_group(monkeypatch):

@@ -281,8 +281,9 @@ def test_bad_data_fails_clearly(train, val, base, match, rng):
 def test_cli_bad_input_is_one_line(tmp_path, capsys):
     assert main(["nas", "photonic_inv_dilated", "--npz", str(tmp_path / "none.npz"), "--out", str(tmp_path)]) == 2
     assert "no such data file" in capsys.readouterr().err
-    assert main(["nas", "photonic_inv_dilated", "--n-train", "0", "--out", str(tmp_path)]) == 2
-    assert "--n-train must be >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:  # a usage error, as for every count option
+        main(["nas", "photonic_inv_dilated", "--n-train", "0", "--out", str(tmp_path)])
+    assert exc.value.code == 2 and "argument --n-train: must be an integer >= 1; got 0" in capsys.readouterr().err
     assert main(["nas", "photonic_inv_dilated", "--retrain-only", "--out", str(tmp_path)]) == 2
     assert "--retrain-only needs --retrain-top K" in capsys.readouterr().err
 

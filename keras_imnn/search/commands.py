@@ -6,6 +6,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from keras_imnn.cli_options import add_group_option, nonnegative_int, positive_float, positive_int, seed_int
+
 
 def _nas(args: argparse.Namespace) -> int:
     from keras_imnn.models.registry import get_spec
@@ -17,8 +19,6 @@ def _nas(args: argparse.Namespace) -> int:
     spec = get_spec(args.name)
     if args.n_train is None:
         args.n_train = get_task(spec.task).scarce_n_train
-    if args.n_train < 1:
-        raise ValueError(f"--n-train must be >= 1; got {args.n_train}")
     if args.retrain_only and not args.retrain_top:
         raise ValueError("--retrain-only needs --retrain-top K")
     check_lattice(args.name, source_lattice(args.dataset or spec.dataset, npz=args.npz, npz_dir=args.npz_dir,
@@ -61,31 +61,31 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        "(OUT/retrain/).")
     p.add_argument("name", help="an invariant zoo model: photonic_inv_dilated, magnet_inv_dilated, ...")
     add_split_arguments(p, n_validation=500)
-    p.add_argument("--n-train", type=int,
+    p.add_argument("--n-train", type=positive_int,
                    help="training examples, the data-scarce setting (default: 400 photonic cells, 2 000 magnet states)")
-    p.add_argument("--budget", type=int, default=50, help="number of trials")
+    p.add_argument("--budget", type=positive_int, default=50, help="number of trials")
     p.add_argument("--algorithm", default="bayesian", choices=("bayesian", "hyperband"))
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="training seeds per trial (>= 2)")
-    p.add_argument("--epochs", type=int, default=60, help="epochs per trial (Hyperband: its max_epochs)")
-    p.add_argument("--patience", type=int, default=10, help="early-stopping patience (epochs)")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--learning-rate", type=float, default=1e-3)
-    p.add_argument("--max-layers", type=int, default=4)
-    p.add_argument("--max-dilation", type=int, help="default: lcm(H, W) // 2, the largest distinct one")
-    p.add_argument("--widths", type=int, nargs="+", default=[16, 32])
-    p.add_argument("--kernel-sizes", type=int, nargs="+", default=[3, 5])
-    p.add_argument("--group", help="point group of the data (default: the model's), e.g. c2")
-    p.add_argument("--seed", type=int, default=0, help="seed of the search and of the training subset")
-    p.add_argument("--top", type=int, default=5, help="best distinct configurations to report")
-    p.add_argument("--max-minutes", type=float, help="start no new trial after this many minutes")
+    p.add_argument("--seeds", type=seed_int, nargs="+", default=[0, 1], help="training seeds per trial (>= 2)")
+    p.add_argument("--epochs", type=positive_int, default=60, help="epochs per trial (Hyperband: its max_epochs)")
+    p.add_argument("--patience", type=nonnegative_int, default=10, help="early-stopping patience (epochs)")
+    p.add_argument("--batch-size", type=positive_int, default=32)
+    p.add_argument("--learning-rate", type=positive_float, default=1e-3)
+    p.add_argument("--max-layers", type=positive_int, default=4)
+    p.add_argument("--max-dilation", type=positive_int, help="default: lcm(H, W) // 2, the largest distinct one")
+    p.add_argument("--widths", type=positive_int, nargs="+", default=[16, 32])
+    p.add_argument("--kernel-sizes", type=positive_int, nargs="+", default=[3, 5])
+    add_group_option(p)
+    p.add_argument("--seed", type=seed_int, default=0, help="seed of the search and of the training subset")
+    p.add_argument("--top", type=positive_int, default=5, help="best distinct configurations to report")
+    p.add_argument("--max-minutes", type=positive_float, help="start no new trial after this many minutes")
     p.add_argument("--resume", action="store_true",
                    help="continue the search (and the re-training) saved in --out; without it, --out starts afresh")
-    p.add_argument("--retrain-top", type=int, default=0, help="re-train the K best on the test split")
+    p.add_argument("--retrain-top", type=nonnegative_int, default=0, help="re-train the K best on the test split")
     p.add_argument("--retrain-only", action="store_true",
                    help="skip the search: re-train the winners of the search.json in --out (resumes the runs "
                         "given the same training options)")
-    p.add_argument("--retrain-seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--retrain-epochs", type=int, help="epochs of the re-training (default: --epochs)")
+    p.add_argument("--retrain-seeds", type=seed_int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--retrain-epochs", type=positive_int, help="epochs of the re-training (default: --epochs)")
     p.add_argument("--no-baselines", action="store_true", help="re-train the winners only, not the zoo models")
     p.add_argument("--out", required=True, help="directory for search.json, search.png, tuner/ and retrain/")
     p.set_defaults(func=_nas)

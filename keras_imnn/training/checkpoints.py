@@ -29,6 +29,7 @@ import numpy as np
 
 from keras_imnn.atomic import atomic_write_text
 from keras_imnn.cli_options import (
+    add_group_option,
     add_monitor_option,
     add_validate_every_option,
     nonnegative_int,
@@ -41,6 +42,7 @@ from keras_imnn.models.registry import WEIGHTS_DIR, list_models, sha256
 from keras_imnn.models.registry import manifest as read_manifest
 from keras_imnn.physics.photonic.cells import FAMILIES
 from keras_imnn.tasks import TASKS
+from keras_imnn.training.comparison import with_group
 from keras_imnn.training.evaluation import evaluate_by_group
 from keras_imnn.training.settings import TrainSettings
 from keras_imnn.training.splits import add_split_arguments, check_lattice, source_lattice, splits_from_args
@@ -113,6 +115,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="how orbit-averaging models train (default: each model's config): exact or sample "
                              "(one random group element per example and step)")
     add_monitor_option(parser)
+    add_group_option(parser)
     parser.add_argument("--initial-weights", type=Path,
                         help="start from this weights file (same architecture, e.g. another checkpoint) instead of "
                              "a fresh initialization")
@@ -122,16 +125,17 @@ def main(argv: list[str] | None = None) -> None:
     settings = TrainSettings.from_args(args, verbose=2, max_minutes=args.max_minutes)
     overrides = {"orbit_training": args.orbit_training} if args.orbit_training else {}
     lattice = source_lattice(args.dataset or dataset, npz=args.npz, npz_dir=args.npz_dir, data_dir=args.data_dir)
-    for name in args.models or list_models(args.task):  # all of them before hours of training
-        check_lattice(name, lattice)
+    models = with_group([(name, name, False, overrides) for name in args.models or list_models(args.task)], args.group)
+    for _, name, _, model_overrides in models:  # all of them before hours of training
+        check_lattice(name, lattice, model_overrides)
     splits, source = splits_from_args(args, dataset, args.seed, task=args.task)
     families = family_of_test_cells(args)
     initial = {} if args.initial_weights is None else {
         "initial_weights": {"file": args.initial_weights.name, "sha256": sha256(args.initial_weights)}}
     weights_dir = Path(args.weights_dir)
     command = " ".join(shlex.quote(a) for a in [Path(sys.executable).name, "-m", __spec__.name, *sys.argv[1:]])
-    for name in args.models or list_models(args.task):
-        result = train_on(name, *splits, settings=settings, initial_weights=args.initial_weights, **overrides)
+    for _, name, _, model_overrides in models:
+        result = train_on(name, *splits, settings=settings, initial_weights=args.initial_weights, **model_overrides)
         file = f"{name}/model.weights.h5"
         (weights_dir / name).mkdir(parents=True, exist_ok=True)
         result.model.save_weights(weights_dir / file)

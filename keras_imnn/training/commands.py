@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from keras_imnn.cli_options import (
+    add_group_option,
     add_monitor_option,
     add_validate_every_option,
     fraction,
@@ -16,19 +17,27 @@ from keras_imnn.cli_options import (
     positive_int,
     seed_int,
 )
+from keras_imnn.errors import UserError
 
 if TYPE_CHECKING:
     import keras
 
 
 def _train(args: argparse.Namespace) -> int:
+    from keras_imnn.training.comparison import with_group
     from keras_imnn.training.settings import TrainSettings
     from keras_imnn.training.train import check_out, train
 
-    check_out(args.out, args.overwrite)
     overrides = {"orbit_training": args.orbit_training} if args.orbit_training else {}
+    augment = args.augment
+    if args.group:
+        _, _, augment, overrides = with_group([(args.name, args.name, augment, overrides)], args.group)[0]
+        if not augment and "group" not in overrides:
+            raise UserError(f"--group: {args.name} is not invariant, so it uses no group; add --augment to draw "
+                            f"its training examples from {args.group}")
+    check_out(args.out, args.overwrite)
     result = train(args.name, args.dataset, n_train=args.n_train, target=args.target, data_dir=args.data_dir,
-                   settings=TrainSettings.from_args(args, max_minutes=args.max_minutes), augment=args.augment,
+                   settings=TrainSettings.from_args(args, max_minutes=args.max_minutes), augment=augment,
                    out=args.out, **overrides)
     print(json.dumps({"test_metrics": result.metrics, "out": args.out}, indent=2))
     return 0
@@ -157,6 +166,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         "(default: a constant learning rate)")
     add_validate_every_option(p)
     add_monitor_option(p)
+    add_group_option(p)
     p.add_argument("--orbit-training", choices=ORBIT_TRAININGS,
                    help="how an orbit-averaging model trains (default: the model's config): exact (the orbit "
                         "average, |G| passes) or sample (one random group element per example and step)")

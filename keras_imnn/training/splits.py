@@ -174,7 +174,10 @@ def check_lattice(name: str, lattice: tuple[str, tuple[int, int]] | None,
 
     config = get_spec(name).config
     if lattice is not None and config.arch == "inv":
-        check_group_preserves((overrides or {}).get("group", config.group), *lattice, where=name)
+        try:
+            check_group_preserves((overrides or {}).get("group", config.group), *lattice, where=name)
+        except ValueError as err:
+            raise ValueError(f"{err} (choose one with --group; group= in Python)") from None
 
 
 def lattice_augment(augment: bool | str, lattice: tuple[str, tuple[int, int]] | None, where: str) -> bool | str:
