@@ -75,3 +75,25 @@ def test_a_new_head_keeps_nan_for_non_finite_inputs(rng):
     x[1, 5, 5, 0] = np.nan
     y = model.predict(x, verbose=0)
     assert y.shape == (3, 3) and np.isnan(y[1]).all() and np.isfinite(y[[0, 2]]).all()
+
+
+@pytest.mark.parametrize("how", ["predict", "evaluate", "fit"])
+def test_arrays_without_the_channel_axis_work_before_and_after_arrays_with_it(rng, how, tmp_path):
+    # Keras traced rank 3 and rank 4 into one relaxed function of unknown rank, on which its Functional
+    # failed ("Cannot take the length of shape with unknown rank"): a user's second predict call broke.
+    model = keras_imnn.load("photonic_inv_dilated", pretrained=False, filters=4)
+    model.compile(loss="mse")
+    x, y = cells(rng), np.zeros((4, 1), "float32")
+    run = {"predict": lambda x: model.predict(x, verbose=0),
+           "evaluate": lambda x: model.evaluate(x, y, verbose=0),
+           "fit": lambda x: model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0).history["val_loss"]}[how]
+    first = run(x[..., 0])
+    for batch in (x, x[..., 0], keras.ops.convert_to_tensor(x[..., 0])):
+        if how != "fit":  # fit changes the weights
+            np.testing.assert_allclose(run(batch), first, rtol=1e-6)
+        else:
+            run(batch)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert type(loaded) is type(model)
+    np.testing.assert_allclose(loaded.predict(x[..., 0], verbose=0), loaded.predict(x, verbose=0), rtol=1e-6)

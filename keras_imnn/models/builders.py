@@ -7,6 +7,7 @@ from keras_imnn.layers import BandEdges, DilatedBlock, GroupAverage, InvariantPo
 from keras_imnn.layers.symmetry import SQUARE_ONLY, check_group_fits, normalize_group
 from keras_imnn.layers.validation import CheckedRescaling, NonFiniteToNaN
 from keras_imnn.models.config import ModelConfig
+from keras_imnn.models.zoo_model import ZooModel
 
 
 def _trunk_cnn(x: keras.KerasTensor, cfg: ModelConfig) -> keras.KerasTensor:
@@ -45,7 +46,7 @@ def needs_square_input(cfg: ModelConfig) -> bool:
     return not (size_agnostic and cfg.invariance == "orbit")
 
 
-def build_model(cfg: ModelConfig, name: str = "imnn", include_top: bool = True) -> keras.Model:
+def build_model(cfg: ModelConfig, name: str = "imnn", include_top: bool = True) -> ZooModel:
     """The functional model for ``cfg``: input ``(batch, *cfg.input_shape)`` → ``(batch, outputs)``.
 
     With ``include_top=False`` the model stops before the dense head and returns the trunk's features
@@ -76,7 +77,7 @@ def build_model(cfg: ModelConfig, name: str = "imnn", include_top: bool = True) 
         if cfg.head == "band_edges":
             x = BandEdges(name="band_edges")(x)
     outputs = NonFiniteToNaN(name="non_finite_to_nan")([inputs, x])
-    model = keras.Model(inputs, outputs, name=name)
+    model = ZooModel(inputs, outputs, name=name)
     # Keras' own check of the input ("expected shape=(None, 32, 32, 1), found shape=(4, 31, 32)") would
     # speak first: leave it to the "normalize" layer, which says what the model accepts.
     model.input_spec = None

@@ -45,8 +45,9 @@ def trivial_group_twin(model: keras.Model, *xs: Any) -> keras.Model | None:
     ``xs`` (N, H, W, C) must have orbits of shifts under every such layer's group. A final check
     on a few inputs guards the weight transfer.
     """
-    # clone_model rebuilds functional and Sequential models only (type name: Keras has no public class).
-    if not (isinstance(model, keras.Sequential) or type(model).__name__ == "Functional"):
+    # clone_model rebuilds functional (ZooModel too) and Sequential models only (by name: Keras has no public
+    # Functional class).
+    if not (isinstance(model, keras.Sequential) or any(c.__name__ == "Functional" for c in type(model).__mro__)):
         return None
     averages = [layer for layer in model.layers if isinstance(layer, GroupAverage)]
     if not averages:
