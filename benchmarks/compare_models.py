@@ -41,8 +41,8 @@ from keras_imnn.atomic import atomic_write_text, read_json
 from keras_imnn.cli_options import (
     add_group_option,
     add_monitor_option,
+    add_training_options,
     add_validate_every_option,
-    nonnegative_int,
     positive_float,
     positive_int,
     report_user_errors,
@@ -84,9 +84,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=positive_int, nargs="*", default=[],
                         help="training sizes (default: the whole train split)")
     parser.add_argument("--seeds", type=seed_int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--epochs", type=positive_int, default=200)
-    parser.add_argument("--patience", type=nonnegative_int, default=20)
-    parser.add_argument("--batch-size", type=positive_int, default=32)
+    add_training_options(parser, epochs=200, patience=20, seed=False)  # --seeds: one run each
     add_validate_every_option(parser)
     add_monitor_option(parser)
     parser.add_argument("--metrics", nargs="+", metavar="METRIC",

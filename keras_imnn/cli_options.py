@@ -37,6 +37,21 @@ positive_float = _checked(float, lambda v: math.isfinite(v) and v > 0, "a finite
 fraction = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 
+def add_training_options(parser: argparse.ArgumentParser, epochs: int, patience: int, batch_size: int = 32,
+                         seed: bool = True) -> None:
+    """``--epochs``, ``--batch-size``, ``--learning-rate``, ``--patience`` (and ``--seed``): the fields of
+    ``TrainSettings`` every training command sets, with this command's defaults."""
+    parser.add_argument("--epochs", type=positive_int, default=epochs, help=f"the most epochs (default: {epochs})")
+    parser.add_argument("--batch-size", type=positive_int, default=batch_size,
+                        help=f"examples per step (default: {batch_size})")
+    parser.add_argument("--learning-rate", type=positive_float, default=1e-3,
+                        help="Adam's initial learning rate (default: 1e-3)")
+    parser.add_argument("--patience", type=nonnegative_int, default=patience,
+                        help=f"early stopping: epochs without a better validation score (default: {patience})")
+    if seed:
+        parser.add_argument("--seed", type=seed_int, default=0, help="fixes initialization, shuffles and data splits")
+
+
 def add_monitor_option(parser: argparse.ArgumentParser) -> None:
     """``--monitor`` (``TrainSettings.monitor``), for every command that trains with early stopping."""
     parser.add_argument("--monitor", default="loss",

@@ -31,11 +31,10 @@ from keras_imnn.atomic import atomic_write_text
 from keras_imnn.cli_options import (
     add_group_option,
     add_monitor_option,
+    add_training_options,
     add_validate_every_option,
     nonnegative_int,
     positive_float,
-    positive_int,
-    seed_int,
 )
 from keras_imnn.models.config import ORBIT_TRAININGS
 from keras_imnn.models.registry import WEIGHTS_DIR, list_models, sha256
@@ -100,12 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     add_split_arguments(parser)
     parser.add_argument("--models", nargs="*", help="zoo names (default: all of the task)")
     parser.add_argument("--weights-dir", default=str(WEIGHTS_DIR))
-    parser.add_argument("--epochs", type=positive_int, default=200)
-    parser.add_argument("--patience", type=nonnegative_int, default=20)
-    parser.add_argument("--batch-size", type=positive_int, default=64)
-    parser.add_argument("--seed", type=seed_int, default=0)
-    parser.add_argument("--learning-rate", type=positive_float,
-                        help="Adam's initial learning rate (default 1e-3; lower it to continue from --initial-weights)")
+    add_training_options(parser, epochs=200, patience=20, batch_size=64)
     parser.add_argument("--max-minutes", type=positive_float,
                         help="wall-clock budget per model: stop after the first epoch that ends past it")
     parser.add_argument("--lr-patience", type=nonnegative_int,

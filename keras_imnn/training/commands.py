@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 from keras_imnn.cli_options import (
     add_group_option,
     add_monitor_option,
+    add_training_options,
     add_validate_every_option,
     fraction,
     nonnegative_int,
     positive_float,
     positive_int,
-    seed_int,
 )
 from keras_imnn.errors import UserError
 
@@ -140,15 +140,6 @@ def _task_option(p: argparse.ArgumentParser, what: str) -> None:
                         + "; ".join(f"{t.name}: {t.description}" for t in TASKS.values()))
 
 
-def _settings_options(p: argparse.ArgumentParser, epochs: int, patience: int) -> None:
-    p.add_argument("--epochs", type=positive_int, default=epochs, help=f"the most epochs (default: {epochs})")
-    p.add_argument("--batch-size", type=positive_int, default=32, help="examples per step (default: 32)")
-    p.add_argument("--learning-rate", type=positive_float, default=1e-3, help="Adam's (default: 1e-3)")
-    p.add_argument("--patience", type=nonnegative_int, default=patience,
-                   help=f"early stopping: epochs without a better validation loss (default: {patience})")
-    p.add_argument("--seed", type=seed_int, default=0, help="fixes initialization, shuffles and data splits")
-
-
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register train / evaluate / finetune."""
     from keras_imnn.models.config import ORBIT_TRAININGS
@@ -157,7 +148,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("name", help="a name from `keras-imnn list`")
     p.add_argument("--dataset", help="TFDS name, e.g. photonic_crystals/gapped (default: the model's)")
     p.add_argument("--n-train", type=positive_int, help="training examples (default: the whole train split)")
-    _settings_options(p, epochs=200, patience=20)
+    add_training_options(p, epochs=200, patience=20)
     p.add_argument("--max-minutes", type=positive_float,
                    help="wall-clock budget: stop after the first epoch that ends past it (the best epoch's "
                         "weights are kept, as with early stopping)")
@@ -202,6 +193,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--validation-split", type=fraction, default=0.2,
                    help="fraction of the data held out (seeded) for early stopping and the printed metrics "
                         "(default: 0.2)")
-    _settings_options(p, epochs=100, patience=10)
+    add_training_options(p, epochs=100, patience=10)
     _target_option(p)
     p.set_defaults(func=_finetune)
