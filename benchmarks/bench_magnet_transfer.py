@@ -52,7 +52,7 @@ import numpy as np
 
 import keras_imnn
 from keras_imnn.atomic import atomic_write_text, read_json
-from keras_imnn.cli_options import nonnegative_int, point_group, positive_float, positive_int
+from keras_imnn.cli_options import add_training_options, point_group, positive_int
 from keras_imnn.groups import group_elements, site_permutation
 from keras_imnn.layers import GroupAverage
 from keras_imnn.physics.magnet.ed import GroundState, ground_state, permute_states
@@ -298,12 +298,8 @@ def main() -> None:
     parser.add_argument("--finetune-states", type=positive_int, default=1000)
     parser.add_argument("--freeze", nargs="*", choices=FREEZES, default=list(FREEZES),
                         help="fine-tuning modes (none given: zero-shot only)")
-    parser.add_argument("--epochs", type=positive_int, default=100)
-    parser.add_argument("--patience", type=nonnegative_int, default=10)
-    parser.add_argument("--batch-size", type=positive_int, default=32)
-    parser.add_argument("--learning-rate", type=positive_float, default=1e-3)
-    parser.add_argument("--eval-states", type=int, default=20000)
-    parser.add_argument("--seed", type=int, default=0)
+    add_training_options(parser, epochs=100, patience=10)
+    parser.add_argument("--eval-states", type=positive_int, default=20000)
     parser.add_argument("--cache-dir", help="keep the ground states here (npz) for the next run")
     parser.add_argument("--ground-state-dir", default="out/magnet_36",
                         help=f"where benchmarks/magnet_36_spins.py wrote the ground states of lattices above "

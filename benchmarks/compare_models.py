@@ -145,9 +145,10 @@ def main() -> None:
         runs = [read_json(out / "results.json", [])]
         for folder in map(Path, args.merge):
             theirs = folder / "data.txt"
-            if not theirs.is_file() or theirs.read_text().strip() != source:
+            their_source = theirs.read_text().strip() if theirs.is_file() else "missing"
+            if their_source != source:
                 parser.error(f"--merge {folder}: not a comparison on these data ({source}); its {theirs.name}: "
-                             f"{theirs.read_text().strip() if theirs.is_file() else 'missing'}")
+                             f"{their_source}")
             runs.append(read_json(folder / "results.json"))
         try:
             merged = merge_runs(*runs)

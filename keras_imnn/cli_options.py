@@ -66,6 +66,7 @@ def add_validate_every_option(parser: argparse.ArgumentParser) -> None:
                         help="score the validation split every K epochs (default 1; patience still counts epochs): "
                              "an orbit-averaged model pays |G| passes per validation example")
 
+
 def point_group(text: str) -> str:
     """An argparse ``type=`` for a point group name (case-insensitive), refused before any work if unknown."""
     try:
