@@ -10,7 +10,7 @@ import argparse
 import math
 import sys
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from keras_imnn.errors import UserError
 from keras_imnn.groups import normalize_group
@@ -38,18 +38,26 @@ fraction = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 
 def add_training_options(parser: argparse.ArgumentParser, epochs: int, patience: int, batch_size: int = 32,
-                         seed: bool = True) -> None:
+                         seed: bool = True, helps: Mapping[str, str] | None = None) -> None:
     """``--epochs``, ``--batch-size``, ``--learning-rate``, ``--patience`` (and ``--seed``): the fields of
-    ``TrainSettings`` every training command sets, with this command's defaults."""
-    parser.add_argument("--epochs", type=positive_int, default=epochs, help=f"the most epochs (default: {epochs})")
-    parser.add_argument("--batch-size", type=positive_int, default=batch_size,
-                        help=f"examples per step (default: {batch_size})")
-    parser.add_argument("--learning-rate", type=positive_float, default=1e-3,
-                        help="Adam's initial learning rate (default: 1e-3)")
-    parser.add_argument("--patience", type=nonnegative_int, default=patience,
-                        help=f"early stopping: epochs without a better validation score (default: {patience})")
+    ``TrainSettings`` every training command sets, with this command's defaults; ``helps`` replaces the help
+    of an option (keyed ``epochs``, ``batch_size``, ``learning_rate``, ``patience``, ``seed``) where the
+    command gives it another meaning."""
+    text = {"epochs": f"the most epochs (default: {epochs})",
+            "batch_size": f"examples per step (default: {batch_size})",
+            "learning_rate": "Adam's initial learning rate (default: 1e-3)",
+            "patience": f"early stopping: epochs without a better validation score (default: {patience})",
+            "seed": "fixes initialization, shuffles and data splits"}
+    unknown = set(helps or {}) - set(text)
+    if unknown:
+        raise ValueError(f"add_training_options: no option {sorted(unknown)}; options: {sorted(text)}")
+    text.update(helps or {})
+    parser.add_argument("--epochs", type=positive_int, default=epochs, help=text["epochs"])
+    parser.add_argument("--batch-size", type=positive_int, default=batch_size, help=text["batch_size"])
+    parser.add_argument("--learning-rate", type=positive_float, default=1e-3, help=text["learning_rate"])
+    parser.add_argument("--patience", type=nonnegative_int, default=patience, help=text["patience"])
     if seed:
-        parser.add_argument("--seed", type=seed_int, default=0, help="fixes initialization, shuffles and data splits")
+        parser.add_argument("--seed", type=seed_int, default=0, help=text["seed"])
 
 
 def add_monitor_option(parser: argparse.ArgumentParser) -> None:

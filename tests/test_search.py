@@ -288,6 +288,27 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys):
     assert "--retrain-only needs --retrain-top K" in capsys.readouterr().err
 
 
+def test_cli_shares_the_training_options_with_its_own_meanings(capsys):
+    with pytest.raises(SystemExit):
+        main(["nas", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "epochs per trial (Hyperband: its max_epochs; default: 60)" in text
+    assert "seed of the search and of the training subset" in text
+    assert "Adam's initial learning rate" in text  # the shared help where nas means the same
+    with pytest.raises(SystemExit) as exc:
+        main(["nas", "photonic_inv_dilated", "--learning-rate", "nan", "--out", "x"])
+    assert exc.value.code == 2 and "--learning-rate: must be a finite number > 0" in capsys.readouterr().err
+
+
+def test_training_options_refuse_help_for_an_option_they_do_not_add():
+    import argparse
+
+    from keras_imnn.cli_options import add_training_options
+
+    with pytest.raises(ValueError, match=r"no option \['epoch'\]"):
+        add_training_options(argparse.ArgumentParser(), epochs=1, patience=1, helps={"epoch": "typo"})
+
+
 def test_cli_default_n_train_is_the_tasks_data_scarce_size(rng, tmp_path, monkeypatch, capsys):
     from types import SimpleNamespace
 

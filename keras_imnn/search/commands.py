@@ -6,7 +6,14 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from keras_imnn.cli_options import add_group_option, nonnegative_int, positive_float, positive_int, seed_int
+from keras_imnn.cli_options import (
+    add_group_option,
+    add_training_options,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    seed_int,
+)
 
 
 def _nas(args: argparse.Namespace) -> int:
@@ -66,16 +73,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=positive_int, default=50, help="number of trials")
     p.add_argument("--algorithm", default="bayesian", choices=("bayesian", "hyperband"))
     p.add_argument("--seeds", type=seed_int, nargs="+", default=[0, 1], help="training seeds per trial (>= 2)")
-    p.add_argument("--epochs", type=positive_int, default=60, help="epochs per trial (Hyperband: its max_epochs)")
-    p.add_argument("--patience", type=nonnegative_int, default=10, help="early-stopping patience (epochs)")
-    p.add_argument("--batch-size", type=positive_int, default=32)
-    p.add_argument("--learning-rate", type=positive_float, default=1e-3)
+    add_training_options(p, epochs=60, patience=10,
+                         helps={"epochs": "epochs per trial (Hyperband: its max_epochs; default: 60)",
+                                "seed": "seed of the search and of the training subset"})
     p.add_argument("--max-layers", type=positive_int, default=4)
     p.add_argument("--max-dilation", type=positive_int, help="default: lcm(H, W) // 2, the largest distinct one")
     p.add_argument("--widths", type=positive_int, nargs="+", default=[16, 32])
     p.add_argument("--kernel-sizes", type=positive_int, nargs="+", default=[3, 5])
     add_group_option(p)
-    p.add_argument("--seed", type=seed_int, default=0, help="seed of the search and of the training subset")
     p.add_argument("--top", type=positive_int, default=5, help="best distinct configurations to report")
     p.add_argument("--max-minutes", type=positive_float, help="start no new trial after this many minutes")
     p.add_argument("--resume", action="store_true",
