@@ -43,15 +43,16 @@ def add_training_options(parser: argparse.ArgumentParser, epochs: int, patience:
     ``TrainSettings`` every training command sets, with this command's defaults; ``helps`` replaces the help
     of an option (keyed ``epochs``, ``batch_size``, ``learning_rate``, ``patience``, ``seed``) where the
     command gives it another meaning."""
-    text = {"epochs": f"the most epochs (default: {epochs})",
-            "batch_size": f"examples per step (default: {batch_size})",
+    # argparse fills %(default)s, so no help (a command's own included) can disagree with its default.
+    text = {"epochs": "the most epochs (default: %(default)s)",
+            "batch_size": "examples per step (default: %(default)s)",
             "learning_rate": "Adam's initial learning rate (default: 1e-3)",
-            "patience": f"early stopping: epochs without a better validation score (default: {patience})",
+            "patience": "early stopping: epochs without a better validation score (default: %(default)s)",
             "seed": "fixes initialization, shuffles and data splits"}
-    unknown = set(helps or {}) - set(text)
-    if unknown:
-        raise ValueError(f"add_training_options: no option {sorted(unknown)}; options: {sorted(text)}")
-    text.update(helps or {})
+    helps = helps or {}
+    if set(helps) - set(text):
+        raise ValueError(f"add_training_options: no option {sorted(set(helps) - set(text))}; options: {sorted(text)}")
+    text.update(helps)
     parser.add_argument("--epochs", type=positive_int, default=epochs, help=text["epochs"])
     parser.add_argument("--batch-size", type=positive_int, default=batch_size, help=text["batch_size"])
     parser.add_argument("--learning-rate", type=positive_float, default=1e-3, help=text["learning_rate"])

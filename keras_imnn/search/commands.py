@@ -74,7 +74,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--algorithm", default="bayesian", choices=("bayesian", "hyperband"))
     p.add_argument("--seeds", type=seed_int, nargs="+", default=[0, 1], help="training seeds per trial (>= 2)")
     add_training_options(p, epochs=60, patience=10,
-                         helps={"epochs": "epochs per trial (Hyperband: its max_epochs; default: 60)",
+                         helps={"epochs": "epochs per trial (Hyperband: its max_epochs; default: %(default)s)",
                                 "seed": "seed of the search and of the training subset"})
     p.add_argument("--max-layers", type=positive_int, default=4)
     p.add_argument("--max-dilation", type=positive_int, help="default: lcm(H, W) // 2, the largest distinct one")
