@@ -1,4 +1,7 @@
 import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # XLA compiles each model for ~10 s on 2 cores, longer than the tests' tiny models train;
@@ -8,6 +11,17 @@ os.environ["KERAS_IMNN_XLA"] = "0"
 import keras
 import numpy as np
 import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def temp_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Temporary files of the code under test and of its subprocesses go under pytest's basetemp, which
+    pytest prunes: Beam's job server leaves an empty ``beam-temp*`` directory per pipeline otherwise."""
+    root = tmp_path_factory.mktemp("tempfile")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", str(root))
+        patch.setattr(tempfile, "tempdir", str(root))
+        yield root
 
 
 @pytest.fixture
