@@ -58,7 +58,7 @@ def test_quspin_and_the_tfds_cli_are_extras(wheel: zipfile.ZipFile) -> None:
     assert extra("magnet") == {"quspin"}
     assert extra("tfds") == {"mlcroissant", "apache-beam"}
     for name in ("test", "dev"):  # the tests build magnet data and run the `tfds` command line
-        assert {"quspin", "mlcroissant", "apache-beam", "pytest"} <= extra(name)
+        assert {"quspin", "mlcroissant", "apache-beam", "pytest", "pytest-xdist"} <= extra(name)
 
 
 def test_everything_but_the_magnet_solver_runs_without_quspin() -> None:
