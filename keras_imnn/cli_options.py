@@ -49,10 +49,10 @@ def add_training_options(parser: argparse.ArgumentParser, epochs: int, patience:
             "learning_rate": "Adam's initial learning rate (default: 1e-3)",
             "patience": "early stopping: epochs without a better validation score (default: %(default)s)",
             "seed": "fixes initialization, shuffles and data splits"}
-    helps = helps or {}
-    if set(helps) - set(text):
-        raise ValueError(f"add_training_options: no option {sorted(set(helps) - set(text))}; options: {sorted(text)}")
-    text.update(helps)
+    unknown = set(helps or {}) - set(text)
+    if unknown:
+        raise ValueError(f"add_training_options: no option {sorted(unknown)}; options: {sorted(text)}")
+    text.update(helps or {})
     parser.add_argument("--epochs", type=positive_int, default=epochs, help=text["epochs"])
     parser.add_argument("--batch-size", type=positive_int, default=batch_size, help=text["batch_size"])
     parser.add_argument("--learning-rate", type=positive_float, default=1e-3, help=text["learning_rate"])
