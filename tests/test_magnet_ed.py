@@ -211,7 +211,7 @@ def test_sign_characters_match_the_sector():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(lattice="kagome", shape=(4, 4), j2=0.0), "unknown lattice"),
+        (dict(lattice="hexagonal", shape=(4, 4), j2=0.0), "unknown lattice"),
         (dict(lattice="square", shape=(3, 3), j2=0.0), "even"),
         (dict(lattice="square", shape=(4, 4), j2=float("nan")), "finite"),
         (dict(lattice="square", shape=(4, 4), j2=float("inf")), "finite"),
