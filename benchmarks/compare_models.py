@@ -8,7 +8,7 @@
         --seeds 0 1 2 --out docs/comparison_magnet
     # dilation stacks of the multiscale model, either task
     python benchmarks/compare_models.py photonic --npz ... --variants dilations --out docs/dilations_photonic
-    # band edges on cells without point symmetry (issue #20: is exact D4 invariance worth more than
+    # band edges on cells without point symmetry (is exact D4 invariance worth more than
     # augmentation where it is not trivial?); cells from `keras-imnn generate photonic --config general`
     python benchmarks/compare_models.py photonic_edges --npz data/photonic_general_n20000_seed0.npz \\
         --symmetry-free --n-test 3400 --n-validation 1000 --sizes 100 200 400 800 1600 3200 --seeds 0 1 2 \\

@@ -1,6 +1,6 @@
 """Photonic band edges: regress the min and max over the Brillouin zone of TM and TE bands 1–8 of a unit cell.
 
-Layout (the project's shared DESIGN.md, "Band edges"): ``(32,)`` = [TM b1 min, TM b1 max, TM b2 min, …, TM b8 max,
+Layout: ``(32,)`` = [TM b1 min, TM b1 max, TM b2 min, …, TM b8 max,
 TE b1 min, …, TE b8 max]; ``reshape(2, 8, 2)`` is (polarization, band, min/max). Every gap and midgap of
 consecutive bands follows from them (``named_quantities``); the zoo's band-edge models output them ordered by
 construction (``keras_imnn.layers.BandEdges``).
@@ -106,7 +106,7 @@ PHOTONIC_EDGES = PhotonicEdges(
     summary_metrics=("tm_bands_1_4_median_rel_err", "te_bands_1_4_median_rel_err", "tm_gap_to_midgap_mae"),
     objective=("median_rel_err", "min"),
     scarce_n_train=400,
-    # The comparison of issue #20 on cells without point symmetry: the CNN, the CNN with D4 + shift augmentation,
+    # The comparison on cells without point symmetry: the CNN, the CNN with D4 + shift augmentation,
     # the invariant single-scale trunk (photonic_inv's: dilations [1, 1, 1]), the multiscale one, and tied kernels.
     # The orbit-averaged variants train with orbit_training="sample": on cells without symmetry the trivial-group
     # twin does not apply, so exact orbit training pays |D4| = 8 passes per step; "sample" pays one, as the CNNs do,
