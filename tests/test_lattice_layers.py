@@ -70,3 +70,36 @@ def test_inputs_that_are_not_the_lattice_are_refused():
         RandomLatticePermutation("hexagonal")
     with pytest.raises(ValueError, match="needs the lattice size"):
         RandomLatticePermutation("kagome").build((None, None, None, 3))
+
+
+def test_a_model_config_takes_a_lattice_as_its_group(rng):
+    """``group="kagome"``: the zoo's invariant trunk averaged over kagome's point group on sites; ``augment="kagome"``:
+    random kagome symmetries for the CNN. The invariant model is exact under every symmetry of the torus."""
+    from keras_imnn.models.builders import build_model
+    from keras_imnn.models.config import ModelConfig
+
+    torus = get_lattice("kagome").torus((2, 2))
+    cfg = ModelConfig(arch="inv", input_shape=(2, 2, 3), filters=4, dilations=(1, 2), group="kagome",
+                      input_scale=2.0, input_offset=-1.0)
+    model = build_model(cfg)
+    assert any(isinstance(layer, LatticeAverage) for layer in model.layers)
+    x = rng.integers(0, 2, size=(3, 2, 2, 3)).astype("float32")
+    y = keras.ops.convert_to_numpy(model(x))
+    for perm in torus.symmetries:
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(model(_image(x, perm))), y, atol=2e-6)
+    cnn = build_model(ModelConfig(arch="cnn", input_shape=(2, 2, 3), filters=4, dilations=(1,), group=None,
+                                  augment="kagome"))
+    assert any(isinstance(layer, RandomLatticePermutation) for layer in cnn.layers)
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (dict(input_shape=(None, None, 3)), r"group='kagome' needs input_shape \(L1, L2, 3\) with L1, L2 fixed"),
+    (dict(input_shape=(2, 2, 1)), r"one channel per site of a kagome cell\); got \(2, 2, 1\)"),
+    (dict(orbit_training="sample"), "needs invariance 'orbit' and orbit_training 'exact'"),
+    (dict(group=None, augment="kagome", input_shape=(2, 2, 1)), "augment='kagome' needs input_shape"),
+])
+def test_lattice_configs_that_cannot_work_are_refused(overrides, message):
+    from keras_imnn.models.config import ModelConfig
+
+    with pytest.raises(ValueError, match=message):
+        ModelConfig(**{"arch": "inv", "input_shape": (2, 2, 3), "group": "kagome", **overrides})

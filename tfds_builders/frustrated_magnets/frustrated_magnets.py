@@ -104,7 +104,8 @@ _CONFIGS = (
     + [make_config("square", (6, 4), 0.5, train_fraction=eps) for eps in (0.01, 0.02, 0.1, 0.2)]
     + [make_config("triangular", (4, 4), 1.3), make_config("triangular", (6, 4), 1.3)]
     + [make_config("square", (6, 6), 0.5, train_fraction=eps) for eps in (0.001, 0.005)]
-    + [make_config("kagome", (2, 3), 0.0)]  # 18 sites, (2, 3, 3) spins: three sublattices a cell
+    # 18 sites, (2, 3, 3) spins; at J2 = 0 the ground state has momentum pi along a1 (a translation flips its sign)
+    + [make_config("kagome", (2, 3), j2) for j2 in (0.0, 0.5)]
 )
 
 

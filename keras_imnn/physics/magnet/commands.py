@@ -20,7 +20,7 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
                                    "the symmetric sector: train is --train-fraction of the orbits, drawn "
                                    "with |psi|^2, and there is no full split (the frustrated_magnets TFDS "
                                    "configs' protocol).")
-    p.add_argument("--lattice", default="square", help="square or triangular")
+    p.add_argument("--lattice", default="square", help="square, triangular or kagome (keras_imnn.lattices)")
     p.add_argument("--shape", type=int, nargs=2, default=(4, 4), metavar=("LX", "LY"))
     p.add_argument("--j2", type=float, required=True)
     p.add_argument("--j1", type=float, default=1.0)
@@ -61,7 +61,7 @@ def _check_generate_args(args: argparse.Namespace) -> None:
     for name, value in (("--j1", args.j1), ("--j2", args.j2)):
         if not math.isfinite(value):
             raise ValueError(f"{name} must be a finite number, got {value}")
-    n_sites = lattice.shape[0] * lattice.shape[1]
+    n_sites = lattice.n_sites
     if not 0 < args.train_fraction < 1:
         raise ValueError(f"--train-fraction must be in (0, 1), got {args.train_fraction}")
     n_states = math.comb(n_sites, n_sites // 2)  # the Sz = 0 basis
@@ -127,7 +127,7 @@ def _generate(args: argparse.Namespace) -> int:
             "train_fraction": args.train_fraction, "test_size": args.test_size, "seed": args.seed}
     with atomic_dir(args.out) as tmp:  # all files of one run, or the previous run's, never a mix
         for name, (states, amplitudes) in splits.items():
-            np.savez(tmp / f"{name}.npz", states=states, spins=states_to_spins(states, gs.lattice.shape),
+            np.savez(tmp / f"{name}.npz", states=states, spins=states_to_spins(states, gs.lattice.feature_shape),
                      sign=(amplitudes < 0).astype(np.uint8), amplitude=amplitudes.astype(np.float32),
                      weight=np.square(amplitudes).astype(np.float32))
         (tmp / "metadata.json").write_text(json.dumps(meta, indent=1))

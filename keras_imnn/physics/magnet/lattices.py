@@ -55,7 +55,10 @@ def preserving_groups(name: str, shape: tuple[int, int] | list[int]) -> list[str
 
 def check_group_preserves(group: str | None, name: str, shape: tuple[int, int] | list[int], where: str) -> None:
     """Refuse a point ``group`` that maps lattice ``name`` ``shape``'s bonds onto others: a model averaging over
-    it would learn an invariance the data do not have, silently."""
+    it would learn an invariance the data do not have, silently. The lattice's own name stands for its own point
+    group acting on sites (``layers.LatticeAverage``): always accepted."""
+    if group == name:
+        return
     accepted = preserving_groups(name, shape)
     if normalize_group(group) not in accepted:
         raise ValueError(f"{where}: group {group!r} does not map the bonds of the {name} {shape[0]}x{shape[1]} "
