@@ -26,7 +26,7 @@ import numpy as np
 Bond = tuple[int, int, tuple[int, int]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PointOp:
     """One point-group element: site ``s`` of cell R goes to site ``sublattice[s]`` of cell ``matrix @ R + offsets[s]``.
 
@@ -41,7 +41,7 @@ class PointOp:
     offsets: np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: compared and hashed by identity
 class Lattice:
     """A two-dimensional periodic lattice.
 
