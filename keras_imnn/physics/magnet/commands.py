@@ -40,8 +40,14 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
 
 def _with_defaults(args: argparse.Namespace) -> argparse.Namespace:
     """``args`` with the defaults that depend on the lattice size: the orbit path past
-    ``MAX_EXPANDED_SITES`` spins, and its ε (of orbits) or the expanded path's (of states)."""
-    orbits = args.orbits if args.orbits is not None else args.shape[0] * args.shape[1] > MAX_EXPANDED_SITES
+    ``MAX_EXPANDED_SITES`` spins, and its ε (of orbits) or the expanded path's (of states). A bad lattice name or
+    shape is refused here (``make_lattice``)."""
+    from keras_imnn.physics.magnet.lattices import make_lattice
+
+    if args.orbits is not None:
+        orbits = args.orbits
+    else:
+        orbits = make_lattice(args.lattice, args.shape).n_sites > MAX_EXPANDED_SITES
     fraction = args.train_fraction
     if fraction is None:
         fraction = ORBIT_TRAIN_FRACTION if orbits else TRAIN_FRACTION
