@@ -41,18 +41,16 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from keras_imnn.models.registry import build_model, get_spec, manifest, receptive_field_of
+    from keras_imnn.models.cards import card, public
+    from keras_imnn.models.registry import get_spec, load, manifest
 
     spec = get_spec(args.name)
-    model = build_model(spec.config, name=spec.name)
-    print(f"{spec.name} ({spec.task}; default dataset {spec.dataset})\n")
-    print(spec.description + "\n")
-    model.summary()
-    print(f"\nparameters: {model.count_params():,}")
-    print(f"receptive field: {receptive_field_of(spec)}")
-    print("config: " + json.dumps(spec.config.to_dict()))
-    entry = manifest().get(spec.name)
-    print("pretrained: " + (json.dumps(entry, indent=2) if entry else "no checkpoint yet"))
+    if args.json:
+        print(json.dumps(public(manifest().get(spec.name)), indent=2))
+        return 0
+    print(card(spec.name))
+    if args.summary:
+        load(spec.name, weights=None).summary()
     return 0
 
 
@@ -65,6 +63,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     output.add_argument("-v", "--verbose", action="store_true",
                         help="each model's description, feature width, dataset version and test metrics")
     p.set_defaults(func=_list)
-    p = sub.add_parser("info", help="a model's description, summary and parameter count")
+    p = sub.add_parser("info", help="a model's card: intended use, validity domain, training data, test metrics",
+                       description="Print the model card of a zoo model (Markdown, as on the docs site).")
     p.add_argument("name", help="a name from `keras-imnn list`")
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true",
+                        help="the checkpoint's raw manifest entry instead (null without one), machine paths cut "
+                             "to file names")
+    output.add_argument("--summary", action="store_true", help="also print the Keras layer summary")
     p.set_defaults(func=_info)
