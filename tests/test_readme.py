@@ -37,3 +37,20 @@ def test_every_docs_page_in_the_nav_exists_or_is_generated():
     pages = {a or b for a, b in nav}
     generated = set(all_pages())
     assert pages and [p for p in pages if not (ROOT / "docs" / p).exists() and p not in generated] == []
+
+
+def test_license_citation_and_changelog_match_the_package():
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    assert cfg["metadata"]["license"] == "Apache-2.0"
+    license_text = (ROOT / "LICENSE").read_text()
+    assert "Apache License" in license_text and "Version 2.0, January 2004" in license_text
+    assert "END OF TERMS AND CONDITIONS" in license_text
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert "## [Unreleased]" in changelog and f"## [{cfg['metadata']['version']}]" in changelog
+    yaml = __import__("pytest").importorskip("yaml")
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert citation["version"] == cfg["metadata"]["version"] and citation["license"] == "Apache-2.0"
+    assert citation["preferred-citation"]["identifiers"][0]["value"] == "arXiv:2406.08318"
