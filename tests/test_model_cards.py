@@ -64,9 +64,17 @@ def test_info_summary_adds_the_layer_summary(capsys):
     assert "## Intended use" in out and "Total params" in out
 
 
-def test_docs_site_has_a_current_card_per_model():
-    from docs.gen_pages import model_pages
-
-    pages = model_pages()
+def test_docs_site_has_a_current_card_per_model(gen_pages):
+    pages = gen_pages.model_pages()
     assert set(pages) == {f"models/{n}.md" for n in keras_imnn.list_models()}
     assert pages["models/magnet_inv.md"] == card("magnet_inv")
+
+
+def test_a_card_renders_optional_uncertainty_when_the_entry_has_it():
+    from keras_imnn.models.cards import model_card
+
+    entry = {**manifest()["photonic_inv"], "uncertainty": {"method": "deep ensemble of 5",
+                                                          "calibration": {"coverage_68": 0.69, "nll": -2.1}}}
+    text = model_card("photonic_inv", keras_imnn.presets("photonic")["photonic_inv"], entry)
+    assert "## Uncertainty" in text and "| method | deep ensemble of 5 |" in text and "coverage_68 0.69" in text
+    assert "## Uncertainty" not in card("photonic_inv")

@@ -30,12 +30,10 @@ def test_local_links_lead_to_existing_files():
     assert targets and [t for t in targets if not (ROOT / t.split("#")[0]).exists()] == []
 
 
-def test_every_docs_page_in_the_nav_exists_or_is_generated():
-    from docs.gen_pages import all_pages
-
+def test_every_docs_page_in_the_nav_exists_or_is_generated(gen_pages):
     nav = re.findall(r":\s*([\w/.-]+\.md)\s*$|^\s*-\s*([\w/.-]+\.md)\s*$", (ROOT / "mkdocs.yml").read_text(), re.M)
     pages = {a or b for a, b in nav}
-    generated = set(all_pages())
+    generated = set(gen_pages.all_pages())
     assert pages and [p for p in pages if not (ROOT / "docs" / p).exists() and p not in generated] == []
 
 

@@ -72,8 +72,9 @@ def model_card(name: str, preset: dict[str, Any], entry: dict[str, Any] | None) 
              "", "## Intended use", "", task.intended_use, "",
              "## Validity domain", "",
              dataset_domain(spec.dataset, input_shape=cfg.input_shape, group=cfg.group).describe() + ".", "",
-             "Out of domain, a prediction is still made but `keras_imnn.domain` flags it (a `DomainWarning`); "
-             "physically invalid input is a `ValueError`.", ""]
+             f'Outside it the model still answers, with less reason to be trusted: `keras_imnn.domain.dataset_domain('
+             f'"{spec.dataset}").check(x)` gives each input\'s verdict and reason; physically invalid input is a '
+             "`ValueError`.", ""]
     if not entry:
         return "\n".join([*lines, "No pretrained checkpoint: `keras_imnn.load(name, weights=None)` builds it.", ""])
     entry = public(entry)

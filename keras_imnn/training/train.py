@@ -259,8 +259,8 @@ def check_out(out: str | Path, overwrite: bool = False) -> None:
 
 def save_run(out: str | Path, model: keras.Model, info: dict[str, Any],
              history: dict[str, list[float]]) -> Path:
-    """Write ``model.keras``, ``run.json`` (``info`` + the loss history) and ``learning_curve.png`` as the folder
-    ``out``.
+    """Write ``model.keras``, ``run.json`` (``info`` + the loss history) and, given a history, ``learning_curve.png``
+    as the folder ``out``.
 
     The model is saved uncompiled (``inference_copy``), so loading it is silent. The folder is replaced
     as a whole (``atomic_dir``): a kill or an error while saving leaves the previous run, if any, as it was.
@@ -270,7 +270,8 @@ def save_run(out: str | Path, model: keras.Model, info: dict[str, Any],
     with atomic_dir(out) as tmp:
         inference_copy(model).save(tmp / "model.keras")
         (tmp / "run.json").write_text(text)
-        plot_learning_curve(record["history"], tmp / "learning_curve.png", title=str(info.get("model", "")))
+        if any(record["history"].values()):
+            plot_learning_curve(record["history"], tmp / "learning_curve.png", title=str(info.get("model", "")))
     return Path(out)
 
 
