@@ -59,8 +59,9 @@ def _splits(config: object) -> list[tuple[str, str]]:
     if config.orbits:
         train = f"{config.train_fraction:g} × (orbits of the symmetric sector), drawn ∝ \\|ψ\\|²"
         return [("train", train), ("test", f"{config.test_size:,} uniform Sz = 0 states not in train")]
-    return [("train", f"{config.train_fraction:g} × {states:,} Sz = 0 states ≈ {round(config.train_fraction * states):,}, "
-                      "drawn ∝ \\|ψ\\|² without replacement"),
+    drawn = round(config.train_fraction * states)
+    return [("train", f"{config.train_fraction:g} × {states:,} Sz = 0 states ≈ {drawn:,}, drawn ∝ \\|ψ\\|² "
+                      "without replacement"),
             ("test", f"{config.test_size:,} uniform Sz = 0 states not in train"),
             ("full", f"all {states:,} Sz = 0 states")]
 
@@ -77,7 +78,7 @@ def dataset_pages() -> dict[str, str]:
             builder = builder_class(config=config.name, data_dir=data_dir)
             info, name = builder.info, f"{family}/{config.name}"
             features = [(key, "×".join(map(str, getattr(f, "shape", ()))) or "scalar",
-                         getattr(getattr(f, "dtype", None), "name", type(f).__name__),
+                         getattr(getattr(f, "np_dtype", None), "name", type(f).__name__),
                          (f.doc.desc if f.doc and f.doc.desc else "")) for key, f in info.features.items()]
             lines = [f"# {name}", "", config.description, "",
                      "```python", "import keras_imnn.datasets  # registers the builders",

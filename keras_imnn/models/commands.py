@@ -85,7 +85,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("list", help="list the zoo's models (keras_imnn.presets())")
     p.add_argument("--task", choices=tuple(TASKS), help="only this task's models")
     output = p.add_mutually_exclusive_group()
-    output.add_argument("--markdown", action="store_true", help="print a Markdown table with each model's validity domain (as in the README)")
+    output.add_argument("--markdown", action="store_true",
+                        help="print Markdown tables, with each model's validity domain (as in the README)")
     output.add_argument("-v", "--verbose", action="store_true",
                         help="each model's description, feature width, dataset version and test metrics")
     p.set_defaults(func=_list)
