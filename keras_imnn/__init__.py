@@ -11,6 +11,7 @@ Public surface::
     keras_imnn.load(name, include_top=False)      # the invariant feature extractor
     keras_imnn.finetune(name_or_model, x, y)      # one-call fine-tuning
     keras_imnn.layers.PeriodicConv2D(...)         # building blocks
+    keras_imnn.datasets                           # registers the TFDS builders (imports tfds on first use)
     keras_imnn.search.dilations(train, val, ...)  # architecture search (needs keras-tuner)
 
 The physics subpackages (``keras_imnn.physics``) do not import Keras; the names above are
@@ -34,6 +35,7 @@ _LAZY = {
     "load": ("keras_imnn.models.registry", "load"),
     "presets": ("keras_imnn.models.registry", "presets"),
     "finetune": ("keras_imnn.training.finetune", "finetune"),
+    "datasets": ("keras_imnn.datasets", None),
     "layers": ("keras_imnn.layers", None),
     "models": ("keras_imnn.models", None),
     "search": ("keras_imnn.search", None),

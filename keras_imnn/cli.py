@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_commands(sub)
     generate = sub.add_parser("generate", help="generate a dataset as plain arrays (no TFDS)")
     generate_sub = generate.add_subparsers(dest="task", metavar="TASK", required=True)
+    label = sub.add_parser("label", help="label your own inputs with the physics solver (no TFDS)")
+    label_sub = label.add_subparsers(dest="task", metavar="TASK", required=True)
+    photonic_commands.add_label(label_sub)
     plot = sub.add_parser("plot", help="draw a dataset's cells / states and labels as a PNG")
     plot_sub = plot.add_subparsers(dest="task", metavar="TASK", required=True)
     for domain in (photonic_commands, magnet_commands):
@@ -46,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Subcommands that run numpy/scipy/QuSpin only: they never import TensorFlow.
-_NO_TENSORFLOW = ("generate", "plot")
+_NO_TENSORFLOW = ("generate", "label", "plot")
 
 
 def import_tensorflow_quietly() -> None:

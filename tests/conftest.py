@@ -1,7 +1,9 @@
+import importlib.util
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # XLA compiles each model for ~10 s on 2 cores, longer than the tests' tiny models train;
@@ -35,3 +37,13 @@ def seeded() -> None:
     its initialization (e.g. the 4-filter model of test_fit_learns_an_invariant_target is stuck
     from about 1 init in 6)."""
     keras.utils.set_random_seed(0)
+
+
+@pytest.fixture(scope="session")
+def gen_pages() -> ModuleType:
+    """docs/gen_pages.py, the docs site's page generator (a script beside the pages, not an installed module)."""
+    path = Path(__file__).resolve().parents[1] / "docs" / "gen_pages.py"
+    spec = importlib.util.spec_from_file_location("gen_pages", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

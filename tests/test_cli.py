@@ -41,14 +41,14 @@ def test_list_verbose_prints_each_presets_metadata(capsys):
     assert f"mae {preset['test_metrics']['mae']:.4g}" in out and preset["dataset_version"] in out
 
 
-def test_info_prints_summary_and_parameter_count(capsys):
+def test_info_prints_parameter_count_and_receptive_field(capsys):
     import keras_imnn
 
     assert main(["info", "photonic_inv_dilated"]) == 0
     out = capsys.readouterr().out
     params = keras_imnn.load("photonic_inv_dilated", pretrained=False).count_params()
-    assert f"parameters: {params:,}" in out
-    assert "receptive field: 31×31" in out and "dilations" in out
+    assert f"| parameters | {params:,} " in out
+    assert "| receptive field | 31×31 |" in out and "dilated [1, 2, 4, 8]" in out
 
 
 def test_info_unknown_name_is_one_clear_line(capsys):

@@ -16,9 +16,10 @@ from keras_imnn.physics.magnet.lattices import make_lattice, preserving_groups
 KAGOME_12_SITES = -5.44487522  # 2x2 cells, J1 = 1, J2 = 0, S = sigma/2 (the project's reference value)
 
 
-def _kagome_bonds_from_design(shape: tuple[int, int]) -> tuple[list, list]:
-    """The kagome J1 bonds as DESIGN.md lists them, and the J2 bonds as the site pairs at distance sqrt(3)/2 in
-    the infinite lattice: written here from the geometry, independently of ``keras_imnn.lattices``."""
+def _kagome_bonds_written_out(shape: tuple[int, int]) -> tuple[list, list]:
+    """The kagome J1 bonds as the convention lists them (``keras_imnn/lattices/kagome.py``), and the J2 bonds as
+    the site pairs at distance sqrt(3)/2 in the infinite lattice: written here from the geometry, independently
+    of ``keras_imnn.lattices``."""
     l1, l2 = shape
 
     def site(x, y, s):
@@ -90,7 +91,7 @@ def test_square_and_triangular_tori_are_the_ones_of_before():
 @pytest.mark.parametrize("shape", [(2, 2), (2, 3), (3, 3), (4, 4)])
 def test_kagome_torus_has_the_bonds_of_the_design(shape):
     lat = get_lattice("kagome").torus(shape)
-    nn, nnn = _kagome_bonds_from_design(shape)
+    nn, nnn = _kagome_bonds_written_out(shape)
     assert lat.n_sites == 3 * shape[0] * shape[1] and lat.feature_shape == (*shape, 3)
     assert len(lat.nn_bonds) == 6 * shape[0] * shape[1] == len(lat.nnn_bonds)
     assert _as_set(lat.nn_bonds) == _as_set(nn) and len(_as_set(nn)) == len(nn)
@@ -125,7 +126,7 @@ def test_image_groups_keep_no_kagome_bond_set():
 
 
 def test_kagome_12_sites_matches_the_reference_and_a_dense_diagonalization():
-    nn, nnn = _kagome_bonds_from_design((2, 2))
+    nn, nnn = _kagome_bonds_written_out((2, 2))
     for j2 in (0.0, 0.3):
         dense = np.linalg.eigvalsh(_dense_heisenberg(12, [(nn, 1.0), (nnn, j2)], 6))[0]
         gs = ed.ground_state("kagome", (2, 2), j2, progress=False)
@@ -141,12 +142,12 @@ def test_kagome_12_sites_matches_the_reference_and_a_dense_diagonalization():
 
 def test_kagome_18_sites_matches_quspin_on_the_design_bonds():
     """2x3 cells (18 sites, C2 x translations): the project's sectors against QuSpin's plain Sz = 0 basis, with
-    the bonds written from DESIGN.md."""
+    the bonds written out independently here."""
     quspin = pytest.importorskip("quspin")
     from quspin.basis import spin_basis_general
     from quspin.operators import hamiltonian
 
-    nn, nnn = _kagome_bonds_from_design((2, 3))
+    nn, nnn = _kagome_bonds_written_out((2, 3))
     basis = spin_basis_general(18, Nup=9, pauli=0)
     j2 = 0.2
     couplings = [[1.0, i, j] for i, j in nn] + [[j2, i, j] for i, j in nnn]

@@ -12,6 +12,28 @@ def _metrics(metrics: dict[str, float] | None) -> str:
     return ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()) if metrics else "no checkpoint yet"
 
 
+def headline(preset: dict) -> str:
+    """The checkpoint's test metrics that the task's tables show (``Task.summary_metrics``), or "no checkpoint"."""
+    metrics = preset["test_metrics"]
+    if not metrics:
+        return "no checkpoint"
+    return ", ".join(f"{k} {metrics[k]:.4g}" for k in TASKS[preset["task"]].summary_metrics if k in metrics)
+
+
+def domain_of(name: str) -> str:
+    """The validity domain of zoo model ``name``, in words (``keras_imnn.domain``)."""
+    from keras_imnn.domain import dataset_domain
+    from keras_imnn.models.registry import get_spec
+
+    cfg = get_spec(name).config
+    return dataset_domain(get_spec(name).dataset, input_shape=cfg.input_shape, group=cfg.group).describe()
+
+
+def _print_markdown(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    for row in (header, ("---",) * len(header), *rows):
+        print("| " + " | ".join(row) + " |")
+
+
 def _list(args: argparse.Namespace) -> int:
     from keras_imnn.models.registry import presets
 
@@ -27,12 +49,16 @@ def _list(args: argparse.Namespace) -> int:
             print(f"  dataset {p['dataset']}{version}; test metrics: {_metrics(p['test_metrics'])}\n")
         return 0
     rows = [(name, p["task"], f"{p['params']:,}", p["invariance"] or "none (baseline)", p["receptive_field"],
-             "yes" if p["pretrained"] else "no", p["dataset"]) for name, p in zoo.items()]
-    header = ("name", "task", "params", "invariance group", "receptive field", "pretrained",
-              "default dataset")
+             headline(p), p["dataset"]) for name, p in zoo.items()]
+    header = ("name", "task", "params", "invariance group", "receptive field", "test metrics", "dataset")
     if args.markdown:
-        for row in (header, ("---",) * len(header), *rows):
-            print("| " + " | ".join(row) + " |")
+        _print_markdown(header, rows)
+        models_of: dict[str, list[str]] = {}
+        for name in zoo:
+            models_of.setdefault(domain_of(name), []).append(name)
+        print()
+        _print_markdown(("validity domain", "models"),
+                        [(domain, ", ".join(names)) for domain, names in models_of.items()])
     else:
         widths = [max(len(r[i]) for r in (header, *rows)) + 2 for i in range(len(header))]
         for row in (header, *rows):
@@ -41,18 +67,16 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from keras_imnn.models.registry import build_model, get_spec, manifest, receptive_field_of
+    from keras_imnn.models.cards import card, public
+    from keras_imnn.models.registry import get_spec, load, manifest
 
     spec = get_spec(args.name)
-    model = build_model(spec.config, name=spec.name)
-    print(f"{spec.name} ({spec.task}; default dataset {spec.dataset})\n")
-    print(spec.description + "\n")
-    model.summary()
-    print(f"\nparameters: {model.count_params():,}")
-    print(f"receptive field: {receptive_field_of(spec)}")
-    print("config: " + json.dumps(spec.config.to_dict()))
-    entry = manifest().get(spec.name)
-    print("pretrained: " + (json.dumps(entry, indent=2) if entry else "no checkpoint yet"))
+    if args.json:
+        print(json.dumps(public(manifest().get(spec.name)), indent=2))
+        return 0
+    print(card(spec.name))
+    if args.summary:
+        load(spec.name, weights=None).summary()
     return 0
 
 
@@ -61,10 +85,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("list", help="list the zoo's models (keras_imnn.presets())")
     p.add_argument("--task", choices=tuple(TASKS), help="only this task's models")
     output = p.add_mutually_exclusive_group()
-    output.add_argument("--markdown", action="store_true", help="print a Markdown table (as in the README)")
+    output.add_argument("--markdown", action="store_true",
+                        help="print Markdown tables, with each model's validity domain (as in the README)")
     output.add_argument("-v", "--verbose", action="store_true",
                         help="each model's description, feature width, dataset version and test metrics")
     p.set_defaults(func=_list)
-    p = sub.add_parser("info", help="a model's description, summary and parameter count")
+    p = sub.add_parser("info", help="a model's card: intended use, validity domain, training data, test metrics",
+                       description="Print the model card of a zoo model (Markdown, as on the docs site).")
     p.add_argument("name", help="a name from `keras-imnn list`")
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true",
+                        help="the checkpoint's raw manifest entry instead (null without one), machine paths cut "
+                             "to file names")
+    output.add_argument("--summary", action="store_true", help="also print the Keras layer summary")
     p.set_defaults(func=_info)

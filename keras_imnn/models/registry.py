@@ -237,6 +237,10 @@ def load(name: str, *, weights: str | os.PathLike | None = _PRETRAINED, include_
 
     Returns:
         A ``keras.Model``: ``(batch, H, W, 1)`` → ``(batch, outputs)``, or ``(batch, features)`` without the top.
+        With the top it comes compiled for its task (as keras-hub's tasks): Adam, the task's loss and metrics
+        (photonic gap: MSE + MAE; band edges: relative absolute error + MAE; magnet sign: binary cross-entropy
+        on the logit + accuracy), so ``fit``/``evaluate`` take the TFDS ``as_supervised`` pairs as they are;
+        ``compile`` again for other settings. Without the top it is uncompiled (features have no loss).
         A sample with a NaN or infinite input gets NaN outputs; an input of a shape the model cannot take is
         refused with one ValueError.
     """
@@ -248,7 +252,7 @@ def load(name: str, *, weights: str | os.PathLike | None = _PRETRAINED, include_
         _load_pretrained(model, name, cfg, include_top, weights_dir, overrides)
     elif choice is not None:
         _load_into(model, choice, name, include_top, overrides)
-    return model
+    return get_task(spec.task).compile(model) if include_top else model
 
 
 def receptive_field_of(spec: ModelSpec) -> str:

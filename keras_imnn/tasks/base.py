@@ -39,6 +39,7 @@ class Task(abc.ABC):
         baselines: the zoo models a comparison trains, strongest non-invariant baseline included.
         targets: the labels one example can give (the first is the default); () for one label.
         aliases: older names still accepted for the task.
+        intended_use: what a model of the task is for and what its outputs mean (model cards, ``keras-imnn info``).
     """
 
     name: str
@@ -52,6 +53,7 @@ class Task(abc.ABC):
     baselines: tuple[Variant, ...]
     targets: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    intended_use: str = ""
 
     @abc.abstractmethod
     def loss(self) -> keras.losses.Loss:
@@ -60,6 +62,14 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def metrics(self) -> list[keras.metrics.Metric]:
         """The metrics ``fit`` reports per epoch."""
+
+    def compile(self, model: keras.Model, learning_rate: float = 1e-3, jit_compile: bool | str = "auto") -> keras.Model:
+        """``model`` compiled for this task (Adam, ``loss()``, ``metrics()``), ready for ``fit``/``evaluate``."""
+        import keras
+
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=self.loss(), metrics=self.metrics(),
+                      jit_compile=jit_compile)
+        return model
 
     @abc.abstractmethod
     def score(self, y_true: np.ndarray, y_pred: np.ndarray, weight: np.ndarray | None = None) -> dict[str, float]:

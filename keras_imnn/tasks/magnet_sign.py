@@ -70,4 +70,8 @@ MAGNET_SIGN = MagnetSign(
                ("magnet_inv", "magnet_inv", False, {}),
                ("magnet_inv_dilated", "magnet_inv_dilated", False, {})),
     aliases=("classification",),
+    intended_use="The sign structure of a frustrated magnet's ground state: one logit per spin configuration "
+                 "(0/1 bits of an Lx×Ly torus), > 0 for a negative amplitude; for sign-structure studies and as "
+                 "the sign part of a variational wave function, pretrained on one lattice and J2, fine-tuned on "
+                 "others.",
 )

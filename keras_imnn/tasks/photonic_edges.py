@@ -106,6 +106,10 @@ PHOTONIC_EDGES = PhotonicEdges(
     summary_metrics=("tm_bands_1_4_median_rel_err", "te_bands_1_4_median_rel_err", "tm_gap_to_midgap_mae"),
     objective=("median_rel_err", "min"),
     scarce_n_train=400,
+    intended_use="Fast band edges of 2D photonic-crystal unit cells: the min and max over k_grid(16) of TM and TE "
+                 "bands 1-8, 32 values in ωa/2πc ordered [TM b1 min, TM b1 max, ..., TE b8 max] (reshape "
+                 "(2, 8, 2) = polarization, band, min/max); every gap and midgap follows "
+                 "(keras_imnn.tasks.photonic_edges.named_quantities).",
     # The comparison on cells without point symmetry: the CNN, the CNN with D4 + shift augmentation,
     # the invariant single-scale trunk (photonic_inv's: dilations [1, 1, 1]), the multiscale one, and tied kernels.
     # The orbit-averaged variants train with orbit_training="sample": on cells without symmetry the trivial-group

@@ -79,4 +79,8 @@ PHOTONIC_GAP = PhotonicGap(
                ("photonic_inv_dilated", "photonic_inv_dilated", False, {})),
     targets=("tm", "te"),
     aliases=("regression",),
+    intended_use="Screening 2D photonic-crystal unit cells for a TM band gap between bands 1 and 2 without running "
+                 "a band solver: the output is the gap-to-midgap ratio Δω/ω_mid (0 without a gap; > 0.01 counts as "
+                 "a gap). A fast surrogate and a starting point for fine-tuning on your own cells, not a "
+                 "replacement for the solver where a number must be exact.",
 )

@@ -20,6 +20,7 @@ from keras_imnn.atomic import atomic_dir
 from keras_imnn.models.registry import get_spec, load
 from keras_imnn.tasks import Task, get_task, task_of_dataset
 from keras_imnn.training.arrays import Arrays
+from keras_imnn.training.curves import plot_learning_curve
 from keras_imnn.training.evaluation import evaluate_arrays
 from keras_imnn.training.orbit_head import refit_head, sampled_average
 from keras_imnn.training.orbit_twin import trivial_group_twin
@@ -33,10 +34,7 @@ def compile_model(model: keras.Model, task: str | Task, learning_rate: float = 1
     # Keras' "auto" turns XLA off on CPU-only TensorFlow; on 2 cores it trains our models 2× faster.
     # KERAS_IMNN_XLA=0 opts out: compiling costs ~10 s per model, more than tiny models train.
     use_xla = keras.backend.backend() == "tensorflow" and os.environ.get("KERAS_IMNN_XLA", "1") != "0"
-    jit = True if use_xla else "auto"
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=task.loss(), metrics=task.metrics(),
-                  jit_compile=jit)
-    return model
+    return task.compile(model, learning_rate, jit_compile=True if use_xla else "auto")
 
 
 class TimeBudget(keras.callbacks.Callback):
@@ -261,7 +259,8 @@ def check_out(out: str | Path, overwrite: bool = False) -> None:
 
 def save_run(out: str | Path, model: keras.Model, info: dict[str, Any],
              history: dict[str, list[float]]) -> Path:
-    """Write ``model.keras`` and ``run.json`` (``info`` + the loss history) as the folder ``out``.
+    """Write ``model.keras``, ``run.json`` (``info`` + the loss history) and, given a history, ``learning_curve.png``
+    as the folder ``out``.
 
     The model is saved uncompiled (``inference_copy``), so loading it is silent. The folder is replaced
     as a whole (``atomic_dir``): a kill or an error while saving leaves the previous run, if any, as it was.
@@ -271,6 +270,8 @@ def save_run(out: str | Path, model: keras.Model, info: dict[str, Any],
     with atomic_dir(out) as tmp:
         inference_copy(model).save(tmp / "model.keras")
         (tmp / "run.json").write_text(text)
+        if any(record["history"].values()):
+            plot_learning_curve(record["history"], tmp / "learning_curve.png", title=str(info.get("model", "")))
     return Path(out)
 
 

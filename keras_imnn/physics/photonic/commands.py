@@ -1,4 +1,4 @@
-"""`keras-imnn generate photonic` and `keras-imnn plot photonic`."""
+"""`keras-imnn generate photonic`, `keras-imnn label photonic` and `keras-imnn plot photonic`."""
 from __future__ import annotations
 
 import argparse
@@ -33,6 +33,23 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
                    help="plane-wave cutoff of the solver for TM and TE (default: the TFDS "
                         "config's: TM 5 / TE 6 for gapped, 5 / 5 for sibcl, 7 / 7 for general)")
     p.set_defaults(func=_generate)
+
+
+def add_label(sub: argparse._SubParsersAction) -> None:
+    """Register ``label photonic``: the solver's labels for the user's own cells."""
+    p = sub.add_parser(
+        "photonic", help="label your own unit cells with the band solver (bands, gaps, band edges)",
+        description="Compute the TM/TE bands on k_grid(16), gaps and band edges of your own 32×32 cells with the "
+                    "solver that labels the datasets, and write them beside the cells in the format of "
+                    "`keras-imnn generate photonic`, which `plot photonic`, `finetune` and `evaluate` read.")
+    p.add_argument("--data", required=True,
+                   help=".npz / .h5 with your cells as `eps` or `x`: (n, 32, 32) or (n, 32, 32, 1), ε > 0")
+    p.add_argument("--out", required=True, help="output file, .npz or .h5 (written whole or not at all)")
+    p.add_argument("--workers", type=int, default=None, help="solver threads (default: all cores)")
+    p.add_argument("--n-max", type=int, default=None,
+                   help="plane-wave cutoff for TM and TE (default: that of photonic_crystals/general, whose labels "
+                        "the zoo's photonic checkpoints learned)")
+    p.set_defaults(func=_label)
 
 
 def add_plot(sub: argparse._SubParsersAction) -> None:
@@ -87,6 +104,37 @@ def _generate(args: argparse.Namespace) -> int:
     print(f"wrote {path} ({args.n} cells in {seconds:.1f} s); TM gap (bands 1-2) in "
           f"{stats['gap_fraction']:.1%} of cells")
     print(dataset.format_histogram(stats))
+    return 0
+
+
+def _label(args: argparse.Namespace) -> int:
+    import time
+
+    from keras_imnn.domain import PhotonicDomain
+    from keras_imnn.physics.photonic import dataset
+
+    out = Path(args.out)
+    if out.suffix not in (".npz", ".h5"):
+        raise ValueError(f"--out must end in .npz or .h5, got {out}")
+    n_max = dataset.DATASET_N_MAX["general"] if args.n_max is None else args.n_max
+    if n_max < 1:
+        raise ValueError(f"--n-max must be >= 1, got {n_max}")
+    data = read_arrays(args.data)
+    key = next((k for k in ("eps", "x") if k in data), None)
+    if key is None:
+        raise ValueError(f"{args.data} holds no cells: expected an array `eps` or `x` of shape (n, 32, 32); it holds "
+                         f"{', '.join(sorted(data)) or 'nothing'}")
+    eps = PhotonicDomain().validate(data[key])  # shape and ε > 0, before any solving
+    settings = dataset.SolverSettings(n_max=n_max)
+    start = time.perf_counter()
+    labels = dataset.label_many(eps, settings, workers=args.workers)
+    seconds = time.perf_counter() - start
+    write_arrays(out, {"eps": eps.astype(np.float32), **labels},
+                 {"source": str(args.data), "n_max_tm": n_max, "n_max_te": n_max,
+                  "k_grid_n": settings.k_grid_n, "n_bands": settings.n_bands})
+    stats = dataset.label_statistics(labels["tm_gap"], labels["tm_midgap"])
+    print(f"wrote {out} ({len(eps)} cells in {seconds:.1f} s); TM gap (bands 1-2) in {stats['gap_fraction']:.1%} "
+          f"of cells")
     return 0
 
 

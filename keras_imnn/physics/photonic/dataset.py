@@ -133,6 +133,26 @@ def label_cells(eps: np.ndarray,
     return out
 
 
+def label_many(eps: np.ndarray, settings: SolverSettings = SolverSettings(), *, chunk_size: int = 25,
+               workers: int | None = None, progress: bool = True) -> dict[str, np.ndarray]:
+    """Labels of many ``(n, 32, 32)`` cells (your own, say): :func:`label_cells` on chunks of ``chunk_size`` cells
+    run on ``workers`` threads (default: all cores, one BLAS thread each), with a progress bar; float32 arrays."""
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers!r}")
+    eps = np.asarray(eps, np.float64)
+    chunks = [eps[s:s + m] for s, m in chunk_ranges(0, len(eps), chunk_size)]
+    labelled = []
+    with tqdm(total=len(eps), unit="cell", desc="labelling", disable=not progress) as bar, \
+            threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
+        for chunk in pool.map(label_cells, chunks, [settings] * len(chunks)):
+            labelled.append(chunk)
+            bar.update(len(chunk["band_edges"]))
+    if not labelled:
+        raise ValueError("no cells to label")
+    return {key: np.concatenate([c[key] for c in labelled]).astype(np.float32) for key in labelled[0]}
+
+
 def make_examples(config: str, seed: int, start: int, n: int,
                   settings: SolverSettings = SolverSettings()) -> dict[str, np.ndarray]:
     """Cells ``start .. start + n - 1`` of ``config`` with ``seed``, labelled (float32 / int64).
