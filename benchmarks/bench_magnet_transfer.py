@@ -54,9 +54,10 @@ import keras_imnn
 from keras_imnn.atomic import atomic_write_text, read_json
 from keras_imnn.cli_options import add_training_options, point_group, positive_int
 from keras_imnn.groups import group_elements, site_permutation
+from keras_imnn.lattices import Torus
 from keras_imnn.layers import GroupAverage
 from keras_imnn.physics.magnet.ed import GroundState, ground_state, permute_states
-from keras_imnn.physics.magnet.lattices import Lattice, make_lattice, maps_bonds
+from keras_imnn.physics.magnet.lattices import make_lattice, maps_bonds
 from keras_imnn.physics.magnet.metrics import sign_overlap
 from keras_imnn.physics.magnet.representatives import SymmetricGroundState, find_ground_state, ground_state_filename
 from keras_imnn.physics.magnet.sampling import MAX_EXPANDED_SITES, sample_states, split_indices
@@ -133,7 +134,7 @@ def _name(g) -> str:
     return "[[{}, {}], [{}, {}]]".format(*g.matrix.ravel().tolist())
 
 
-def group_check(groups: list[str], lattice: Lattice, flipped: Callable[[np.ndarray], float]) -> dict[str, Any]:
+def group_check(groups: list[str], lattice: Torus, flipped: Callable[[np.ndarray], float]) -> dict[str, Any]:
     """Which elements do not map the lattice's bonds onto their image's, and the largest |ψ|² weight whose sign
     one of the others flips within the lattice (elements that transpose a rectangle change lattice: not counted).
     ``flipped(perm)``: the |ψ|² weight whose sign the site permutation ``perm`` changes."""

@@ -1,6 +1,6 @@
 """PWE band solver vs MPB at resolution 32, side by side, on the six reference cells.
 
-Benchmark setting (issue 4): per unit cell, the 16-point Γ–X–M–Γ path, the lowest 8 bands of one
+Benchmark setting: per unit cell, the 16-point Γ–X–M–Γ path, the lowest 8 bands of one
 polarization; both solvers use ``--n-jobs`` cores (MPB: processes, one cell each; PWE: threads).
 Prints each solver's throughput, their ratio, and both solvers' accuracy against the converged
 MPB reference (resolution 128 on the 4× upsampled cell). Then times the dataset setting

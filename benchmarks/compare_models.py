@@ -6,9 +6,13 @@
     # magnet: sign classification at train fraction ε (the dataset config fixes ε)
     python benchmarks/compare_models.py magnet --dataset frustrated_magnets/square_6x4_j2_0.5 \\
         --seeds 0 1 2 --out docs/comparison_magnet
+    # a lattice whose point group permutes sublattices (kagome): its symmetries as site permutations
+    keras-imnn generate magnet --lattice kagome --shape 2 3 --j2 0.5 --out data/kagome_2x3_j2_0.5
+    python benchmarks/compare_models.py magnet --npz-dir data/kagome_2x3_j2_0.5 --variants lattice \
+        --seeds 0 1 2 --out docs/comparison_magnet_kagome_2x3_j2_0.5
     # dilation stacks of the multiscale model, either task
     python benchmarks/compare_models.py photonic --npz ... --variants dilations --out docs/dilations_photonic
-    # band edges on cells without point symmetry (issue #20: is exact D4 invariance worth more than
+    # band edges on cells without point symmetry (is exact D4 invariance worth more than
     # augmentation where it is not trivial?); cells from `keras-imnn generate photonic --config general`
     python benchmarks/compare_models.py photonic_edges --npz data/photonic_general_n20000_seed0.npz \\
         --symmetry-free --n-test 3400 --n-validation 1000 --sizes 100 200 400 800 1600 3200 --seeds 0 1 2 \\
@@ -63,10 +67,19 @@ from keras_imnn.training.splits import (
 DILATION_STACKS = ([1, 1, 1], [1, 2, 3], [3, 2, 1], [2, 2, 2], [1, 2, 4, 8])
 
 
-def variants_of(task: Task, kind: str) -> list[Variant]:
-    """The task's zoo baselines ("models"), or its multiscale model with each of ``DILATION_STACKS``."""
+def variants_of(task: Task, kind: str, lattice: str | None = None, x_shape: tuple[int, ...] = ()) -> list[Variant]:
+    """The task's zoo baselines ("models"), its multiscale model with each of ``DILATION_STACKS``, or ("lattice")
+    the baselines on the data's ``lattice`` with its own symmetries (site permutations of ``x_shape``'s
+    ``(L1, L2, k)``): the CNN augmented by them, the multiscale trunk with shifts only and averaged over them."""
     if kind == "models":
         return list(task.baselines)
+    if kind == "lattice":
+        fixed = {"input_shape": tuple(x_shape[1:])}
+        return [(f"{task.name}_dense", f"{task.name}_dense", False, {}),
+                (f"{task.name}_cnn", f"{task.name}_cnn", False, {}),
+                (f"{task.name}_cnn + {lattice} aug", f"{task.name}_cnn", lattice, {}),
+                (f"{task.name}_inv_dilated shifts", f"{task.name}_inv_dilated", False, {**fixed, "group": None}),
+                (f"{task.name}_inv_dilated {lattice}", f"{task.name}_inv_dilated", False, {**fixed, "group": lattice})]
     name = f"{task.name}_inv_dilated"
     return [(f"{name} {d}", name, False, {"dilations": d}) for d in DILATION_STACKS]
 
@@ -78,7 +91,9 @@ def main() -> None:
     add_group_option(parser)
     parser.add_argument("--symmetry-free", action="store_true",
                         help="only cells without point symmetry (the group of --group, default d4), in every split")
-    parser.add_argument("--variants", choices=("models", "dilations"), default="models")
+    parser.add_argument("--variants", choices=("models", "dilations", "lattice"), default="models",
+                        help="the task's baselines, the dilation stacks, or the baselines with the data's own "
+                             "lattice symmetries (magnet data whose lattice has several sites a cell, e.g. kagome)")
     parser.add_argument("--only", nargs="+", metavar="LABEL",
                         help="run only these variants (labels as in the table, e.g. magnet_inv)")
     parser.add_argument("--sizes", type=positive_int, nargs="*", default=[],
@@ -119,15 +134,17 @@ def main() -> None:
     known = task.score(test.y[:8], test.y[:8], None if test.weight is None else test.weight[:8])  # its keys
     if set(metrics) - set(known):
         parser.error(f"unknown --metrics {sorted(set(metrics) - set(known))}; the task's: {sorted(known)}")
-    variants = all_variants = variants_of(task, args.variants)
+    lattice = source_lattice(args.dataset or task.default_dataset, npz=args.npz, npz_dir=args.npz_dir,
+                             data_dir=args.data_dir)
+    if args.variants == "lattice" and lattice is None:
+        parser.error("--variants lattice needs data that record their lattice (magnet data)")
+    variants = all_variants = variants_of(task, args.variants, lattice and lattice[0], train.x.shape)
     if args.only:
         unknown = set(args.only) - {label for label, *_ in variants}
         if unknown:
             parser.error(f"unknown --only {sorted(unknown)}; choose from {[label for label, *_ in variants]}")
         variants = [v for v in variants if v[0] in args.only]
     variants = with_group(variants, args.group)
-    lattice = source_lattice(args.dataset or task.default_dataset, npz=args.npz, npz_dir=args.npz_dir,
-                             data_dir=args.data_dir)
     try:
         for _, name, _, overrides in variants:
             check_lattice(name, lattice, overrides)

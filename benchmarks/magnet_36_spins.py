@@ -1,5 +1,5 @@
 """Ground state of the 6x6 (36-spin) square J1-J2 model in the fully symmetric sector, at J2 = 0.5 and 0.0,
-kept as orbit representatives (``keras_imnn.physics.magnet.representatives``; issue #19 item 3).
+kept as orbit representatives (``keras_imnn.physics.magnet.representatives``).
 
     nice -n 10 python benchmarks/magnet_36_spins.py --out out/magnet_36
 

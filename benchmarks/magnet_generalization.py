@@ -1,4 +1,4 @@
-"""Sign generalization across J2 (Westerhout et al., Nat. Commun. 11, 1593 (2020); issue 19, item 2).
+"""Sign generalization across J2 (Westerhout et al., Nat. Commun. 11, 1593 (2020)).
 
     python benchmarks/magnet_generalization.py --out docs/magnet_generalization \\
         --epochs 8 --patience 4 --batch-size 64 --epochs-per-model magnet_dense=50 --max-minutes 240

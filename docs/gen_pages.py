@@ -54,8 +54,10 @@ def _splits(config: object) -> list[tuple[str, str]]:
     if hasattr(config, "split_ranges"):  # photonic: consecutive cell indices
         return [(name, f"{n:,} cells ({start:,}..{start + n - 1:,})")
                 for name, (start, n) in config.split_ranges().items()]
-    lx, ly = config.shape
-    states = math.comb(lx * ly, lx * ly // 2)
+    from keras_imnn.physics.magnet.lattices import make_lattice
+
+    n_sites = make_lattice(config.lattice, config.shape).n_sites  # kagome: three sites a cell
+    states = math.comb(n_sites, n_sites // 2)
     if config.orbits:
         train = f"{config.train_fraction:g} × (orbits of the symmetric sector), drawn ∝ \\|ψ\\|²"
         return [("train", train), ("test", f"{config.test_size:,} uniform Sz = 0 states not in train")]

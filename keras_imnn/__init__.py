@@ -58,7 +58,7 @@ def __dir__() -> list[str]:
 
 # The modules whose import registers keras_imnn's Keras objects (layers, metrics) by name, which
 # keras.saving.load_model needs to rebuild a saved model. A new module with registered objects goes here.
-_SERIALIZABLE = ("keras_imnn.layers", "keras_imnn.models.zoo_model", "keras_imnn.physics.magnet.keras_metrics")
+_SERIALIZABLE = ("keras_imnn.layers", "keras_imnn.models.zoo_model")
 
 
 def _register_keras_objects() -> None:

@@ -21,7 +21,7 @@ squares (D4 across the two orientations of a rectangle); the anisotropic triangu
 the (+1, +1) diagonal only) keeps only the maps that fix that diagonal: C2 on rectangles, and on
 squares the inversion and the two diagonal mirrors {E, I, x <-> y, (x, y) -> (-y, -x)}, which is
 not one of :data:`GROUPS` (D4, C4 and D2 contain x -> -x or the 90° rotation, which turn the
-(+1, +1) diagonal into the (+1, -1) one; the lattices module lists its generators).
+(+1, +1) diagonal into the (+1, -1) one; ``keras_imnn.lattices`` lists its generators).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Band edges (issue 20): ordered by construction, gaps from one place, and the task's data, training and scoring."""
+"""Band edges: ordered by construction, gaps from one place, and the task's data, training and scoring."""
 import json
 
 import keras
@@ -24,7 +24,8 @@ EDGE_MODELS = ["photonic_edges_inv_dilated", "photonic_edges_cnn"]
 
 
 def assert_ordered(edges):
-    """The consistency of DESIGN.md, "Band edges": 0 ≤ min_b ≤ max_b, and mins and maxes rise with b."""
+    """The consistency of band edges (``physics.photonic.dataset.band_edges``): 0 ≤ min_b ≤ max_b, and mins and
+    maxes rise with b."""
     e = np.asarray(edges).reshape(-1, 2, 8, 2)
     lo, hi = e[..., 0], e[..., 1]
     assert (lo[..., 0] >= 0).all() and (hi >= lo).all()

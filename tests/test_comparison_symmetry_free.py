@@ -1,4 +1,4 @@
-"""Issue #20, item 3: band edges on cells without point symmetry, five variants (the symmetry-free filter,
+"""Band edges on cells without point symmetry, five variants (the symmetry-free filter,
 the variants, the log-log learning curves and the script's wiring; no training)."""
 import importlib.util
 import json

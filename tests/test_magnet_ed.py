@@ -167,7 +167,7 @@ def test_expanded_state_is_an_eigenstate_in_project_site_order():
 
 @pytest.mark.parametrize("j2", [0.7, 1.3])  # at 1.3 the ground state has kx = pi and inversion -1
 def test_triangular_energy_with_bonds_written_by_hand(j2):
-    # J1 along x and y, J2 on the (+1, +1) diagonal, sites i = x·Ly + y (DESIGN.md): built here, not by
+    # J1 along x and y, J2 on the (+1, +1) diagonal, sites i = x·Ly + y (keras_imnn.lattices): built here, not by
     # make_lattice, and diagonalized by QuSpin without symmetries.
     lx, ly = 4, 3
     cells = [(x, y) for x in range(lx) for y in range(ly)]
@@ -211,7 +211,7 @@ def test_sign_characters_match_the_sector():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(lattice="kagome", shape=(4, 4), j2=0.0), "unknown lattice"),
+        (dict(lattice="hexagonal", shape=(4, 4), j2=0.0), "unknown lattice"),
         (dict(lattice="square", shape=(3, 3), j2=0.0), "even"),
         (dict(lattice="square", shape=(4, 4), j2=float("nan")), "finite"),
         (dict(lattice="square", shape=(4, 4), j2=float("inf")), "finite"),

@@ -1,4 +1,4 @@
-"""D4 and C4 on rectangles (issue 19, item 4): a size-agnostic invariant model gives the same output on a
+"""D4 and C4 on rectangles: a size-agnostic invariant model gives the same output on a
 configuration and on its 90°-rotated copy on the rotated lattice.
 
 ``GroupAverage`` runs the transposed (W x H) copies of an H x W input as a second batch, so every element of

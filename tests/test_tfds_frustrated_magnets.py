@@ -67,5 +67,23 @@ class FrustratedMagnetsLabelsTest(tfds.testing.TestCase):
         np.testing.assert_array_equal(np.sort(first), np.sort(self._split("train")["state"]))
 
 
+def test_kagome_config_writes_three_sites_a_cell(tmp_path):
+    """A kagome config's spins are (L1, L2, 3), site s of cell (x, y) at bit (x * L2 + y) * 3 + s, labels from ED."""
+    from keras_imnn.physics.magnet.ed import ground_state, states_to_spins
+
+    config = frustrated_magnets.make_config("kagome", (2, 2), 0.5, train_fraction=0.1, test_size=100)
+    builder = frustrated_magnets.FrustratedMagnets(data_dir=str(tmp_path), config=config)
+    builder.download_and_prepare()
+    assert builder.info.features["spins"].shape == (2, 2, 3)
+    full = tfds.as_numpy(builder.as_dataset(split="full", batch_size=-1))
+    order = np.argsort(full["state"])
+    states = full["state"][order].astype(np.uint64)
+    gs = ground_state("kagome", (2, 2), 0.5, progress=False)
+    np.testing.assert_array_equal(states, gs.states)
+    np.testing.assert_array_equal(full["sign"][order], gs.signs)
+    np.testing.assert_array_equal(full["spins"][order], states_to_spins(states, (2, 2, 3)))
+    assert builder.info.metadata["marshall_violation"] is None  # kagome has no Marshall sublattice
+
+
 if __name__ == "__main__":
     tfds.testing.test_main()

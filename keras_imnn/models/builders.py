@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import keras
 
+from keras_imnn.lattices import LATTICES
 from keras_imnn.layers import BandEdges, DilatedBlock, GroupAverage, InvariantPooling2D, RandomLatticeSymmetry
+from keras_imnn.layers.lattice_symmetry import LatticeAverage, RandomLatticePermutation
 from keras_imnn.layers.symmetry import SQUARE_ONLY, check_group_fits, normalize_group
 from keras_imnn.layers.validation import CheckedRescaling, NonFiniteToNaN
 from keras_imnn.models.config import ModelConfig
@@ -20,6 +22,11 @@ def _trunk_cnn(x: keras.KerasTensor, cfg: ModelConfig) -> keras.KerasTensor:
 
 
 def _trunk_inv(x: keras.KerasTensor, cfg: ModelConfig) -> keras.KerasTensor:
+    if cfg.group in LATTICES:  # the lattice's own point group, acting on sites (channels) too
+        trunk = keras.Sequential([DilatedBlock(cfg.filters, cfg.dilations, cfg.kernel_size, residual=cfg.residual,
+                                               normalization=cfg.normalization, name="dilated_block"),
+                                  InvariantPooling2D(cfg.pooling, name="invariant_pooling")], name="trunk")
+        return LatticeAverage(trunk, cfg.group, name="lattice_average")(x)
     group = normalize_group(cfg.group)
     tied = cfg.invariance == "tied" and group != "trivial"
     block = DilatedBlock(cfg.filters, cfg.dilations, cfg.kernel_size, residual=cfg.residual,
@@ -40,7 +47,7 @@ def needs_square_input(cfg: ModelConfig) -> bool:
     through the same trunk (``GroupAverage``), so its output on a lattice equals that on the 90°-rotated
     lattice. Tied kernels (``SymmetricPeriodicConv2D``) and a fixed size keep the square rule.
     """
-    if cfg.arch != "inv" or normalize_group(cfg.group) not in SQUARE_ONLY:
+    if cfg.arch != "inv" or cfg.group in LATTICES or normalize_group(cfg.group) not in SQUARE_ONLY:
         return False
     size_agnostic = cfg.input_shape[0] is None and cfg.input_shape[1] is None
     return not (size_agnostic and cfg.invariance == "orbit")
@@ -63,7 +70,8 @@ def build_model(cfg: ModelConfig, name: str = "imnn", include_top: bool = True) 
     x = CheckedRescaling(cfg.input_scale, cfg.input_offset, shape=cfg.input_shape, square=square,
                          model_name=name, name="normalize")(inputs)
     if cfg.augment is not None:
-        x = RandomLatticeSymmetry(cfg.augment, name="augment")(x)
+        augment = RandomLatticePermutation if cfg.augment in LATTICES else RandomLatticeSymmetry
+        x = augment(cfg.augment, name="augment")(x)
     if cfg.arch == "cnn":
         x = _trunk_cnn(x, cfg)
     elif cfg.arch == "inv":

@@ -5,6 +5,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from keras_imnn.lattices import LATTICES
+
 ARCHES = ("cnn", "inv", "dense")
 INVARIANCES = ("orbit", "tied")
 ORBIT_TRAININGS = ("exact", "sample")  # as keras_imnn.layers.symmetry's (this module stays Keras-free)
@@ -25,10 +27,13 @@ class ModelConfig:
         input_shape: ``(H, W, 1)``; ``None`` spatial dims make "inv" models size-agnostic.
         outputs: size of the last (linear) dense layer.
         filters, kernel_size, dilations: the conv stack (one conv per dilation).
-        group: point group "d4", "c4", "d2", "c2" or None (for "inv" models). "d4" and "c4" need a square
-            input, except for a size-agnostic (``input_shape`` ``(None, None, C)``) "orbit" model, which then
-            averages a rectangle over D2 and the rotations that map it onto its 90°-rotated copy: its output on
-            an Lx×Ly lattice equals that on the rotated Ly×Lx one (``builders.needs_square_input``).
+        group: point group "d4", "c4", "d2", "c2" or None (for "inv" models), or a lattice name of
+            ``keras_imnn.lattices.LATTICES`` (e.g. "kagome"): the orbit average over that lattice's point group
+            acting on the sites of an ``(L1, L2, k)`` input (``layers.LatticeAverage``; fixed L1, L2). "d4" and
+            "c4" need a square input, except for a size-agnostic (``input_shape`` ``(None, None, C)``) "orbit"
+            model, which then averages a rectangle over D2 and the rotations that map it onto its 90°-rotated
+            copy: its output on an Lx×Ly lattice equals that on the rotated Ly×Lx one
+            (``builders.needs_square_input``).
         invariance: "orbit" (average over the group orbit, |G|× cost) or "tied" (symmetric kernels).
         orbit_training: how an "orbit" model trains: "exact" (the orbit average, |G| passes) or "sample"
             (one random group element per example and step, 1 pass); inference is the exact average either way.
@@ -39,7 +44,8 @@ class ModelConfig:
             by construction, in the layout of ``keras_imnn.tasks.photonic_edges``; outputs a multiple of 4).
         input_scale, input_offset: the model normalizes raw inputs as ``x·scale + offset``.
         augment: None, or a point group: during training only, each sample is mapped by a random
-            element of it and a random periodic shift (for the non-invariant baselines).
+            element of it and a random periodic shift (for the non-invariant baselines); or a lattice name: a
+            random symmetry of that lattice (``layers.RandomLatticePermutation``).
     """
 
     arch: str
@@ -76,9 +82,24 @@ class ModelConfig:
         if self.head == "band_edges" and self.outputs % 4:
             raise ValueError(f"a band_edges head needs outputs = 2 polarizations × bands × (min, max), a multiple "
                              f"of 4; got {self.outputs!r}")
+        for option in ("group", "augment"):
+            lattice = LATTICES.get(getattr(self, option))
+            if lattice is not None:
+                self._check_lattice_input(option, lattice.name, lattice.sites_per_cell)
         if self.arch != "inv" and None in self.input_shape[:2]:
             raise ValueError(f"a {self.arch!r} model flattens its input and needs a fixed input_shape; "
                              f"got {self.input_shape!r}")
+
+    def _check_lattice_input(self, option: str, lattice: str, sites_per_cell: int) -> None:
+        """A lattice's symmetries act on a fixed ``(L1, L2, k)`` input, one channel per site of a cell; its point
+        group is averaged over exactly ("orbit", "exact")."""
+        if None in self.input_shape[:2] or self.input_shape[2] != sites_per_cell:
+            raise ValueError(f"{option}={lattice!r} needs input_shape (L1, L2, {sites_per_cell}) with L1, L2 fixed "
+                             f"(one channel per site of a {lattice} cell); got {self.input_shape!r}")
+        if option == "group" and (self.invariance, self.orbit_training) != ("orbit", "exact"):
+            raise ValueError(f"group={lattice!r} averages over the lattice's point group exactly: it needs "
+                             f"invariance 'orbit' and orbit_training 'exact'; got {self.invariance!r}, "
+                             f"{self.orbit_training!r}")
 
     def replace(self, **overrides: Any) -> ModelConfig:
         """A copy with ``overrides``; unknown names raise a ValueError listing the accepted ones."""

@@ -1,6 +1,6 @@
 """Photonic band edges: regress the min and max over the Brillouin zone of TM and TE bands 1–8 of a unit cell.
 
-Layout (the project's shared DESIGN.md, "Band edges"): ``(32,)`` = [TM b1 min, TM b1 max, TM b2 min, …, TM b8 max,
+Layout: ``(32,)`` = [TM b1 min, TM b1 max, TM b2 min, …, TM b8 max,
 TE b1 min, …, TE b8 max]; ``reshape(2, 8, 2)`` is (polarization, band, min/max). Every gap and midgap of
 consecutive bands follows from them (``named_quantities``); the zoo's band-edge models output them ordered by
 construction (``keras_imnn.layers.BandEdges``).
@@ -110,7 +110,7 @@ PHOTONIC_EDGES = PhotonicEdges(
                  "bands 1-8, 32 values in ωa/2πc ordered [TM b1 min, TM b1 max, ..., TE b8 max] (reshape "
                  "(2, 8, 2) = polarization, band, min/max); every gap and midgap follows "
                  "(keras_imnn.tasks.photonic_edges.named_quantities).",
-    # The comparison of issue #20 on cells without point symmetry: the CNN, the CNN with D4 + shift augmentation,
+    # The comparison on cells without point symmetry: the CNN, the CNN with D4 + shift augmentation,
     # the invariant single-scale trunk (photonic_inv's: dilations [1, 1, 1]), the multiscale one, and tied kernels.
     # The orbit-averaged variants train with orbit_training="sample": on cells without symmetry the trivial-group
     # twin does not apply, so exact orbit training pays |D4| = 8 passes per step; "sample" pays one, as the CNNs do,

@@ -72,7 +72,9 @@ def make_config(
     ``orbits`` defaults to more than 30 spins; ``train_fraction`` to 0.05 of the states, or with
     ``orbits`` to 0.001 of the orbits of the symmetric sector.
     """
-    default_orbits = shape[0] * shape[1] > MAX_EXPANDED_SITES
+    from keras_imnn.physics.magnet.lattices import make_lattice
+
+    default_orbits = make_lattice(lattice, shape).n_sites > MAX_EXPANDED_SITES
     orbits = default_orbits if orbits is None else bool(orbits)
     default_fraction = ORBIT_TRAIN_FRACTION if orbits else TRAIN_FRACTION
     train_fraction = default_fraction if train_fraction is None else train_fraction
@@ -102,6 +104,8 @@ _CONFIGS = (
     + [make_config("square", (6, 4), 0.5, train_fraction=eps) for eps in (0.01, 0.02, 0.1, 0.2)]
     + [make_config("triangular", (4, 4), 1.3), make_config("triangular", (6, 4), 1.3)]
     + [make_config("square", (6, 6), 0.5, train_fraction=eps) for eps in (0.001, 0.005)]
+    # 18 sites, (2, 3, 3) spins; at J2 = 0 the ground state has momentum pi along a1 (a translation flips its sign)
+    + [make_config("kagome", (2, 3), j2) for j2 in (0.0, 0.5)]
 )
 
 
@@ -120,14 +124,17 @@ class FrustratedMagnets(tfds.core.GeneratorBasedBuilder):
     """
 
     def _info(self) -> tfds.core.DatasetInfo:
-        lx, ly = self.builder_config.shape
+        from keras_imnn.physics.magnet.lattices import make_lattice
+
+        shape = make_lattice(self.builder_config.lattice, self.builder_config.shape).feature_shape  # (L1, L2, k)
         return self.dataset_info_from_configs(
             features=tfds.features.FeaturesDict({
-                "spins": tfds.features.Tensor(shape=(lx, ly, 1), dtype=np.uint8, doc="1 = spin up at site (x, y)"),
+                "spins": tfds.features.Tensor(shape=shape, dtype=np.uint8,
+                                              doc="1 = spin up at site s of cell (x, y)"),
                 "sign": tfds.features.ClassLabel(names=["positive", "negative"], doc="sign of psi(s)"),
                 "amplitude": tfds.features.Scalar(dtype=np.float32, doc="psi(s), normalized over the full basis"),
                 "weight": tfds.features.Scalar(dtype=np.float32, doc="|psi(s)|^2"),
-                "state": tfds.features.Scalar(dtype=np.int64, doc="bit x*Ly+y set = spin up at (x, y)"),
+                "state": tfds.features.Scalar(dtype=np.int64, doc="bit (x*Ly+y)*k+s set = spin up at site s of (x, y)"),
             }),
             supervised_keys=("spins", "sign"),
             homepage="https://arxiv.org/abs/2406.08318",
@@ -176,10 +183,12 @@ class FrustratedMagnets(tfds.core.GeneratorBasedBuilder):
 
     def _generate_examples(self, states: np.ndarray, amplitudes: np.ndarray):
         from keras_imnn.physics.magnet.ed import states_to_spins
+        from keras_imnn.physics.magnet.lattices import make_lattice
 
+        shape = make_lattice(self.builder_config.lattice, self.builder_config.shape).feature_shape
         for start in range(0, len(states), _CHUNK):
             chunk_states, chunk_amplitudes = states[start:start + _CHUNK], amplitudes[start:start + _CHUNK]
-            spins = states_to_spins(chunk_states, self.builder_config.shape)
+            spins = states_to_spins(chunk_states, shape)
             for state, spin, amplitude in zip(chunk_states.tolist(), spins, chunk_amplitudes.tolist()):
                 yield state, {
                     "spins": spin, "sign": int(amplitude < 0), "amplitude": amplitude,

@@ -20,7 +20,7 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
                                    "the symmetric sector: train is --train-fraction of the orbits, drawn "
                                    "with |psi|^2, and there is no full split (the frustrated_magnets TFDS "
                                    "configs' protocol).")
-    p.add_argument("--lattice", default="square", help="square or triangular")
+    p.add_argument("--lattice", default="square", help="square, triangular or kagome (keras_imnn.lattices)")
     p.add_argument("--shape", type=int, nargs=2, default=(4, 4), metavar=("LX", "LY"))
     p.add_argument("--j2", type=float, required=True)
     p.add_argument("--j1", type=float, default=1.0)
@@ -40,8 +40,14 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
 
 def _with_defaults(args: argparse.Namespace) -> argparse.Namespace:
     """``args`` with the defaults that depend on the lattice size: the orbit path past
-    ``MAX_EXPANDED_SITES`` spins, and its ε (of orbits) or the expanded path's (of states)."""
-    orbits = args.orbits if args.orbits is not None else args.shape[0] * args.shape[1] > MAX_EXPANDED_SITES
+    ``MAX_EXPANDED_SITES`` spins, and its ε (of orbits) or the expanded path's (of states). A bad lattice name or
+    shape is refused here (``make_lattice``)."""
+    from keras_imnn.physics.magnet.lattices import make_lattice
+
+    if args.orbits is not None:
+        orbits = args.orbits
+    else:
+        orbits = make_lattice(args.lattice, args.shape).n_sites > MAX_EXPANDED_SITES
     fraction = args.train_fraction
     if fraction is None:
         fraction = ORBIT_TRAIN_FRACTION if orbits else TRAIN_FRACTION
@@ -61,7 +67,7 @@ def _check_generate_args(args: argparse.Namespace) -> None:
     for name, value in (("--j1", args.j1), ("--j2", args.j2)):
         if not math.isfinite(value):
             raise ValueError(f"{name} must be a finite number, got {value}")
-    n_sites = lattice.shape[0] * lattice.shape[1]
+    n_sites = lattice.n_sites
     if not 0 < args.train_fraction < 1:
         raise ValueError(f"--train-fraction must be in (0, 1), got {args.train_fraction}")
     n_states = math.comb(n_sites, n_sites // 2)  # the Sz = 0 basis
@@ -127,7 +133,7 @@ def _generate(args: argparse.Namespace) -> int:
             "train_fraction": args.train_fraction, "test_size": args.test_size, "seed": args.seed}
     with atomic_dir(args.out) as tmp:  # all files of one run, or the previous run's, never a mix
         for name, (states, amplitudes) in splits.items():
-            np.savez(tmp / f"{name}.npz", states=states, spins=states_to_spins(states, gs.lattice.shape),
+            np.savez(tmp / f"{name}.npz", states=states, spins=states_to_spins(states, gs.lattice.feature_shape),
                      sign=(amplitudes < 0).astype(np.uint8), amplitude=amplitudes.astype(np.float32),
                      weight=np.square(amplitudes).astype(np.float32))
         (tmp / "metadata.json").write_text(json.dumps(meta, indent=1))

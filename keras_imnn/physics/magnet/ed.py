@@ -11,7 +11,8 @@ sector of that group and built once (``_orbits``), so that a sector's matrix is 
 signs and a scan of all sectors costs little more than their Lanczos runs.
 
 State integers follow the project convention: bit ``i`` set = spin up at site ``i``, sites
-row-major (``i = x * Ly + y``). QuSpin stores site ``i`` in bit ``N - 1 - i``; the conversion
+row-major over the ``(L1, L2, k)`` array of cells and sublattices (``i = (x * L2 + y) * k + s``; ``i = x * Ly + y``
+with one site per cell), see :mod:`keras_imnn.lattices`. QuSpin stores site ``i`` in bit ``N - 1 - i``; the conversion
 happens here and nowhere else. QuSpin comes with the ``magnet`` extra only: without it,
 ``ground_state`` raises :class:`MissingQuSpinError`, which says how to install it.
 """
@@ -30,7 +31,8 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from keras_imnn.errors import UserError
-from keras_imnn.physics.magnet.lattices import Lattice, make_lattice
+from keras_imnn.lattices import Torus
+from keras_imnn.physics.magnet.lattices import make_lattice
 from keras_imnn.physics.memory import check_memory
 
 Sector = dict[str, int]
@@ -72,7 +74,7 @@ class GroundState:
             amplitude (lowest state among ties) positive. None if not expanded.
     """
 
-    lattice: Lattice
+    lattice: Torus
     j1: float
     j2: float
     energy: float
@@ -94,8 +96,8 @@ class GroundState:
         return (self._expanded().amplitudes < 0).astype(np.uint8)
 
     def spins(self, index: np.ndarray | slice = slice(None)) -> np.ndarray:
-        """``(n, Lx, Ly, 1)`` uint8 0/1 spins (1 = up) of ``states[index]``."""
-        return states_to_spins(self._expanded().states[index], self.lattice.shape)
+        """``(n, L1, L2, k)`` uint8 0/1 spins (1 = up) of ``states[index]``, k sites per cell."""
+        return states_to_spins(self._expanded().states[index], self.lattice.feature_shape)
 
     def _expanded(self) -> GroundState:
         if self.states is None:
@@ -103,20 +105,20 @@ class GroundState:
         return self
 
 
-def states_to_spins(states: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Integers (bit i = up at site i) -> ``(n, Lx, Ly, 1)`` uint8 0/1 arrays."""
-    n_sites = shape[0] * shape[1]
+def states_to_spins(states: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Integers (bit i = up at site i) -> ``(n, L1, L2, k)`` uint8 0/1 arrays; ``shape`` is ``(L1, L2)`` (k = 1)
+    or a torus's ``feature_shape`` ``(L1, L2, k)``."""
+    shape = (*shape, 1) if len(shape) == 2 else tuple(shape)
+    n_sites = math.prod(shape)
     bits = (np.asarray(states, dtype=np.uint64)[:, None] >> np.arange(n_sites, dtype=np.uint64)) & np.uint64(1)
-    return bits.astype(np.uint8).reshape(-1, shape[0], shape[1], 1)
+    return bits.astype(np.uint8).reshape(-1, *shape)
 
 
 def spins_to_states(spins: np.ndarray) -> np.ndarray:
-    """``(n, Lx, Ly[, 1])`` 0/1 arrays -> uint64 integers (bit i = up at site i)."""
+    """``(n, L1, L2[, k])`` 0/1 arrays -> uint64 integers (bit i = up at site i, row-major)."""
     spins = np.asarray(spins)
-    if spins.ndim == 4 and spins.shape[-1] == 1:
-        spins = spins[..., 0]
-    if spins.ndim != 3 or not np.isin(spins, (0, 1)).all():
-        raise ValueError(f"spins must be 0/1 with shape (n, Lx, Ly[, 1]), got shape {spins.shape}")
+    if spins.ndim not in (3, 4) or not np.isin(spins, (0, 1)).all():
+        raise ValueError(f"spins must be 0/1 with shape (n, Lx, Ly[, k]), got shape {spins.shape}")
     flat = spins.reshape(len(spins), -1).astype(np.uint64)
     return (flat << np.arange(flat.shape[1], dtype=np.uint64)).sum(axis=1, dtype=np.uint64)
 
@@ -140,31 +142,30 @@ def sector_label(sector: Sector) -> str:
     return ",".join(f"{name}={value:+d}" for name, value in sector.items())
 
 
-def symmetric_sector(lattice: Lattice) -> Sector:
+def symmetric_sector(lattice: Torus) -> Sector:
     """Zero momentum, every point-group character +1, and ``Z = (-1)^(N/2)`` (a singlet's)."""
     sector = {name: 1 for name in lattice.generators}
     sector["Z"] = -1 if (lattice.n_sites // 2) % 2 else 1
     return sector
 
 
-def candidate_sectors(lattice: Lattice) -> list[Sector]:
-    """All sectors with real characters: momenta 0 / pi, the point-group generators that keep
-    that momentum, and both spin-flip characters."""
+def candidate_sectors(lattice: Torus) -> list[Sector]:
+    """All sectors with real characters: momenta 0 / pi along a1 and a2, the point-group generators that keep
+    that momentum (not a diagonal mirror or a 60° rotation where it maps kx = pi to ky = pi), and both
+    spin-flip characters; only characters of the group so made (e.g. Px = Py where Pd conjugates them)."""
     lx, ly = lattice.shape
     sectors = []
     for tx, ty in itertools.product((1, -1) if lx % 2 == 0 else (1,), (1, -1) if ly % 2 == 0 else (1,)):
-        # Diagonal mirrors swap kx and ky, so they only label sectors with kx = ky.
-        point_group = [g for g in lattice.point_group if g in ("Px", "Py", "I") or tx == ty]
+        momentum = {"Tx": tx, "Ty": ty}
+        point_group = [g for g in lattice.point_group if _is_character(lattice, {**momentum, g: 1})]
         for chars in itertools.product((1, -1), repeat=len(point_group) + 1):
-            sector = {"Tx": tx, "Ty": ty, **dict(zip(point_group, chars[:-1])), "Z": chars[-1]}
-            # Py = Pd Px Pd on the square: in a 1D representation they share a character.
-            if "Pd" in sector and "Px" in sector and sector["Px"] != sector["Py"]:
-                continue
-            sectors.append(sector)
+            sector = {**momentum, **dict(zip(point_group, chars[:-1])), "Z": chars[-1]}
+            if _is_character(lattice, sector):
+                sectors.append(sector)
     return sectors
 
 
-def _quspin_blocks(lattice: Lattice, names: tuple[str, ...]) -> dict[str, tuple[np.ndarray, int]]:
+def _quspin_blocks(lattice: Torus, names: tuple[str, ...]) -> dict[str, tuple[np.ndarray, int]]:
     """QuSpin ``**blocks`` of the fully symmetric sector (every character +1) of the generators ``names``."""
     perms = {**lattice.generators, "Z": -(np.arange(lattice.n_sites) + 1)}
     return {f"{name}block": (perms[name], 0) for name in names}
@@ -206,14 +207,18 @@ def _odd_parities(names: tuple[str, ...], sector: Sector) -> np.ndarray:
     return np.array([(p & minus).bit_count() % 2 == 1 for p in range(1 << len(names))])
 
 
-def _check_sector(lattice: Lattice, sector: Sector) -> None:
-    names = tuple(sector)
+def _is_character(lattice: Torus, sector: Sector) -> bool:
+    """Whether the signs of ``sector`` are a character of the group its generators make (+1 on every relation)."""
+    odd = _odd_parities(tuple(sector), sector)
+    return not any(odd[r] for r in _group(lattice.name, lattice.shape, tuple(sector))[1])
+
+
+def _check_sector(lattice: Torus, sector: Sector) -> None:
     for name, char in sector.items():
         if name not in (*lattice.generators, "Z") or char not in (1, -1):
             raise ValueError(f"bad sector entry {name}={char}; generators {sorted([*lattice.generators, 'Z'])}, "
                              f"characters +1/-1")
-    odd = _odd_parities(names, sector)
-    if any(odd[r] for r in _group(lattice.name, lattice.shape, names)[1]):
+    if not _is_character(lattice, sector):
         raise ValueError(f"sector {sector_label(sector)} is not a character of the lattice group (e.g. -1 on a "
                          f"translation of odd length, or Px != Py where Pd swaps them)")
 
@@ -360,7 +365,7 @@ def _expand(orbits: _Orbits, sector: Sector, members: np.ndarray, vector: np.nda
     return coefficient[orbits.orbit] * np.where(_odd_parities(orbits.names, sector)[orbits.parity], -1.0, 1.0)
 
 
-def _n_orbits(lattice: Lattice, names: tuple[str, ...]) -> int:
+def _n_orbits(lattice: Torus, names: tuple[str, ...]) -> int:
     """Number of orbits of the Sz = 0 states under the group of ``names`` (Burnside: the mean over the
     group of the number of states each element fixes), known before any state is built."""
     n, fixed = lattice.n_sites, 0
@@ -382,7 +387,7 @@ def _n_orbits(lattice: Lattice, names: tuple[str, ...]) -> int:
     return fixed // (len(perms) * (2 if "Z" in names else 1))
 
 
-def _ed_memory_bytes(lattice: Lattice, groups: list[tuple[str, ...]]) -> float:
+def _ed_memory_bytes(lattice: Torus, groups: list[tuple[str, ...]]) -> float:
     """Peak memory of the ED without the expansion, closed form, on the safe side.
 
     Cached for each group (``_orbits``): the orbit and parity of every Sz = 0 state (5 bytes each)
@@ -419,8 +424,8 @@ def ground_state(
     """Ground state of the J1-J2 Heisenberg model (S = sigma/2) in the Sz = 0 sector.
 
     Args:
-        lattice: ``"square"`` or ``"triangular"`` (see ``lattices``).
-        shape: ``(Lx, Ly)``.
+        lattice: a name of ``keras_imnn.lattices.LATTICES`` ("square", "triangular", "kagome").
+        shape: ``(L1, L2)`` cells.
         j2, j1: couplings.
         sector: ``"auto"`` diagonalizes every real-character sector (``candidate_sectors``) to
             convergence and keeps the lowest (the sectors share their orbits: about 3x the time of

@@ -1,7 +1,7 @@
 """Sign-structure metrics (numpy). Labels are 0 for a positive amplitude, 1 for a negative one.
 
-The Keras versions (for ``model.compile(metrics=...)``) are in ``keras_metrics`` so that this
-module stays free of Keras.
+Training compiles Keras' own ``BinaryAccuracy(threshold=0)`` on the logit (``tasks.magnet_sign``); the physics
+package stays free of Keras.
 """
 from __future__ import annotations
 

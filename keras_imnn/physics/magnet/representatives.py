@@ -35,9 +35,10 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from keras_imnn.atomic import atomic_dir, atomic_path, read_json
+from keras_imnn.lattices import Torus
 from keras_imnn.npz import read_npz
 from keras_imnn.physics.magnet import ed
-from keras_imnn.physics.magnet.lattices import Lattice, make_lattice
+from keras_imnn.physics.magnet.lattices import make_lattice
 from keras_imnn.physics.memory import check_memory
 
 #: Lanczos vectors ARPACK keeps for one eigenpair (scipy's default ``ncv`` for k = 1).
@@ -57,6 +58,9 @@ def _kernels():
 @functools.lru_cache(maxsize=8)
 def _geometry(name: str, shape: tuple[int, int]):
     lattice = make_lattice(name, shape)
+    if lattice.sites_per_cell != 1:  # the kernels shift whole bit fields by one site per cell
+        raise ValueError(f"the orbit path (representatives) takes lattices with one site per cell; {name} has "
+                         f"{lattice.sites_per_cell}: use ed.ground_state (up to ~30 sites)")
     point = [perm for perm, _ in ed._group(name, shape, tuple(lattice.point_group))[0]]
     geometry = _kernels().Geometry(lattice.n_sites, shape, point)
     n_group = len(ed._group(name, shape, tuple(lattice.generators))[0])
@@ -95,12 +99,12 @@ def _chunks(n: int, progress: bool, desc: str, size: int = 0, unit: str = "orbit
     bar.close()
 
 
-def n_orbits(lattice: Lattice) -> int:
+def n_orbits(lattice: Torus) -> int:
     """Orbits of the Sz = 0 states under translations, point group and spin flip (Burnside, exact)."""
     return ed._n_orbits(lattice, (*lattice.generators, "Z"))
 
 
-def memory_bytes(lattice: Lattice, orbits: int | None = None, ncv: int = NCV) -> float:
+def memory_bytes(lattice: Torus, orbits: int | None = None, ncv: int = NCV) -> float:
     """Peak memory of ``symmetric_ground_state``, closed form, on the safe side.
 
     Counted together although they come one after the other: the listing and checking of the
@@ -115,7 +119,7 @@ def memory_bytes(lattice: Lattice, orbits: int | None = None, ncv: int = NCV) ->
     return 0.4e9 + 60 * orbits + 64 * orbits + 4 * hops + (ncv + 10) * 8 * orbits
 
 
-def _list_representatives(lattice: Lattice, progress: bool, n_threads: int | None) -> np.ndarray:
+def _list_representatives(lattice: Torus, progress: bool, n_threads: int | None) -> np.ndarray:
     """``(R,)`` uint64, the largest state of every orbit, increasing: each Sz = 0 state with the top bit set
     (C(N - 1, N/2 - 1) of them, 4.5e9 at 6x6) is tested against its images, in blocks, counted and then
     written. Written here because QuSpin's ``spin_basis_general`` crashed (SIGSEGV) listing the 6x6
@@ -165,7 +169,7 @@ class SymmetricSector:
         nn_diagonal, nnn_diagonal: ``(R,)`` sum of S^z_i S^z_j over the J1 / J2 bonds.
     """
 
-    lattice: Lattice
+    lattice: Torus
     sector: ed.Sector
     representatives: np.ndarray = field(repr=False)
     orbit_sizes: np.ndarray = field(repr=False)
@@ -345,7 +349,7 @@ class SymmetricGroundState:
         residual: ||H c - E c||; n_matvec: matrix-vector products of the solve.
     """
 
-    lattice: Lattice
+    lattice: Torus
     j1: float
     j2: float
     energy: float
@@ -372,7 +376,7 @@ class SymmetricGroundState:
 
     def spins(self, states: np.ndarray | None = None) -> np.ndarray:
         """``(n, Lx, Ly, 1)`` uint8 0/1 spins (1 = up) of ``states`` (default: the representatives)."""
-        return ed.states_to_spins(self.representatives if states is None else states, self.lattice.shape)
+        return ed.states_to_spins(self.representatives if states is None else states, self.lattice.feature_shape)
 
     def characters(self, elements: np.ndarray) -> np.ndarray:
         """``(n,)`` +1/-1, the sector's character of group elements given by index (``group_images``)."""

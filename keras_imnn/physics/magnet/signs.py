@@ -43,7 +43,7 @@ def sign_characters(gs: GroundState, atol: float = 1e-9) -> dict[str, int | None
 
 
 def marshall_signs(states: np.ndarray, lattice) -> np.ndarray:
-    """``(n,)`` uint8, 1 where the Marshall sign (-1)^(up spins on sublattice x+y even) is -1."""
+    """``(n,)`` uint8, 1 where the Marshall sign (-1)^(up spins on Marshall's A, ``lattice.sublattice == 0``) is -1."""
     states = np.asarray(states, dtype=np.uint64)
     parity = np.zeros(states.shape, dtype=np.uint64)
     for i in np.flatnonzero(lattice.sublattice == 0):
@@ -58,8 +58,11 @@ def marshall_violation(gs: GroundState | SymmetricGroundState) -> float | None:
     A ground state held as orbits (``representatives.SymmetricGroundState``) is judged on its
     representatives, which needs the rule's sign to be the same on each orbit: Lx, Ly even (translations
     map the sublattices onto each other) and N/2 even (an odd translation or the flip changes the up
-    spins on sublattice A by N/2 - 2 n_A); None otherwise.
+    spins on sublattice A by N/2 - 2 n_A); None otherwise, and None on a lattice with no Marshall sublattice
+    (kagome).
     """
+    if gs.lattice.lattice.marshall is None:
+        return None
     if isinstance(gs, GroundState):
         disagree, weights = gs.signs != marshall_signs(gs.states, gs.lattice), gs.weights
     else:

@@ -95,7 +95,7 @@ class SolverSettings:
 def band_edges(tm_bands: np.ndarray, te_bands: np.ndarray) -> np.ndarray:
     """Min and max over the k-points of TM and TE bands 1–8: ``(..., n_k, n_bands)`` → ``(..., 32)``.
 
-    Layout (the project's shared DESIGN.md, "Band edges"): [TM b1 min, TM b1 max, TM b2 min, …,
+    Layout: [TM b1 min, TM b1 max, TM b2 min, …,
     TM b8 max, TE b1 min, …, TE b8 max]; ``reshape(..., 2, 8, 2)`` is (polarization, band, min/max).
     With fewer than 8 bands (quick tests) all are kept: ``(..., 4 · n_bands)``. Invariant under D4
     and periodic shifts of the cell when the k-points are ``k_grid(n)``.
