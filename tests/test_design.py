@@ -12,7 +12,14 @@ from keras_imnn.cli import main
 from keras_imnn.design import GapObjective, maximize_gap
 from keras_imnn.design.labels import solver_labels
 from keras_imnn.design.loop import initial_latents
-from keras_imnn.design.parameterization import DensityMap, d4_average, enforce_min_feature, min_feature_ok
+from keras_imnn.design.parameterization import (
+    DensityMap,
+    d4_average,
+    enforce_min_feature,
+    from_orbit_values,
+    min_feature_ok,
+    orbit_values,
+)
 from keras_imnn.domain import PhotonicDomain
 from keras_imnn.errors import UserError
 from keras_imnn.physics.photonic.cells import rods
@@ -115,6 +122,10 @@ def test_d4_average_and_binary_cells_are_symmetric():
     np.testing.assert_allclose(sym, np.swapaxes(sym, 1, 2), atol=1e-6)
     mask = DensityMap((1.0, 12.0), 2.0, True).binary(x)
     assert mask.dtype == bool and np.array_equal(mask, mask[:, :, ::-1])
+    # The 136 orbit values of a D4-symmetric latent (the gradient-free searches' variables) round-trip.
+    values = orbit_values(sym)
+    assert values.shape == (2, 136)
+    np.testing.assert_allclose(from_orbit_values(values), sym, atol=1e-6)
 
 
 def test_min_feature_check_and_enforcement():
