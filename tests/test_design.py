@@ -182,3 +182,20 @@ def test_cli_refuses_a_non_empty_out_before_any_work(tmp_path, capsys):
     (tmp_path / "keep.txt").write_text("x")
     assert main(["design", "--out", str(tmp_path)]) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+@pytest.mark.jax
+def test_design_runs_under_jax():
+    """Gradients and fine-tuning under the JAX backend too (Keras fixes its backend at import: a subprocess)."""
+    pytest.importorskip("jax", reason="install the [test] extra to check the JAX backend")
+    import os
+    import subprocess
+    import sys
+
+    script = ("import keras; from keras_imnn.design import maximize_gap; assert keras.backend.backend() == 'jax'; "
+              "r = maximize_gap(starts=1, steps=3, betas=(4.0, 64.0), rounds=2, replay=2, finetune_epochs=1, "
+              "tolerance=1e-9, progress=False); print('ok', r.verified, r.history.labelled[-1])")
+    run = subprocess.run([sys.executable, "-c", script], env={**os.environ, "KERAS_BACKEND": "jax"},
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0 and "ok" in run.stdout, run.stderr[-3000:]
+    assert float(run.stdout.split()[-2]) > 0.2 and int(run.stdout.split()[-1]) >= 2

@@ -234,7 +234,8 @@ def maximize_gap(model: str | keras.Model | None = None, eps: Sequence[float] = 
                         f"starts (seed), a larger filter_radius or symmetric=True")
     ratio_p, mid_p = predict(best["eps"][None])
     history = DesignHistory(**{k: np.asarray(v) for k, v in log.items()},
-                            **{k: np.asarray(v, np.float64) for k, v in per_round.items()})
+                            **{k: np.asarray(v, np.int64 if k == "labelled" else np.float64)
+                               for k, v in per_round.items()})
     return DesignResult(eps=best["eps"], predicted=max(float(ratio_p[0]), 0.0), verified=best["verified"],
                         predicted_midgap=None if mid_p is None else float(mid_p[0]),
                         verified_midgap=best["verified_midgap"], score=best["key"][1], objective=objective,
