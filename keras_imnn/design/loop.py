@@ -162,8 +162,7 @@ def maximize_gap(model: str | keras.Model | None = None, eps: Sequence[float] = 
         return ops.convert_to_numpy(ratio), None if midgap is None else ops.convert_to_numpy(midgap)
 
     t0 = time.perf_counter()
-    replay_x = _replay_cells(replay, model, seed)
-    replay_y = solver_labels(replay_x, edges_model)[0] if replay else np.zeros((0, model.output_shape[-1]))
+    replay_x = replay_y = None  # labelled at the first fine-tuning: a run that agrees at once never pays for it
     latent = keras.Variable(initial_latents(starts, seed), dtype="float32", name="design_latent")
     step = value_and_grad(scores)
     seen: set[bytes] = set()
@@ -226,6 +225,9 @@ def maximize_gap(model: str | keras.Model | None = None, eps: Sequence[float] = 
             bar.set_postfix(predicted=f"{predicted_now:.3f}", verified=f"{best['verified']:.3f}")
             if abs(predicted_now - best["verified"]) <= tolerance or r == rounds - 1:
                 break
+            if replay_x is None:
+                replay_x = _replay_cells(replay, seed)
+                replay_y = solver_labels(replay_x, edges_model)[0] if replay else np.zeros((0, y_lab[0].shape[1]))
             _finetune(model, np.concatenate([*x_lab, replay_x]), np.concatenate([*y_lab, replay_y]),
                       finetune_epochs, seed)
             step = value_and_grad(scores)
@@ -243,7 +245,7 @@ def maximize_gap(model: str | keras.Model | None = None, eps: Sequence[float] = 
                         min_feature_ok=None if min_feature is None else best["ok"], history=history, model=model)
 
 
-def _replay_cells(n: int, model: keras.Model, seed: int) -> np.ndarray:
+def _replay_cells(n: int, seed: int) -> np.ndarray:
     """``n`` cells of the photonic ``general`` mix (the zoo's photonic training data), seeded."""
     from keras_imnn.physics.photonic.cells import sample_unit_cells
 
