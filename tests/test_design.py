@@ -199,3 +199,19 @@ def test_design_runs_under_jax():
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0 and "ok" in run.stdout, run.stderr[-3000:]
     assert float(run.stdout.split()[-2]) > 0.2 and int(run.stdout.split()[-1]) >= 2
+
+
+def test_cli_bad_budgets_are_usage_errors(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["design", "--starts", "0", "--out", str(tmp_path / "o")])
+    assert exit_.value.code == 2 and "--starts: must be an integer >= 1" in capsys.readouterr().err
+
+
+def test_registering_the_design_command_imports_no_keras():
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", "import sys, keras_imnn.cli as c; c.build_parser(); "
+                          "print(sorted(m for m in sys.modules if m.split('.')[0] in ('keras', 'tensorflow')))"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and run.stdout.strip() == "[]", run.stderr[-2000:]

@@ -224,6 +224,7 @@ def maximize_gap(model: str | keras.Model | None = None, eps: Sequence[float] = 
             predicted_now = max(float(predict(best["eps"][None])[0][0]), 0.0)
             bar.set_postfix(predicted=f"{predicted_now:.3f}", verified=f"{best['verified']:.3f}")
             if abs(predicted_now - best["verified"]) <= tolerance or r == rounds - 1:
+                bar.total = bar.n  # stopped early: the bar ends full
                 break
             if replay_x is None:
                 replay_x = _replay_cells(replay, seed)
