@@ -1,4 +1,4 @@
-"""`keras-imnn design`: a photonic crystal with the widest gap, designed through the surrogate, checked by the solver."""
+"""`keras-imnn design`: a photonic crystal with the widest gap, designed through the surrogate, solver-checked."""
 from __future__ import annotations
 
 import argparse

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from keras_imnn.design.gradients import check_backend, value_and_grad
 from keras_imnn.design.labels import solver_labels
 from keras_imnn.design.objectives import GapObjective
-from keras_imnn.design.parameterization import N, DensityMap, enforce_min_feature, min_feature_ok
+from keras_imnn.design.parameterization import DensityMap, N, enforce_min_feature, min_feature_ok
 from keras_imnn.design.result import DesignHistory, DesignResult
 from keras_imnn.domain import PhotonicDomain, dataset_domain
 from keras_imnn.errors import UserError
