@@ -13,6 +13,7 @@ Public surface::
     keras_imnn.layers.PeriodicConv2D(...)         # building blocks
     keras_imnn.datasets                           # registers the TFDS builders (imports tfds on first use)
     keras_imnn.search.dilations(train, val, ...)  # architecture search (needs keras-tuner)
+    keras_imnn.design.maximize_gap(eps=(1, 12))   # inverse design through a surrogate, solver-verified
 
 The physics subpackages (``keras_imnn.physics``) do not import Keras; the names above are
 resolved lazily so that importing the solvers stays light.
@@ -39,6 +40,7 @@ _LAZY = {
     "layers": ("keras_imnn.layers", None),
     "models": ("keras_imnn.models", None),
     "search": ("keras_imnn.search", None),
+    "design": ("keras_imnn.design", None),
 }
 
 __all__ = ["__version__", *_LAZY]
