@@ -38,7 +38,7 @@ def band_edge_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return eps[..., None].astype("float32"), np.stack([bands[..., 0].max(-1), bands[..., 1].min(-1)], -1)
 
 
-class TimeBudget(keras.callbacks.Callback):
+class TrainingClock(keras.callbacks.Callback):
     """Stops training after ``seconds`` of it; the exact (inference) test MAE then and after ``at_epoch`` epochs.
 
     The clock counts training only: it starts after the first step (which compiles) and leaves out the
@@ -104,9 +104,9 @@ def main() -> None:
         model.set_weights(initial[mode])
         compile_model(model, "photonic")  # fresh optimizer state
         keras.utils.set_random_seed(1)  # the same shuffles
-        budget = TimeBudget(x_test, y_test, args.seconds, at_epoch=max(mae["exact"]) if mae else None)
-        model.fit(x_train, y_train, batch_size=32, epochs=10_000, verbose=0, callbacks=[budget])
-        mae[mode] = budget.mae
+        clock = TrainingClock(x_test, y_test, args.seconds, at_epoch=max(mae["exact"]) if mae else None)
+        model.fit(x_train, y_train, batch_size=32, epochs=10_000, verbose=0, callbacks=[clock])
+        mae[mode] = clock.mae
 
     load = os.getloadavg()
     base = float(np.abs(y_test - y_train.mean(0)).mean())
