@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from keras_imnn.cli_options import positive_int, seed_int
+from keras_imnn.atomic import atomic_path
+from keras_imnn.cli_options import png_path, positive_int, seed_int
 
 if TYPE_CHECKING:
     from keras_imnn.physics.photonic.cells import UnitCells
@@ -127,8 +128,8 @@ def _plot(eps: np.ndarray, labels: list[str], solver: np.ndarray, predicted: np.
         ax.axis("off")
     fig.suptitle("TM gap-to-midgap ratio (bands 1–2)")
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
+    with atomic_path(out) as tmp:  # a kill leaves the previous picture, never half of one
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)
 
 
@@ -144,5 +145,5 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help=f"number of new cells, one per kind first (default {DEFAULT_N_CELLS})")
     p.add_argument("--model", default="photonic_inv_dilated", help="a photonic zoo model with weights")
     p.add_argument("--seed", type=seed_int, default=DEMO_SEED)
-    p.add_argument("--out", default="imnn_demo.png", help="PNG of the cells with both numbers")
+    p.add_argument("--out", type=png_path, default="imnn_demo.png", help="PNG of the cells with both numbers")
     p.set_defaults(func=_demo)
