@@ -112,7 +112,8 @@ def check_out(out: str | os.PathLike, overwrite: bool = False, inputs: Iterable[
         raise FileExistsError(f"{out} already exists; choose another output folder, or overwrite it "
                               f"(--overwrite replaces the whole folder)")
     if out.is_dir():
-        inside = [p for p in inputs if p is not None and out.resolve() in Path(p).resolve().parents]
+        folder = out.resolve()
+        inside = [p for p in inputs if p is not None and folder in (Path(p).resolve(), *Path(p).resolve().parents)]
         if inside:
             raise ValueError(f"{out} holds {inside[0]}, an input of this command, which replacing the folder would "
                              f"delete; write to another folder")

@@ -35,6 +35,11 @@ def int_at_least(low: int, why: str = "") -> Callable[[str], float]:
     return _checked(int, lambda v: v >= low, f"an integer >= {low}{f' ({why})' if why else ''}")
 
 
+def int_in(low: int, high: int) -> Callable[[str], float]:
+    """An argparse ``type=`` for an integer in [``low``, ``high``]."""
+    return _checked(int, lambda v: low <= v <= high, f"an integer in [{low}, {high}]")
+
+
 # Numeric option types shared by the subcommands. A NaN fails every comparison, so it is refused too.
 positive_int = _checked(int, lambda v: v >= 1, "an integer >= 1")
 nonnegative_int = _checked(int, lambda v: v >= 0, "an integer >= 0")

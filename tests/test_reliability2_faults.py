@@ -366,3 +366,30 @@ def test_domain_warning_is_issued_once_per_finetune(rng):
         warnings.simplefilter("always")
         finetune(tiny_photonic(), x, np.zeros(8), epochs=1, verbose=0)
     assert sum(issubclass(w.category, DomainWarning) for w in caught) == 1
+
+
+@pytest.mark.parametrize("argv", [["demo", "--n", "100000"],
+                                  ["plot", "magnet", "--data", "d.npz", "--out", "m.png", "--n", "1000000"],
+                                  ["plot", "photonic", "--cells", "5000"]])
+def test_picture_sizes_have_an_upper_bound(argv, capsys, monkeypatch):
+    from keras_imnn.physics.photonic import dataset
+
+    monkeypatch.setattr(dataset, "generate", no_work)
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "at most" in err or "[1, " in err
+
+
+def test_overwrite_refuses_the_run_folder_it_starts_from(tmp_path, capsys, monkeypatch):
+    save_run(tmp_path / "run", tiny_photonic(), {"model": "photonic_inv_dilated", "task": "photonic"}, {})
+    np.savez(tmp_path / "d.npz", x=np.full((8, 8, 8), 2.0), y=np.zeros(8))
+    monkeypatch.setattr(commands_module, "load_model_or_name", no_work)
+    argv = ["finetune", str(tmp_path / "run"), "--data", str(tmp_path / "d.npz"), "--out", str(tmp_path / "run"),
+            "--overwrite"]
+    assert main(argv) == 2
+    assert "an input of this command" in one_line_error(capsys, "finetune")
+    assert (tmp_path / "run" / "model.keras").exists()

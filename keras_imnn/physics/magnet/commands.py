@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from keras_imnn.cli_options import png_path, positive_int
+from keras_imnn.cli_options import int_in, png_path, positive_int
 from keras_imnn.physics.magnet.sampling import MAX_EXPANDED_SITES, ORBIT_TRAIN_FRACTION, TRAIN_FRACTION
 
 #: The most spins a generation may ask for: the orbit ED of 6x6 (36 spins) took ~25 CPU min and ~10 GB; each two
@@ -185,7 +185,8 @@ def add_plot(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("magnet", help="draw the highest-|psi|^2 spin configurations with their signs")
     p.add_argument("--data", required=True, help="a .npz written by `generate magnet`")
     p.add_argument("--out", type=png_path, required=True, help="PNG path")
-    p.add_argument("--n", type=positive_int, default=8, help="configurations to draw (default 8)")
+    p.add_argument("--n", type=int_in(1, 64), default=8,
+                   help="configurations to draw (default 8, at most 64: a 1.6-inch panel each, in one row)")
     p.set_defaults(func=_plot)
 
 
