@@ -156,7 +156,8 @@ def cases() -> list[Case]:
     }
     for base, options in numeric.items():
         for option in options:
-            for value in (bad_numbers if option in ("--n", "--n-max", "--learning-rate") else bad_numbers[:4]):
+            # A huge learning rate is a valid (if foolish) option: training would start, so it is no case here.
+            for value in (bad_numbers if option in ("--n", "--n-max") else bad_numbers[:4]):
                 c.append(Case(f"{' '.join(base[:2])} {option} {value}", argv=[*base, option, value]))
     # 2. magnet sizes and couplings
     for shape in (["2", "2"], ["3", "3"], ["5", "4", "3"], ["-4", "4"], ["0", "4"], ["12", "12"], ["1000", "1000"],
@@ -392,23 +393,63 @@ def _digest(path: Path) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
+def _forked(case: Case, w: Path, timeout: float) -> tuple[int | None, str, str]:
+    """(exit status or None after ``timeout``, stdout, stderr) of ``case`` run in a child forked from this process,
+    which imported keras_imnn and TensorFlow once (and ran no op, so no thread pool exists to be forked): a case
+    costs its own work, not the ~10 s of imports a fresh interpreter pays."""
+    out_path, err_path = w / ".case.out", w / ".case.err"
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            _cap_memory()
+            os.chdir(w)
+            for fd, path in ((1, out_path), (2, err_path)):
+                os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
+            try:
+                if case.argv is not None:
+                    from keras_imnn.cli import main as cli_main
+
+                    code = cli_main([a.replace("{W}", str(w)) for a in case.argv])
+                else:
+                    body = (API_HELPERS.strip("\n") + "\n" + textwrap.indent(case.code, "    ")
+                            + "\n    print('RESULT', result)")
+                    exec(API_WRAPPER.format(workspace=str(w), body=body), {"__name__": "__case__"})
+                    code = 0
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else 1
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+                code = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code or 0)
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            rc = os.waitstatus_to_exitcode(status)
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            rc = None
+            break
+        time.sleep(0.05)
+    read = lambda p: p.read_text(errors="replace") if p.exists() else ""  # noqa: E731
+    return rc, read(out_path), read(err_path)
+
+
 def run_case(case: Case, w: Path, timeout: float) -> dict[str, object]:
     """Run one case and classify it."""
     kept = {k: _digest(w / k) for k in case.keep}
-    if case.argv is not None:
-        command = [sys.executable, "-m", "keras_imnn.cli", *[a.replace("{W}", str(w)) for a in case.argv]]
-    else:
-        body = API_HELPERS.strip("\n") + "\n" + textwrap.indent(case.code, "    ") + "\n    print('RESULT', result)"
-        command = [sys.executable, "-c", API_WRAPPER.format(workspace=str(w), body=body)]
     if case.name == "finetune a held lock":
         (w / ".locked.lock").write_text(str(os.getpid()))  # this survey process is alive: the lock is held
     start = time.monotonic()
-    try:
-        proc = subprocess.run(command, cwd=w, env=_env(), capture_output=True, text=True, timeout=timeout,
-                              preexec_fn=_cap_memory)
-        rc, out, err = proc.returncode, proc.stdout, proc.stderr
-    except subprocess.TimeoutExpired:
-        rc, out, err = None, "", ""
+    rc, out, err = _forked(case, w, timeout)
     seconds = time.monotonic() - start
     lines = [line for line in err.strip().splitlines() if line.strip()]
     last = lines[-1] if lines else ""
@@ -435,8 +476,20 @@ def main() -> int:
     parser.add_argument("--out", default="adversarial_survey.json", help="JSON of every case and its outcome")
     parser.add_argument("--timeout", type=float, default=120, help="seconds before a case counts as a hang")
     parser.add_argument("--only", help="run only the cases whose name contains this")
+    parser.add_argument("--rerun", help="a previous --out: run again only its cases that did not end in a clear "
+                                        "error or the right answer (after fixes), keep the others' outcomes")
     args = parser.parse_args()
     todo = [c for c in cases() if args.only is None or args.only in c.name]
+    os.environ.update(_env())
+    import keras  # noqa: F401  (imported once, before the forks)
+
+    import keras_imnn.cli  # noqa: F401
+    from keras_imnn.training import finetune  # noqa: F401
+    previous = {}
+    if args.rerun:
+        previous = {r["name"]: r for r in json.loads(Path(args.rerun).read_text())["results"]}
+        good = {n for n, r in previous.items() if r["outcome"] in ("clear_error", "right_answer")}
+        todo = [c for c in todo if c.name not in good]
     start = time.monotonic()
     results = []
     with tempfile.TemporaryDirectory(prefix="keras_imnn_survey_") as tmp:
@@ -447,6 +500,8 @@ def main() -> int:
             results.append(result)
             print(f"[{i}/{len(todo)}] {result['outcome']:12s} {result['seconds']:6.1f} s  {case.name}: "
                   f"{result['last_line'][:150]}", flush=True)
+    rerun = {r["name"] for r in results}
+    results += [r for n, r in previous.items() if n not in rerun and n in {c.name for c in cases()}]
     counts = Counter(r["outcome"] for r in results)
     summary = {"cases": len(results), "counts": dict(counts.most_common()),
                "wall_seconds": round(time.monotonic() - start, 1), "results": results}

@@ -80,10 +80,9 @@ def _generate(args: argparse.Namespace) -> int:
     # so a file made with other cutoffs is never replaced by (or mistaken for) this one.
     default = dataset.SolverSettings(n_max=dataset.DATASET_N_MAX[args.config])
     own = cutoffs != {"n_max_tm": default.cutoff("tm"), "n_max_te": default.cutoff("te")}
-    stem = f"photonic_{args.config}_n{args.n}_seed{args.seed}" + (
-        f"_nmax_tm{cutoffs['n_max_tm']}_te{cutoffs['n_max_te']}" if own else "")
-    cache = out / f".cache-{stem}-tm{cutoffs['n_max_tm']}-te{cutoffs['n_max_te']}"
-    path = out / f"{stem}.{args.format}"
+    stem = f"photonic_{args.config}_n{args.n}_seed{args.seed}"
+    cache = out / f".cache-{stem}-tm{cutoffs['n_max_tm']}-te{cutoffs['n_max_te']}"  # always named by its cutoffs
+    path = out / (stem + (f"_nmax_tm{cutoffs['n_max_tm']}_te{cutoffs['n_max_te']}" if own else "") + f".{args.format}")
     with output_lock(path):  # two runs writing one file: the second is refused, not raced
         start = time.perf_counter()
         data = dataset.generate(args.config, args.n, args.seed, settings, workers=args.workers,
