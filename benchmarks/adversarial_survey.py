@@ -3,10 +3,11 @@ timeout and a memory cap, classified by outcome.
 
     python benchmarks/adversarial_survey.py [--out survey.json] [--timeout 120] [--only SUBSTRING]
 
-Outcomes: ``clear_error`` (one line naming the fault, from our code: ``keras-imnn CMD: error: ...`` or an
-exception raised in keras_imnn), ``right_answer`` (exit 0 and the case's check holds), ``traceback`` (a crash,
-or an error message from inside a library), ``hang`` (past the timeout), ``silent_wrong`` (exit 0 where a refusal
-was due, or a wrong result), ``data_loss`` (a file the case must keep was changed or removed). Prints the counts
+Outcomes: ``clear_error`` (one line naming the fault, from our code: ``keras-imnn CMD: error: ...`` or a
+ValueError / OSError / LookupError / MemoryError raised in keras_imnn), ``right_answer`` (exit 0 and the case's
+check holds), ``traceback`` (a crash, a bug's exception, or an error message from inside a library), ``hang`` (past
+the timeout), ``silent_wrong`` (exit 0 where a refusal was due, or a wrong result), ``data_loss`` (a file the case
+must keep was changed or removed). Prints the counts
 and writes every case with its outcome and last line to ``--out`` (JSON).
 """
 from __future__ import annotations
@@ -54,7 +55,9 @@ try:
 {body}
 except Exception as err:
     frames = traceback.extract_tb(err.__traceback__)
-    ours = bool(frames) and "keras_imnn" in frames[-1].filename and "site-packages" not in frames[-1].filename
+    # Ours: raised by keras_imnn's own code as a fault of the input (an AttributeError or a TypeError is a bug).
+    ours = (bool(frames) and "keras_imnn" in frames[-1].filename and "site-packages" not in frames[-1].filename
+            and isinstance(err, (ValueError, OSError, LookupError, MemoryError)))
     text = str(err).strip().replace("\\n", " | ")
     print(("OURS " if ours else "FOREIGN ") + type(err).__name__ + ": " + text, file=sys.stderr)
     sys.exit(3)
@@ -287,7 +290,33 @@ def cases() -> list[Case]:
                                                          "{W}/p.png"]))
     c.append(Case("demo with a magnet model", argv=["demo", "--model", "magnet_inv", "--n", "1", "--out",
                                                     "{W}/d.png"]))
-    # 7. the API
+    # 7. pipelines: data one command writes, read by the next
+    c.append(Case("evaluate photonic_inv on generated cells", argv=["evaluate", "photonic_inv", "--data",
+                                                                    "{W}/gp2/photonic_gapped_n2_seed0_nmax_tm2_te2.npz"],
+                  expect="ok", check="json.loads(out)['n'] == 2"))
+    c.append(Case("finetune a tiny 8x8 model on generated 32x32 cells",
+                  argv=["finetune", "{W}/tiny.keras", "--data", "{W}/gp2/photonic_gapped_n2_seed0_nmax_tm2_te2.npz",
+                        "--out", "{W}/ft_gen"]))
+    c.append(Case("plot magnet of generated spins", argv=["plot", "magnet", "--data", "{W}/gm5/train.npz", "--out",
+                                                          "{W}/m_ok.png"], expect="ok",
+                  check="(W / 'm_ok.png').read_bytes()[:4] == b'\\x89PNG'"))
+    c.append(Case("evaluate magnet_inv on generated 4x4 spins", argv=["evaluate", "magnet_inv", "--data",
+                                                                      "{W}/gm5/test.npz"],
+                  expect="ok", check="'accuracy' in json.loads(out)['metrics']"))
+    c.append(Case("evaluate --n 1000 of 16 examples", argv=["evaluate", "{W}/tiny.keras", "--data", "{W}/good.npz",
+                                                            "--task", "photonic", "--n", "1000"],
+                  expect="ok", check="json.loads(out)['n'] == 16"))
+    c.append(Case("finetune spins into a photonic model", argv=["finetune", "{W}/tiny.keras", "--data",
+                                                                "{W}/spins.npz", "--out", "{W}/ft_sp"]))
+    c.append(Case("finetune --task photonic_edges of a gap model", argv=["finetune", "{W}/tiny.keras", "--data",
+                                                                         "{W}/good.npz", "--task", "photonic_edges",
+                                                                         "--out", "{W}/ft_edges"]))
+    c.append(Case("plot photonic --cells 5 of a 2-cell file",
+                  argv=["plot", "photonic", "--data", "{W}/gp2/photonic_gapped_n2_seed0_nmax_tm2_te2.npz", "--cells",
+                        "5", "--out", "{W}/p5.png"]))
+    for argv in (["bogus-command"], ["list", "--bogus"], ["info", "nope"], ["evaluate"], ["finetune", "x"]):
+        c.append(Case(f"cli {' '.join(argv)}", argv=argv))
+    # 8. the API
     api = {
         "load unknown name": "keras_imnn.load('nope')",
         "load with a manifest path absolute": "keras_imnn.load('photonic_inv', weights_dir=W / 'weights_abs')",
@@ -347,10 +376,20 @@ def cases() -> list[Case]:
         "domain of an unknown dataset": "dataset_domain('mnist/x')",
         "domain check of bool cells": "dataset_domain('photonic_crystals/general').check(np.ones((1, 32, 32), bool))",
         "list_models right answer": "result = 'photonic_inv' in keras_imnn.list_models()",
+        "load input_shape (0, 0, 1)": "keras_imnn.load('photonic_inv', pretrained=False, input_shape=(0, 0, 1))",
+        "load input_shape (32, 32, 2) right answer": ("m = keras_imnn.load('photonic_inv', pretrained=False, "
+                                                      "input_shape=(32, 32, 2)); result = m.input_shape[-1] == 2"),
+        "finetune eps -0.0": "ft(tiny(), X * 0 - 0.0, Y)",
+        "finetune float16 right answer": "ft(tiny(), X.astype(np.float16), Y); result = True",
+        "band_structure list of lists right answer": "b = bs(np.ones((8, 8)).tolist()); result = b.shape == (1, 2)",
+        "band_structure k of shape (2,)": "bs(np.ones((8, 8)), k=np.zeros(2))",
+        "k_grid of 0": "from keras_imnn.physics.photonic.solver import k_grid; k_grid(0)",
+        "memory limit env var abc": "import os; os.environ['KERAS_IMNN_MAX_MEMORY_GB'] = 'abc'; bs(np.ones((8, 8)))",
     }
     ok = {"predict an empty batch", "finetune dataset right answer", "finetune arrays right answer",
-          "finetune list of lists right answer",
-          "band_structure uniform right answer", "list_models right answer"}
+          "finetune list of lists right answer", "finetune float16 right answer",
+          "band_structure list of lists right answer", "band_structure uniform right answer",
+          "list_models right answer", "load input_shape (32, 32, 2) right answer"}
     for name, body in api.items():
         c.append(Case(f"api: {name}", code=body, expect="ok" if name in ok else "error",
                       check="'RESULT True' in out" if name in ok else None))

@@ -393,3 +393,33 @@ def test_overwrite_refuses_the_run_folder_it_starts_from(tmp_path, capsys, monke
     assert main(argv) == 2
     assert "an input of this command" in one_line_error(capsys, "finetune")
     assert (tmp_path / "run" / "model.keras").exists()
+
+
+def test_a_validation_pair_of_one_array_is_one_line(rng):
+    x = cells(rng)
+    with pytest.raises(ValueError, match=r"validation_data must be an \(x, y\) pair"):
+        finetune(tiny_photonic(), x, x.mean(axis=(1, 2)), validation_data=(x,), epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("shape", [(8,), (2, 8, 8, 1, 1)])
+def test_predicting_an_input_of_the_wrong_rank_is_one_line(shape):
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, 8, 8\) or \(batch, 8, 8, 1\)"):
+        tiny_photonic().predict(np.ones(shape, "float32"), verbose=0)
+
+
+@pytest.mark.parametrize("input_shape", [(0, 0, 1), (32, 32, 0), (-8, 8, 1), (8.5, 8, 1)])
+def test_a_model_of_an_empty_or_fractional_input_is_refused(input_shape):
+    with pytest.raises(ValueError, match="sizes >= 1"):
+        keras_imnn.load("photonic_inv", pretrained=False, input_shape=input_shape)
+
+
+def test_plot_refuses_more_cells_than_the_file_holds(tmp_path, capsys):
+    from keras_imnn.physics.photonic import commands
+
+    commands.write_arrays(tmp_path / "two.npz", {"eps": np.full((2, 32, 32), 2.0, "float32"),
+                                                 "tm_gap": np.zeros(2, "float32"),
+                                                 "tm_midgap": np.ones(2, "float32")}, {"config": "gapped"})
+    assert main(["plot", "photonic", "--data", str(tmp_path / "two.npz"), "--cells", "5", "--out",
+                 str(tmp_path / "p.png")]) == 2
+    assert "holds only 2 cell(s)" in one_line_error(capsys, "plot")
+    assert not (tmp_path / "p.png").exists()

@@ -28,6 +28,11 @@ class ZooModel(keras.Model):
 
     def _with_channel(self, x: Any) -> Any:
         shape = self.inputs[0].shape
+        rank = getattr(x, "ndim", None)
+        if rank is not None and rank not in (len(shape) - 1, len(shape)):  # Keras' own message spans ten lines
+            sizes = ", ".join(name if s is None else str(s) for s, name in zip(shape[1:-1], "HW"))
+            raise ValueError(f"{self.name} expects inputs of shape (batch, {sizes}) or (batch, {sizes}, "
+                             f"{shape[-1]}); got shape {tuple(x.shape)}")
         if shape[-1] != 1 or getattr(x, "ndim", None) != len(shape) - 1:  # datasets, generators, lists: as given
             return x
         return x[..., None] if isinstance(x, np.ndarray) else keras.ops.expand_dims(x, -1)

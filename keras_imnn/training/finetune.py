@@ -87,13 +87,13 @@ def finetune(name_or_model: str | keras.Model, x: Any, y: Any = None, *, task: s
         if hasattr(validation, "element_spec"):
             warn_unusual_inputs(model, _checked_batches(validation, model, task, width, "validation_data"))
         elif validation is not None:
-            validation = check_xy(*validation, model, task, width)
+            validation = check_xy(*_pair(validation), model, task, width)
     else:
         data = check_xy(x, y, model, task, n_outputs)
         width = n_outputs or data.y.shape[1]
         warn_unusual_inputs(model, [data.x])
         if validation_data is not None:
-            train, validation = data, check_xy(*validation_data, model, task, width)
+            train, validation = data, check_xy(*_pair(validation_data), model, task, width)
         elif validation_split > 0:
             train, validation = data.split(validation_split, seed)
             if len(train) == 0:
@@ -109,6 +109,15 @@ def finetune(name_or_model: str | keras.Model, x: Any, y: Any = None, *, task: s
     history = fit(model, train, validation, task=task, settings=settings)
     history.validation_metrics = evaluate_arrays(model, validation, task) if isinstance(validation, Arrays) else {}
     return model, history
+
+
+def _pair(validation_data: Any) -> tuple[Any, Any]:
+    """``validation_data`` as (x, y); anything else is one ValueError (not a misread positional argument)."""
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        got = f"{type(validation_data).__name__} of {len(validation_data)}" if isinstance(
+            validation_data, (tuple, list)) else type(validation_data).__name__
+        raise ValueError(f"validation_data must be an (x, y) pair or a tf.data.Dataset of (x, y) batches; got {got}")
+    return validation_data[0], validation_data[1]
 
 
 def _checked_batches(dataset: Any, model: keras.Model, task: Task, width: int, what: str) -> Iterator[np.ndarray]:

@@ -154,6 +154,8 @@ def _plot(args: argparse.Namespace) -> int:
         missing = {"eps", "tm_gap", "tm_midgap"} - set(data)
         if missing:
             raise ValueError(f"{args.data} lacks {sorted(missing)}: not a photonic data file")
+        if args.cells > len(data["eps"]):
+            raise ValueError(f"--cells {args.cells}: {args.data} holds only {len(data['eps'])} cell(s)")
     else:
         if args.n < args.cells:
             raise ValueError(f"--n ({args.n}) must be at least --cells ({args.cells})")
