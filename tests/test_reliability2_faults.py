@@ -11,6 +11,10 @@ import pytest
 
 import keras_imnn
 import keras_imnn.atomic as atomic
+
+# Imported before any test patches a function they bind at import (ed binds make_lattice, signs ground_state).
+import keras_imnn.physics.magnet.representatives  # noqa: F401
+import keras_imnn.physics.magnet.signs  # noqa: F401
 import keras_imnn.training.commands as commands_module
 from keras_imnn.cli import main
 from keras_imnn.domain import DomainWarning
