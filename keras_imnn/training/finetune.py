@@ -63,6 +63,12 @@ def finetune(name_or_model: str | keras.Model, x: Any, y: Any = None, *, task: s
     Returns:
         ``(model, history)``: the fitted ``keras.Model`` (best validation weights) and its history;
         ``history.validation_metrics`` holds the task's metrics on numpy validation data ({} otherwise).
+
+    Raises:
+        ValueError: before any training, for inputs a zoo model cannot mean (ε ≤ 0, spins other than 0/1,
+            boolean cells: ``keras_imnn.domain``), labels that do not fit (NaN, not one per example, another width
+            than ``n_outputs``, not 0/1 for the sign task), the same for every batch of a ``tf.data.Dataset``, and an
+            infinite dataset. Valid but unusual inputs train, with one ``DomainWarning``.
     """
     if freeze not in FREEZE:
         raise ValueError(f"freeze must be one of {FREEZE}; got {freeze!r}")
