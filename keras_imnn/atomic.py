@@ -12,7 +12,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +97,90 @@ def read_json(path: str | os.PathLike, default: Any = _REQUIRED) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
         raise ValueError(f"{path} is not valid JSON ({err}): fix or remove it") from None
+
+
+def check_out(out: str | os.PathLike, overwrite: bool = False, inputs: Iterable[str | os.PathLike | None] = ()) -> None:
+    """Refuse, before any work, an output folder that would fail to be written or would replace what it must not.
+
+    ``out`` may exist only as an empty folder unless ``overwrite``; even then it may not hold one of the command's
+    own ``inputs`` (replacing the folder would delete them). Writability is tried, not read from permission bits
+    (root ignores those): a temporary folder is made where ``atomic_dir`` will make its own, in the nearest folder
+    that exists.
+    """
+    out = Path(out)
+    if out.exists() and not overwrite and not (out.is_dir() and not any(out.iterdir())):
+        raise FileExistsError(f"{out} already exists; choose another output folder, or overwrite it "
+                              f"(--overwrite replaces the whole folder)")
+    if out.is_dir():
+        folder = out.resolve()
+        inside = [p for p in inputs if p is not None and folder in (Path(p).resolve(), *Path(p).resolve().parents)]
+        if inside:
+            raise ValueError(f"{out} holds {inside[0]}, an input of this command, which replacing the folder would "
+                             f"delete; write to another folder")
+    check_writable(out)
+
+
+def check_writable(out: str | os.PathLike) -> None:
+    """Refuse an output path whose nearest existing folder cannot be written (tried, not read from the mode bits)."""
+    parent = Path(out).absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise NotADirectoryError(f"cannot write {out}: {parent} is a file, not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=parent))
+    except OSError as err:
+        raise PermissionError(f"cannot write {out}: {parent} is not writable ({err.strerror})") from err
+
+
+class OutputLockedError(FileExistsError):
+    """Another live process is writing the same output."""
+
+
+@contextlib.contextmanager
+def output_lock(out: str | os.PathLike) -> Iterator[Path]:
+    """Hold ``.NAME.lock`` beside ``out`` while a command writes it, so two writers of one output cannot both run
+    (the second would replace the first's result unasked).
+
+    The lock file is created atomically (``O_CREAT | O_EXCL``) and holds the owner's pid; a lock whose process no
+    longer runs (killed) is stale and taken over. Yields the lock file's path; it is removed on exit.
+    """
+    out = Path(out)
+    lock = out.absolute().parent / f".{out.name}.lock"
+    check_writable(out)  # a parent that is a file or read-only is named as such, not as a failed lock
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(2):
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            break
+        except FileExistsError:
+            pid = _lock_owner(lock)
+            if attempt or pid is None or _alive(pid):
+                owner = f"process {pid}" if pid is not None else "another process"
+                raise OutputLockedError(f"{out} is being written by {owner} (lock {lock}); wait for it to end or "
+                                        "choose another output, or remove the lock if no such run is going on"
+                                        ) from None
+            lock.unlink(missing_ok=True)  # stale: its writer was killed
+    with os.fdopen(fd, "w") as f:
+        f.write(str(os.getpid()))
+    try:
+        yield lock
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _lock_owner(lock: Path) -> int | None:
+    try:
+        return int(lock.read_text().strip())
+    except (OSError, ValueError):  # being written this instant, or not ours
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True

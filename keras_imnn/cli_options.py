@@ -11,6 +11,7 @@ import math
 import sys
 import zipfile
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from keras_imnn.errors import UserError
 from keras_imnn.groups import normalize_group
@@ -27,6 +28,16 @@ def _checked(convert: Callable[[str], float], ok: Callable[[float], bool], requi
             raise argparse.ArgumentTypeError(f"must be {requirement}; got {text}")
         return value
     return parse
+
+
+def int_at_least(low: int, why: str = "") -> Callable[[str], float]:
+    """An argparse ``type=`` for an integer >= ``low`` (``why``: the reason, put in the message)."""
+    return _checked(int, lambda v: v >= low, f"an integer >= {low}{f' ({why})' if why else ''}")
+
+
+def int_in(low: int, high: int) -> Callable[[str], float]:
+    """An argparse ``type=`` for an integer in [``low``, ``high``]."""
+    return _checked(int, lambda v: low <= v <= high, f"an integer in [{low}, {high}]")
 
 
 # Numeric option types shared by the subcommands. A NaN fails every comparison, so it is refused too.
@@ -74,6 +85,17 @@ def add_validate_every_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--validate-every", type=positive_int, metavar="K",
                         help="score the validation split every K epochs (default 1; patience still counts epochs): "
                              "an orbit-averaged model pays |G| passes per validation example")
+
+
+def png_path(text: str) -> str:
+    """An argparse ``type=`` for a picture to write: a path ending .png that is not a folder (matplotlib would
+    write ``DIR.png`` beside a folder, and refuse other suffixes only after the work)."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file path ending .png, e.g. {path / 'plot.png'}")
+    if path.suffix.lower() != ".png":
+        raise argparse.ArgumentTypeError(f"must be a file path ending .png; got {text!r}")
+    return text
 
 
 def point_group(text: str) -> str:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from keras_imnn.cli_options import positive_int, seed_int
+from keras_imnn.atomic import atomic_path
+from keras_imnn.cli_options import int_in, png_path, seed_int
 
 if TYPE_CHECKING:
     from keras_imnn.physics.photonic.cells import UnitCells
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 # Not the datasets' seed (0): the demo's cells were never seen in training.
 DEMO_SEED = 2406
 DEFAULT_N_CELLS = 8
+#: Cells one demo picture can show (a grid of 3-inch panels) and the solver labels in seconds.
+MAX_N_CELLS = 64
 _SHAPES = ("circle", "ellipse", "rectangle", "cross", "ring", "several")
 # The demo's cells in order: one of each kind (family, ε of the inclusion, ε of the background) while
 # n_cells lasts, then further cells of the ``general`` mix as they come.
@@ -127,8 +130,8 @@ def _plot(eps: np.ndarray, labels: list[str], solver: np.ndarray, predicted: np.
         ax.axis("off")
     fig.suptitle("TM gap-to-midgap ratio (bands 1–2)")
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
+    with atomic_path(out) as tmp:  # a kill leaves the previous picture, never half of one
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)
 
 
@@ -140,9 +143,10 @@ def _demo(args: argparse.Namespace) -> int:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register ``demo``."""
     p = sub.add_parser("demo", help="pretrained photonic_inv_dilated vs the band solver on new cells of many kinds")
-    p.add_argument("--n", type=positive_int, default=DEFAULT_N_CELLS,
-                   help=f"number of new cells, one per kind first (default {DEFAULT_N_CELLS})")
+    p.add_argument("--n", type=int_in(1, MAX_N_CELLS), default=DEFAULT_N_CELLS,
+                   help=f"number of new cells, one per kind first (default {DEFAULT_N_CELLS}, at most {MAX_N_CELLS}: "
+                        "one picture)")
     p.add_argument("--model", default="photonic_inv_dilated", help="a photonic zoo model with weights")
     p.add_argument("--seed", type=seed_int, default=DEMO_SEED)
-    p.add_argument("--out", default="imnn_demo.png", help="PNG of the cells with both numbers")
+    p.add_argument("--out", type=png_path, default="imnn_demo.png", help="PNG of the cells with both numbers")
     p.set_defaults(func=_demo)

@@ -13,6 +13,7 @@ Numpy only: the solvers, the CLI and the prediction API share these checks witho
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import warnings
 from dataclasses import dataclass
@@ -199,16 +200,21 @@ def dataset_domain(dataset: str, *, input_shape: tuple[int | None, ...] | None =
     """The domain of data from ``dataset`` (a TFDS name, e.g. "photonic_crystals/general").
 
     Args:
-        input_shape: the model's input shape ``(H, W, C)``: fixed spatial sizes make a fixed-size magnet domain.
+        input_shape: the model's input shape ``(H, W, C)``: fixed spatial sizes make a fixed-size magnet domain,
+            and the cell size of a photonic one.
         group: the model's point group; only D4 / C4 models answer a 90°-rotated lattice the same way.
     """
     family, _, config = dataset.partition("/")
     if family == "photonic_crystals" and config in _PHOTONIC_DOMAINS:
+        cells = tuple(input_shape)[:2] if input_shape is not None else ()
+        if len(cells) == 2 and None not in cells:  # a model built at another cell size takes that size
+            return dataclasses.replace(_PHOTONIC_DOMAINS[config], shape=(int(cells[0]), int(cells[1])))
         return _PHOTONIC_DOMAINS[config]
     match = _MAGNET_CONFIG.match(config) if family == "frustrated_magnets" else None
     if match:
         shape = (int(match["lx"]), int(match["ly"]))
-        fixed = input_shape is not None and None not in tuple(input_shape)[:2]
+        # A fixed-size model of another size than its data's (magnet_dense rebuilt at 4x4): the model checks it.
+        fixed = input_shape is not None and tuple(input_shape)[:2] == shape
         return MagnetDomain(match["lattice"], shape, float(match["j2"].rstrip(".")), fixed_size=fixed,
                             rotations=group in ("d4", "c4"))
     raise ValueError(f"no validity domain is known for dataset {dataset!r}: accepted photonic_crystals/"

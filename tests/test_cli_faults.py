@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import keras_imnn
+import keras_imnn.atomic as atomic
 import keras_imnn.training.finetune as finetune_module
 import keras_imnn.training.train as train_module
 from keras_imnn.cli import build_parser, main
@@ -101,7 +102,7 @@ def test_read_only_folder_is_refused(tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(train_module.tempfile, "mkdtemp", denied)
+    monkeypatch.setattr(atomic.tempfile, "mkdtemp", denied)
     with pytest.raises(PermissionError, match="is not writable"):
         train_module.check_out(tmp_path / "new" / "run")
     monkeypatch.undo()

@@ -84,7 +84,7 @@ def test_kill_9_midway_then_rerun_resumes_from_the_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(dataset, "make_examples", lambda *a: calls.append(a) or make_examples(*a))
     assert main(args) == 0
     assert len(calls) == n // 25 - cached, "the rerun computes only the missing chunks"
-    data = np.load(tmp_path / f"photonic_gapped_n{n}_seed0.npz")
+    data = np.load(tmp_path / f"photonic_gapped_n{n}_seed0_nmax_tm3_te3.npz")
     np.testing.assert_array_equal(data["index"], np.arange(n))
     assert all(data[key].shape[0] == n for key in FIELDS)
     assert not cache.exists() and not _leftovers(tmp_path)
@@ -137,7 +137,7 @@ def _main_or_oserror(argv: list[str]) -> int:
 def test_a_full_disk_during_the_final_write_keeps_the_previous_file(tmp_path, monkeypatch, fmt):
     args = [*_ARGS, "--out", str(tmp_path), "--format", fmt]
     assert main(args) == 0
-    path = tmp_path / f"photonic_gapped_n6_seed0.{fmt}"
+    path = tmp_path / f"photonic_gapped_n6_seed0_nmax_tm2_te2.{fmt}"
     good, summary = path.read_bytes(), path.with_suffix(".json").read_text()
 
     def full_disk(file, *_, **__):  # some bytes reach the disk, then it is full
@@ -161,7 +161,8 @@ def test_a_full_disk_during_the_final_write_keeps_the_previous_file(tmp_path, mo
 def test_a_failed_summary_write_leaves_the_previous_pair(tmp_path, monkeypatch):
     args = [*_ARGS, "--out", str(tmp_path)]
     assert main(args) == 0
-    summary, data = tmp_path / "photonic_gapped_n6_seed0.json", tmp_path / "photonic_gapped_n6_seed0.npz"
+    stem = tmp_path / "photonic_gapped_n6_seed0_nmax_tm2_te2"
+    summary, data = stem.with_suffix(".json"), stem.with_suffix(".npz")
     previous = summary.read_text(), data.read_bytes()
     write_text = Path.write_text
 
@@ -194,7 +195,7 @@ def small_disk(tmp_path):
 def test_a_really_full_disk_keeps_the_previous_file(small_disk):
     args = [*_ARGS, "--out", str(small_disk)]
     assert main(args) == 0
-    path = small_disk / "photonic_gapped_n6_seed0.npz"
+    path = small_disk / "photonic_gapped_n6_seed0_nmax_tm2_te2.npz"
     size = path.stat().st_size
     # A previous file smaller than the new one: writing in place would free almost nothing.
     np.savez(path, previous=np.arange(3))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,8 +76,11 @@ class ModelConfig:
             raise ValueError(f"orbit_training must be one of {ORBIT_TRAININGS}; got {self.orbit_training!r}")
         if self.head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}; got {self.head!r}")
-        if len(self.input_shape) != 3:
-            raise ValueError(f"input_shape must be (H, W, C); got {self.input_shape!r}")
+        if len(self.input_shape) != 3 or not all(
+                (s is None and i < 2) or (isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1)
+                for i, s in enumerate(self.input_shape)):
+            raise ValueError(f"input_shape must be (H, W, C): sizes >= 1 (H and W may be None); "
+                             f"got {self.input_shape!r}")
         if not isinstance(self.outputs, int) or self.outputs < 1:
             raise ValueError(f"outputs must be a positive int; got {self.outputs!r}")
         if self.head == "band_edges" and self.outputs % 4:

@@ -141,6 +141,12 @@ def _entry(name: str, weights_dir: str | os.PathLike | None) -> tuple[dict[str, 
     if not isinstance(entry.get("config", {}), dict):
         raise ValueError(f"manifest {path}: entry {name!r} has a 'config' that is not a JSON object")
     checkpoint = root / entry["file"]
+    # A checkpoint is a file of the weights folder: an absolute path or ../ would load whatever file it names.
+    # Checked on the names (normpath), not resolve(): a checkpoint may be a symlink into a cache.
+    if Path(entry["file"]).is_absolute() or Path(os.path.normpath(root)) not in Path(
+            os.path.normpath(checkpoint)).parents:
+        raise ValueError(f"manifest {path}: entry {name!r} has file {entry['file']!r} outside the weights folder "
+                         f"{root}; accepted: a path relative to it, such as {name}/model.weights.h5")
     if not checkpoint.exists():
         raise FileNotFoundError(f"checkpoint {checkpoint} listed in the manifest {path} is missing.")
     if not checkpoint.is_file():

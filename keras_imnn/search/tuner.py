@@ -25,7 +25,7 @@ from keras_imnn.search.space import (
 )
 from keras_imnn.tasks import Task, get_task
 from keras_imnn.training.arrays import Arrays
-from keras_imnn.training.finetune import check_xy
+from keras_imnn.training.inputs import check_xy
 from keras_imnn.training.settings import TrainSettings
 from keras_imnn.training.train import train_on
 

@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from keras_imnn.atomic import check_out, output_lock
 from keras_imnn.cli_options import (
     add_group_option,
     add_monitor_option,
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 def _train(args: argparse.Namespace) -> int:
     from keras_imnn.training.comparison import with_group
     from keras_imnn.training.settings import TrainSettings
-    from keras_imnn.training.train import check_out, train
+    from keras_imnn.training.train import train
 
     overrides = {"orbit_training": args.orbit_training} if args.orbit_training else {}
     augment = args.augment
@@ -35,10 +36,11 @@ def _train(args: argparse.Namespace) -> int:
         if not augment and "group" not in overrides:
             raise UserError(f"--group: {args.name} is not invariant, so it uses no group; add --augment to draw "
                             f"its training examples from {args.group}")
-    check_out(args.out, args.overwrite)
-    result = train(args.name, args.dataset, n_train=args.n_train, target=args.target, data_dir=args.data_dir,
-                   settings=TrainSettings.from_args(args, max_minutes=args.max_minutes), augment=augment,
-                   out=args.out, **overrides)
+    with output_lock(args.out):  # a second run to the same --out is refused, not raced
+        check_out(args.out, args.overwrite, inputs=[args.data_dir])
+        result = train(args.name, args.dataset, n_train=args.n_train, target=args.target, data_dir=args.data_dir,
+                       settings=TrainSettings.from_args(args, max_minutes=args.max_minutes), augment=augment,
+                       out=args.out, **overrides)
     print(json.dumps({"test_metrics": result.metrics, "out": args.out}, indent=2))
     return 0
 
@@ -66,8 +68,10 @@ def load_model_or_name(name_or_dir: str) -> keras.Model:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from keras_imnn.tasks import task_of_dataset
+    from keras_imnn.training.arrays import Arrays
     from keras_imnn.training.data import load_npz, load_split
     from keras_imnn.training.evaluation import evaluate_arrays
+    from keras_imnn.training.inputs import check_xy, warn_unusual_inputs
     from keras_imnn.training.model_task import resolve_task, task_of_model
 
     model = load_model_or_name(args.model)
@@ -77,6 +81,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         data, source = load_npz(args.data, target=args.target, task=task), {"data": args.data}
         if args.n is not None:
             data = data.subset(slice(0, args.n))
+        # Your own file: the checks of fine-tuning (one label per example, of the model's width, finite, valid
+        # for the task; physically valid inputs), so that no broadcast or truncation scores the wrong thing.
+        checked = check_xy(data.x, data.y, model, task, model.output_shape[-1])
+        data = Arrays(checked.x, checked.y, data.weight)
+        warn_unusual_inputs(model, [data.x])
     else:
         if args.task is not None:
             raise ValueError("--task is for --data files: a --dataset's task is the dataset's")
@@ -96,20 +105,21 @@ def _finetune(args: argparse.Namespace) -> int:
     from keras_imnn.training.data import load_npz
     from keras_imnn.training.finetune import finetune
     from keras_imnn.training.model_task import resolve_task, task_of_model
-    from keras_imnn.training.train import check_out, save_run
+    from keras_imnn.training.train import save_run
 
-    check_out(args.out, args.overwrite)
-    model = load_model_or_name(args.model)
-    task = resolve_task(task_of_model(model, args.model), args.task, args.model)
-    data = load_npz(args.data, target=args.target, task=task)
-    model, history = finetune(model, data.x, data.y, task=task, freeze=args.freeze, epochs=args.epochs,
-                              validation_split=args.validation_split, batch_size=args.batch_size,
-                              learning_rate=args.learning_rate, patience=args.patience, seed=args.seed)
-    info = {"base_model": args.model, "model": model.name, "task": task.name, "data": str(args.data),
-            "n": len(data), "freeze": args.freeze, "epochs_run": len(history.history["loss"]),
-            "best_val_loss": min(history.history.get("val_loss", [float("nan")])),
-            "validation_metrics": history.validation_metrics}
-    save_run(args.out, model, info, history.history)
+    with output_lock(args.out):  # a second run to the same --out is refused, not raced
+        check_out(args.out, args.overwrite, inputs=[args.data, args.model])
+        model = load_model_or_name(args.model)
+        task = resolve_task(task_of_model(model, args.model), args.task, args.model)
+        data = load_npz(args.data, target=args.target, task=task)
+        model, history = finetune(model, data.x, data.y, task=task, freeze=args.freeze, epochs=args.epochs,
+                                  validation_split=args.validation_split, batch_size=args.batch_size,
+                                  learning_rate=args.learning_rate, patience=args.patience, seed=args.seed)
+        info = {"base_model": args.model, "model": model.name, "task": task.name, "data": str(args.data),
+                "n": len(data), "freeze": args.freeze, "epochs_run": len(history.history["loss"]),
+                "best_val_loss": min(history.history.get("val_loss", [float("nan")])),
+                "validation_metrics": history.validation_metrics}
+        save_run(args.out, model, info, history.history)
     print(json.dumps({**info, "out": str(args.out)}, indent=2))
     return 0
 

@@ -44,6 +44,12 @@ def load_split(dataset: str, split: str, n: int | None = None, *, data_dir: str 
     import tfds_builders  # noqa: F401  (registers the builders)
 
     task = task_of_dataset(dataset, task)
+    names = tfds.builder(dataset, data_dir=data_dir).builder_config.split_names()
+    # TFDS split specs: names joined by "+", each with an optional slice, e.g. "train[:100]+test".
+    unknown = [part for part in split.split("+") if part.partition("[")[0].strip() not in names]
+    if unknown:
+        raise ValueError(f"{dataset} has no split {unknown[0]!r}; its splits: {', '.join(names)} "
+                         "(TFDS syntax such as train[:100] or train+test also works)")
     spec = split if n is None else f"{split}[:{n}]"
     batch = tfds.as_numpy(tfds.load(dataset, split=spec, data_dir=data_dir, batch_size=-1))
     return task.arrays(batch, target)
@@ -52,4 +58,8 @@ def load_split(dataset: str, split: str, n: int | None = None, *, data_dir: str 
 def load_npz(path: str | Path, target: str | None = None, task: str | Task | None = None) -> Arrays:
     """Arrays from an .npz with ``x`` and ``y`` (or the output of ``keras-imnn generate``: the labels of ``task``,
     the model's, as ``arrays_from_examples``)."""
-    return arrays_from_examples(read_npz(path), target, task)
+    examples = read_npz(path)
+    empty = sorted(key for key, value in examples.items() if value.ndim > 0 and len(value) == 0)
+    if empty:
+        raise ValueError(f"{path} holds no examples ({', '.join(empty)} of length 0); give at least one")
+    return arrays_from_examples(examples, target, task)

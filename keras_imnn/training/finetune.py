@@ -1,6 +1,7 @@
 """One-call fine-tuning of a (pretrained) zoo model on a user's few hundred samples."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import keras
@@ -8,14 +9,18 @@ import numpy as np
 
 from keras_imnn.layers.validation import NonFiniteToNaN
 from keras_imnn.models.registry import load
-from keras_imnn.tasks import Task, get_task
+from keras_imnn.tasks import Task
 from keras_imnn.training.arrays import Arrays
 from keras_imnn.training.evaluation import evaluate_arrays
+from keras_imnn.training.inputs import check_xy, warn_unusual_inputs
 from keras_imnn.training.model_task import resolve_task, task_of_model
 from keras_imnn.training.settings import TrainSettings
 from keras_imnn.training.train import fit
 
 FREEZE = ("trunk", "none")
+#: The most batches a tf.data.Dataset of unknown size may yield: fine-tuning is for small data, and the label
+#: check reads every batch once (100 000 batches of 32 cells are ~13 GB of float32 ε, hours of training a pass).
+MAX_DATASET_BATCHES = 100_000
 
 
 def _is_head(layer: keras.layers.Layer) -> bool:
@@ -31,32 +36,6 @@ def replace_head(model: keras.Model, n_outputs: int) -> keras.Model:
     outputs = keras.layers.Dense(n_outputs, name="output")(features)
     outputs = NonFiniteToNaN(name="non_finite_to_nan")([model.inputs[0], outputs])
     return keras.Model(model.inputs, outputs, name=model.name)
-
-
-def check_xy(x: Any, y: Any, model: keras.Model, task: str | Task) -> Arrays:
-    """Validate numpy inputs against ``model`` and ``task``; say what is wrong and what is accepted."""
-    x = np.asarray(x)
-    if x.dtype.kind not in "biuf":
-        raise ValueError(f"x must be a real numeric array; got dtype {x.dtype}")
-    expected = model.input_shape[1:]
-    if x.ndim == len(expected):  # (n, H, W) → (n, H, W, 1), as Keras does
-        x = x[..., None]
-    if x.ndim != len(expected) + 1 or any(e is not None and e != s for e, s in zip(expected, x.shape[1:])):
-        raise ValueError(f"x must have shape (n, {', '.join('any' if e is None else str(e) for e in expected)})"
-                         f" for this model; got {x.shape}")
-    if len(x) == 0:
-        raise ValueError("x holds no samples; need at least 1 (2 with a validation split)")
-    if not np.isfinite(x).all():
-        raise ValueError(f"x contains {np.count_nonzero(~np.isfinite(x))} NaN or infinite values")
-    y = np.asarray(y)
-    if y.dtype.kind not in "biuf":
-        raise ValueError(f"y must be a real numeric array; got dtype {y.dtype}")
-    y = y.reshape(len(y), -1) if y.ndim == 1 else y
-    if y.ndim != 2 or len(y) != len(x):
-        raise ValueError(f"y must have shape (n,) or (n, k) with n = len(x) = {len(x)}; got {y.shape}")
-    if not np.isfinite(y).all():
-        raise ValueError(f"y contains {np.count_nonzero(~np.isfinite(y))} NaN or infinite values")
-    return Arrays(x.astype(np.float32), get_task(task).check_y(y).astype(np.float32))
 
 
 def finetune(name_or_model: str | keras.Model, x: Any, y: Any = None, *, task: str | Task | None = None,
@@ -84,6 +63,12 @@ def finetune(name_or_model: str | keras.Model, x: Any, y: Any = None, *, task: s
     Returns:
         ``(model, history)``: the fitted ``keras.Model`` (best validation weights) and its history;
         ``history.validation_metrics`` holds the task's metrics on numpy validation data ({} otherwise).
+
+    Raises:
+        ValueError: before any training, for inputs a zoo model cannot mean (ε ≤ 0, spins other than 0/1,
+            boolean cells: ``keras_imnn.domain``), labels that do not fit (NaN, not one per example, another width
+            than ``n_outputs``, not 0/1 for the sign task), the same for every batch of a ``tf.data.Dataset``, and an
+            infinite dataset. Valid but unusual inputs train, with one ``DomainWarning``.
     """
     if freeze not in FREEZE:
         raise ValueError(f"freeze must be one of {FREEZE}; got {freeze!r}")
@@ -95,17 +80,26 @@ def finetune(name_or_model: str | keras.Model, x: Any, y: Any = None, *, task: s
     task = resolve_task(task_of_model(name_or_model), task, label)
     model = load(name_or_model) if isinstance(name_or_model, str) else name_or_model
 
+    if n_outputs is not None and (not isinstance(n_outputs, (int, np.integer)) or n_outputs < 1):
+        raise ValueError(f"n_outputs must be a positive integer (or None: y's width); got {n_outputs!r}")
+
     is_dataset = hasattr(x, "element_spec")
     if is_dataset:
         if y is not None:
             raise ValueError("pass y=None with a tf.data.Dataset: it must yield (x, y) batches")
-        train, validation = x, validation_data
         width = n_outputs or model.output_shape[-1]
+        train, validation = x, validation_data
+        warn_unusual_inputs(model, _checked_batches(x, model, task, width, "x"))
+        if hasattr(validation, "element_spec"):
+            warn_unusual_inputs(model, _checked_batches(validation, model, task, width, "validation_data"))
+        elif validation is not None:
+            validation = check_xy(*_pair(validation), model, task, width)
     else:
-        data = check_xy(x, y, model, task)
+        data = check_xy(x, y, model, task, n_outputs)
         width = n_outputs or data.y.shape[1]
+        warn_unusual_inputs(model, [data.x])
         if validation_data is not None:
-            train, validation = data, check_xy(*validation_data, model, task)
+            train, validation = data, check_xy(*_pair(validation_data), model, task, width)
         elif validation_split > 0:
             train, validation = data.split(validation_split, seed)
             if len(train) == 0:
@@ -121,3 +115,33 @@ def finetune(name_or_model: str | keras.Model, x: Any, y: Any = None, *, task: s
     history = fit(model, train, validation, task=task, settings=settings)
     history.validation_metrics = evaluate_arrays(model, validation, task) if isinstance(validation, Arrays) else {}
     return model, history
+
+
+def _pair(validation_data: Any) -> tuple[Any, Any]:
+    """``validation_data`` as (x, y); anything else is one ValueError (not a misread positional argument)."""
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        got = f"{type(validation_data).__name__} of {len(validation_data)}" if isinstance(
+            validation_data, (tuple, list)) else type(validation_data).__name__
+        raise ValueError(f"validation_data must be an (x, y) pair or a tf.data.Dataset of (x, y) batches; got {got}")
+    return validation_data[0], validation_data[1]
+
+
+def _checked_batches(dataset: Any, model: keras.Model, task: Task, width: int, what: str) -> Iterator[np.ndarray]:
+    """Each batch's x, after ``check_xy`` of the batch (the checks numpy data get); an infinite dataset, or one
+    of unknown size past ``MAX_DATASET_BATCHES`` batches, is refused: an epoch would never end."""
+    import tensorflow as tf
+
+    if int(dataset.cardinality()) == tf.data.INFINITE_CARDINALITY:
+        raise ValueError(f"{what} is an infinite tf.data.Dataset (e.g. .repeat()): an epoch would never end; "
+                         "pass a finite one (drop .repeat(), or .take(n_batches))")
+    n_batches = 0
+    for n_batches, batch in enumerate(dataset.as_numpy_iterator(), 1):
+        if n_batches > MAX_DATASET_BATCHES:
+            raise ValueError(f"{what} yields more than {MAX_DATASET_BATCHES} batches (or never ends): too much to "
+                             "fine-tune on; bound it with .take(n_batches)")
+        if not isinstance(batch, tuple) or len(batch) not in (2, 3):
+            raise ValueError(f"{what} must yield (x, y) or (x, y, weight) batches; got {type(batch).__name__}"
+                             f"{f' of {len(batch)} elements' if isinstance(batch, tuple) else ''}")
+        yield check_xy(batch[0], batch[1], model, task, width).x
+    if n_batches == 0:
+        raise ValueError(f"{what} is an empty tf.data.Dataset: nothing to fine-tune on")

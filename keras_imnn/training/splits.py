@@ -86,11 +86,16 @@ def load_task_splits(dataset: str, *, data_dir: str | None, target: str | None,
     """(train subset, validation, test) of a TFDS dataset (``task``'s labels, as ``load_split``); without a
     validation split 10 % of train is held out."""
     train = load_split(dataset, "train", data_dir=data_dir, target=target, task=task)
+    held_out = ""
     try:
         validation = load_split(dataset, "validation", data_dir=data_dir, target=target, task=task)
     except ValueError:
         train, validation = hold_out_validation(train, seed)
+        held_out = " after 10 % are held out for validation"
     test = load_split(dataset, "test", data_dir=data_dir, target=target, task=task)
+    if n_train is not None and n_train > len(train):  # training on fewer than asked would go unnoticed
+        raise ValueError(f"n_train {n_train} exceeds the {len(train)} training examples of {dataset}{held_out}; "
+                         f"give n_train <= {len(train)}, or leave it out for all of them")
     return train.take(n_train, seed), validation, test
 
 

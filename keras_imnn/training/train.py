@@ -7,7 +7,6 @@ import math
 import os
 import shlex
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import Any
 
 import keras
 
-from keras_imnn.atomic import atomic_dir
+from keras_imnn.atomic import atomic_dir, check_out
 from keras_imnn.models.registry import get_spec, load
 from keras_imnn.tasks import Task, get_task, task_of_dataset
 from keras_imnn.training.arrays import Arrays
@@ -233,28 +232,6 @@ def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: 
     if out is not None:
         save_run(out, model, record, history.history)
     return RunResult(model, history.history, metrics, record)
-
-
-def check_out(out: str | Path, overwrite: bool = False) -> None:
-    """Refuse, before any work, an output folder ``save_run`` would fail to write or would replace.
-
-    ``out`` may exist only as an empty folder unless ``overwrite``. Writability is tried, not read
-    from permission bits (root ignores those): a temporary folder is made where ``save_run`` will
-    make its own, in the nearest folder that exists.
-    """
-    out = Path(out)
-    if out.exists() and not overwrite and not (out.is_dir() and not any(out.iterdir())):
-        raise FileExistsError(f"{out} already exists; choose another output folder, or overwrite it "
-                              f"(--overwrite replaces the whole folder)")
-    parent = out.absolute().parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise NotADirectoryError(f"cannot write {out}: {parent} is a file, not a folder")
-    try:
-        os.rmdir(tempfile.mkdtemp(dir=parent))
-    except OSError as err:
-        raise PermissionError(f"cannot write {out}: {parent} is not writable ({err.strerror})") from err
 
 
 def save_run(out: str | Path, model: keras.Model, info: dict[str, Any],

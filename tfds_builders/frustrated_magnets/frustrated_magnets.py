@@ -56,6 +56,10 @@ class FrustratedMagnetsConfig(tfds.core.BuilderConfig):
     seed: int = 0
     orbits: bool = False
 
+    def split_names(self) -> tuple[str, ...]:
+        """The splits a build writes (known before building, so a wrong name is refused first)."""
+        return ("train", "test") if self.orbits else ("train", "test", "full")
+
 
 def make_config(
     lattice: str,

@@ -88,6 +88,10 @@ class PhotonicCrystalsConfig(tfds.core.BuilderConfig):
     def settings(self) -> SolverSettings:
         return SolverSettings(n_max=self.n_max)
 
+    def split_names(self) -> tuple[str, ...]:
+        """The splits a build writes (known before building, so a wrong name is refused first)."""
+        return tuple(self.split_ranges())
+
     def split_ranges(self) -> dict[str, tuple[int, int]]:
         """Split name → (first cell index, number of cells): test, validation, train in order."""
         sizes = {"test": self.n_test, "validation": self.n_validation, "train": self.n_train}

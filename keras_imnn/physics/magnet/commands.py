@@ -3,8 +3,16 @@ from __future__ import annotations
 
 import argparse
 
-from keras_imnn.cli_options import positive_int
+from keras_imnn.cli_options import int_in, png_path, positive_int
 from keras_imnn.physics.magnet.sampling import MAX_EXPANDED_SITES, ORBIT_TRAIN_FRACTION, TRAIN_FRACTION
+
+#: The most spins a generation may ask for: the orbit ED of 6x6 (36 spins) took ~25 CPU min and ~10 GB; each two
+#: spins more multiply the Sz = 0 states by ~4 (``_check_size`` estimates the rest from the request).
+MAX_SITES = 40
+#: CPU minutes of the 36-spin orbit ED (benchmarks/magnet_36_spins.py), the unit of the time estimate.
+_MINUTES_AT_36 = 25
+#: The most CPU hours a generation may plan.
+MAX_CPU_HOURS = 100
 
 #: What `generate magnet` writes into --out (the folder is replaced as a whole).
 _OUTPUTS = ("train.npz", "test.npz", "full.npz", "metadata.json")
@@ -21,7 +29,9 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
                                    "with |psi|^2, and there is no full split (the frustrated_magnets TFDS "
                                    "configs' protocol).")
     p.add_argument("--lattice", default="square", help="square, triangular or kagome (keras_imnn.lattices)")
-    p.add_argument("--shape", type=int, nargs=2, default=(4, 4), metavar=("LX", "LY"))
+    p.add_argument("--shape", type=positive_int, nargs=2, default=(4, 4), metavar=("LX", "LY"),
+                   help=f"the torus in unit cells (default 4 4); at most {MAX_SITES} spins, refused where the "
+                        "estimated memory or time is too much")
     p.add_argument("--j2", type=float, required=True)
     p.add_argument("--j1", type=float, default=1.0)
     p.add_argument("--train-fraction", type=float,
@@ -60,9 +70,11 @@ def _check_generate_args(args: argparse.Namespace) -> None:
     import math
     from pathlib import Path
 
+    from keras_imnn.atomic import check_writable
     from keras_imnn.physics.magnet import representatives
     from keras_imnn.physics.magnet.lattices import make_lattice
 
+    _check_size(args.lattice, args.shape)
     lattice = make_lattice(args.lattice, args.shape)  # the lattice name and shape
     for name, value in (("--j1", args.j1), ("--j2", args.j2)):
         if not math.isfinite(value):
@@ -94,6 +106,7 @@ def _check_generate_args(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file, not a folder")
+    check_writable(out)  # before the diagonalization, not after
     others = sorted(p.name for p in out.iterdir() if p.name not in _OUTPUTS) if out.is_dir() else []
     if others:
         listed = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
@@ -101,7 +114,42 @@ def _check_generate_args(args: argparse.Namespace) -> None:
                          f"delete; give a new or empty folder")
 
 
+def _check_size(lattice: str, shape: tuple[int, int]) -> None:
+    """Refuse a torus too big to diagonalize from its size alone, before any lattice or group is built (their
+    construction itself takes minutes past a few hundred sites): the symmetric-sector ED holds at least
+    C(N, N/2) / (16 N) orbits (translations, 8 point-group elements, spin flip) of ~400 bytes each (representatives,
+    Hamiltonian rows, Lanczos vectors), and its time grows with the Sz = 0 states from ~25 CPU min at 36 spins."""
+    import math
+
+    from keras_imnn.lattices import get_lattice
+    from keras_imnn.physics.memory import check_memory
+
+    n = shape[0] * shape[1] * get_lattice(lattice).sites_per_cell
+    what = f"the ground state of {n} spins ({lattice} {shape[0]}x{shape[1]})"
+    if n > MAX_SITES:
+        digits = (math.lgamma(n + 1) - 2 * math.lgamma(n // 2 + 1)) / math.log(10)  # C(n, n/2) overflows a float
+        raise ValueError(f"--shape {shape[0]} {shape[1]}: {what} has ~1e{digits:.0f} Sz = 0 states; at most "
+                         f"{MAX_SITES} spins can be diagonalized (36 took ~25 CPU min and ~10 GB, x4 per 2 spins more)")
+    states = math.comb(n, n // 2)
+    hours = _MINUTES_AT_36 / 60 * states / math.comb(36, 18)
+    if hours > MAX_CPU_HOURS:
+        raise ValueError(f"--shape {shape[0]} {shape[1]}: {what} needs about {hours:.3g} CPU hours "
+                         f"(~{_MINUTES_AT_36} min at 36 spins, growing with the {states:.3g} Sz = 0 states), over "
+                         f"the {MAX_CPU_HOURS} a run may plan")
+    check_memory(0.4e9 + 400 * states / (16 * n), what, "choose a smaller --shape")
+
+
 def _generate(args: argparse.Namespace) -> int:
+    from keras_imnn.atomic import output_lock
+
+    args = _with_defaults(args)
+    _check_generate_args(args)
+    with output_lock(args.out):  # a second run to the same --out is refused, not raced
+        return _generate_locked(args)
+
+
+def _generate_locked(args: argparse.Namespace) -> int:
+    """Diagonalize and write ``args.out`` (checked by ``_check_generate_args``)."""
     import json
 
     import numpy as np
@@ -112,8 +160,6 @@ def _generate(args: argparse.Namespace) -> int:
     from keras_imnn.physics.magnet.sampling import orbit_splits, split_indices
     from keras_imnn.physics.magnet.signs import marshall_violation, sign_characters
 
-    args = _with_defaults(args)
-    _check_generate_args(args)
     if args.orbits:
         gs = find_or_solve(args.lattice, tuple(args.shape), args.j2, args.j1, args.ground_state_dir,
                            "--ground-state-dir")
@@ -145,8 +191,9 @@ def add_plot(sub: argparse._SubParsersAction) -> None:
     """Register ``plot magnet``: the highest-weight configurations of a generated split."""
     p = sub.add_parser("magnet", help="draw the highest-|psi|^2 spin configurations with their signs")
     p.add_argument("--data", required=True, help="a .npz written by `generate magnet`")
-    p.add_argument("--out", required=True, help="PNG path")
-    p.add_argument("--n", type=positive_int, default=8, help="configurations to draw (default 8)")
+    p.add_argument("--out", type=png_path, required=True, help="PNG path")
+    p.add_argument("--n", type=int_in(1, 64), default=8,
+                   help="configurations to draw (default 8, at most 64: a 1.6-inch panel each, in one row)")
     p.set_defaults(func=_plot)
 
 
@@ -157,6 +204,7 @@ def _plot(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
     import numpy as np
 
+    from keras_imnn.atomic import atomic_path
     from keras_imnn.npz import read_npz
 
     data = read_npz(args.data, required=("spins", "sign", "weight"), made_by="`keras-imnn generate magnet`")
@@ -168,6 +216,7 @@ def _plot(args: argparse.Namespace) -> int:
         ax.set_xticks([])
         ax.set_yticks([])
     fig.tight_layout()
-    fig.savefig(args.out, dpi=100)
+    with atomic_path(args.out) as tmp:  # a kill leaves the previous picture, never half of one
+        fig.savefig(tmp, dpi=100)
     print(f"wrote {args.out}")
     return 0

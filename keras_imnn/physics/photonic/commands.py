@@ -8,10 +8,15 @@ from pathlib import Path
 import numpy as np  # already loaded by cells; h5py and the solver load inside the handlers
 
 from keras_imnn.atomic import atomic_path
+from keras_imnn.cli_options import int_at_least, png_path, positive_int, seed_int
 from keras_imnn.npz import read_npz
 from keras_imnn.physics.photonic.cells import CONFIGS
 
 _FORMATS = ("npz", "h5")
+#: (2 n_max + 1)² plane waves must hold the 10 bands of the labels.
+_N_MAX = int_at_least(2, "(2 n_max + 1)^2 plane waves hold the 10 bands")
+#: Cells one picture can show: each takes a 3.2-inch column.
+MAX_CELLS_DRAWN = 20
 
 
 def add_generate(sub: argparse._SubParsersAction) -> None:
@@ -24,14 +29,16 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
                     "test split first). Interrupted runs resume from OUT/.cache-*; the file is "
                     "replaced only once complete.")
     p.add_argument("--config", default="gapped", choices=CONFIGS, help="unit-cell distribution")
-    p.add_argument("--n", type=int, default=1000, help="number of cells (default 1000)")
+    p.add_argument("--n", type=positive_int, default=1000,
+                   help="number of cells (default 1000; refused where the estimated time or memory is too much)")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--seed", type=int, default=0, help="seed of the cells (default 0)")
+    p.add_argument("--seed", type=seed_int, default=0, help="seed of the cells (default 0)")
     p.add_argument("--format", default="npz", choices=_FORMATS, help="file format")
-    p.add_argument("--workers", type=int, default=None, help="solver threads (default: all cores)")
-    p.add_argument("--n-max", type=int, default=None,
+    p.add_argument("--workers", type=positive_int, default=None, help="solver threads (default: all cores)")
+    p.add_argument("--n-max", type=_N_MAX, default=None,
                    help="plane-wave cutoff of the solver for TM and TE (default: the TFDS "
-                        "config's: TM 5 / TE 6 for gapped, 5 / 5 for sibcl, 7 / 7 for general)")
+                        "config's: TM 5 / TE 6 for gapped, 5 / 5 for sibcl, 7 / 7 for general); "
+                        "another cutoff is part of the file name")
     p.set_defaults(func=_generate)
 
 
@@ -62,11 +69,11 @@ def add_plot(sub: argparse._SubParsersAction) -> None:
                    help="npz / h5 file from `keras-imnn generate photonic` (histogram and cells); "
                         "without it, --n cells of --config are generated")
     p.add_argument("--config", default="gapped", choices=CONFIGS, help="unit-cell distribution")
-    p.add_argument("--n", type=int, default=200, help="cells generated when --data is not given")
-    p.add_argument("--seed", type=int, default=0, help="seed of the generated cells")
-    p.add_argument("--cells", type=int, default=3, help="cells drawn (default 3)")
-    p.add_argument("--workers", type=int, default=None, help="solver threads (default: all cores)")
-    p.add_argument("--out", default="photonic_cells.png", help="PNG path")
+    p.add_argument("--n", type=positive_int, default=200, help="cells generated when --data is not given")
+    p.add_argument("--seed", type=seed_int, default=0, help="seed of the generated cells")
+    p.add_argument("--cells", type=positive_int, default=3, help=f"cells drawn (default 3, at most {MAX_CELLS_DRAWN})")
+    p.add_argument("--workers", type=positive_int, default=None, help="solver threads (default: all cores)")
+    p.add_argument("--out", type=png_path, default="photonic_cells.png", help="PNG path")
     p.set_defaults(func=_plot)
 
 
@@ -75,32 +82,39 @@ def _generate(args: argparse.Namespace) -> int:
     import shutil
     import time
 
+    from keras_imnn.atomic import check_writable, output_lock
     from keras_imnn.physics.photonic import dataset
 
-    if args.n < 1:
-        raise ValueError(f"--n must be >= 1, got {args.n}")
-    n_max = dataset.DATASET_N_MAX[args.config] if args.n_max is None else args.n_max
-    settings = dataset.SolverSettings(n_max=n_max)
+    settings = dataset.SolverSettings(n_max=dataset.DATASET_N_MAX[args.config] if args.n_max is None else args.n_max)
     cutoffs = {"n_max_tm": settings.cutoff("tm"), "n_max_te": settings.cutoff("te")}
+    workers = args.workers or dataset.default_workers()
+    dataset.check_generation(args.n, settings, workers)
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"--out {out} is a file, not a folder")
+    check_writable(out / "x")
+    # The name records every setting that changes the labels: cutoffs other than the config's own are in it,
+    # so a file made with other cutoffs is never replaced by (or mistaken for) this one.
+    default = dataset.SolverSettings(n_max=dataset.DATASET_N_MAX[args.config])
+    own = cutoffs != {"n_max_tm": default.cutoff("tm"), "n_max_te": default.cutoff("te")}
     stem = f"photonic_{args.config}_n{args.n}_seed{args.seed}"
-    cache = out / f".cache-{stem}-tm{cutoffs['n_max_tm']}-te{cutoffs['n_max_te']}"
-    start = time.perf_counter()
-    data = dataset.generate(args.config, args.n, args.seed, settings, workers=args.workers,
-                            cache_dir=cache)
-    seconds = time.perf_counter() - start
-    path = out / f"{stem}.{args.format}"
-    stats = dataset.label_statistics(data["tm_gap"], data["tm_midgap"])
-    summary = {"file": str(path), "config": args.config, "n": args.n, "seed": args.seed,
-               **cutoffs, "workers": args.workers or dataset.default_workers(),
-               "seconds": round(seconds, 2), "tm_gap_statistics": stats}
-    # Both files are written whole before either replaces its predecessor; the data file is renamed
-    # first, then its summary: a failure leaves the previous pair as it was.
-    with atomic_path(path.with_suffix(".json")) as summary_tmp:
-        summary_tmp.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-        write_arrays(path, data, {"config": args.config, **cutoffs, "k_grid_n": settings.k_grid_n,
-                                  "n_bands": settings.n_bands})
-    shutil.rmtree(cache)
+    cache = out / f".cache-{stem}-tm{cutoffs['n_max_tm']}-te{cutoffs['n_max_te']}"  # always named by its cutoffs
+    path = out / (stem + (f"_nmax_tm{cutoffs['n_max_tm']}_te{cutoffs['n_max_te']}" if own else "") + f".{args.format}")
+    with output_lock(path):  # two runs writing one file: the second is refused, not raced
+        start = time.perf_counter()
+        data = dataset.generate(args.config, args.n, args.seed, settings, workers=args.workers,
+                                cache_dir=cache)
+        seconds = time.perf_counter() - start
+        stats = dataset.label_statistics(data["tm_gap"], data["tm_midgap"])
+        summary = {"file": str(path), "config": args.config, "n": args.n, "seed": args.seed,
+                   **cutoffs, "workers": workers, "seconds": round(seconds, 2), "tm_gap_statistics": stats}
+        # Both files are written whole before either replaces its predecessor; the data file is renamed
+        # first, then its summary: a failure leaves the previous pair as it was.
+        with atomic_path(path.with_suffix(".json")) as summary_tmp:
+            summary_tmp.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+            write_arrays(path, data, {"config": args.config, **cutoffs, "k_grid_n": settings.k_grid_n,
+                                      "n_bands": settings.n_bands})
+        shutil.rmtree(cache)
     print(f"wrote {path} ({args.n} cells in {seconds:.1f} s); TM gap (bands 1-2) in "
           f"{stats['gap_fraction']:.1%} of cells")
     print(dataset.format_histogram(stats))
@@ -180,17 +194,21 @@ def read_arrays(path: str | os.PathLike) -> dict[str, object]:
 def _plot(args: argparse.Namespace) -> int:
     from keras_imnn.physics.photonic import dataset, plotting
 
-    if args.cells < 1:
-        raise ValueError(f"--cells must be >= 1, got {args.cells}")
+    if args.cells > MAX_CELLS_DRAWN:
+        raise ValueError(f"--cells {args.cells}: at most {MAX_CELLS_DRAWN} fit one picture (a 3.2-inch column "
+                         "each, with its band diagram)")
     if args.data:
         data = read_arrays(args.data)
         missing = {"eps", "tm_gap", "tm_midgap"} - set(data)
         if missing:
             raise ValueError(f"{args.data} lacks {sorted(missing)}: not a photonic data file")
+        if args.cells > len(data["eps"]):
+            raise ValueError(f"--cells {args.cells}: {args.data} holds only {len(data['eps'])} cell(s)")
     else:
         if args.n < args.cells:
             raise ValueError(f"--n ({args.n}) must be at least --cells ({args.cells})")
         settings = dataset.SolverSettings(n_max=dataset.DATASET_N_MAX[args.config])
+        dataset.check_generation(args.n, settings, args.workers or dataset.default_workers())
         data = dataset.generate(args.config, args.n, args.seed, settings, workers=args.workers)
     path = plotting.plot_cells_and_gaps(data, n_cells=args.cells, out=args.out)
     print(f"wrote {path}")

@@ -35,12 +35,14 @@ from tqdm.auto import tqdm
 
 from keras_imnn.atomic import atomic_path
 from keras_imnn.errors import GenerationError
+from keras_imnn.physics.memory import check_memory
 from keras_imnn.physics.photonic.cells import sample_unit_cells
 from keras_imnn.physics.photonic.solver import (
     DEFAULT_N_MAX,
     band_gaps,
     band_structure,
     k_grid,
+    pwe_memory_bytes,
 )
 
 #: Array names of one example set, in the order they are written.
@@ -206,6 +208,35 @@ def _chunk_job(config: str, seed: int, start: int, n: int, settings: SolverSetti
     return examples
 
 
+#: CPU seconds to label one cell (TM and TE, 10 bands on k_grid(16)) at n_max 7: 0.6 measured (module constants
+#: above); the cost grows as the cube of the (2 n_max + 1)² plane waves.
+SECONDS_PER_CELL_AT_N_MAX_7 = 0.6
+#: The most CPU time one generation may plan: 1 000 core-hours, some 6 M cells at n_max 7 (the datasets hold 20 000).
+MAX_CPU_HOURS = 1000.0
+#: Cells a chunk of ``generate_chunks`` labels at once (its default ``chunk_size``).
+CHUNK_SIZE = 25
+
+
+def check_generation(n: int, settings: SolverSettings, workers: int, max_memory_gb: float | None = None) -> None:
+    """Refuse, in one line and before any work, a generation of ``n`` cells whose estimated CPU time exceeds
+    ``MAX_CPU_HOURS`` or whose memory (the labelled cells held, then concatenated, plus ``workers`` chunks being
+    solved) exceeds the limit of :mod:`keras_imnn.physics.memory`."""
+    n_max = max(settings.cutoff("tm"), settings.cutoff("te"))
+    hours = n * SECONDS_PER_CELL_AT_N_MAX_7 * ((2 * n_max + 1) / 15) ** 6 / 3600
+    what = f"{n} cells at n_max={n_max}"
+    if hours > MAX_CPU_HOURS:
+        raise ValueError(f"{what} need about {hours:.3g} CPU hours (~{SECONDS_PER_CELL_AT_N_MAX_7:g} s a cell at "
+                         f"n_max 7, growing as (2 n_max + 1)^6), over the {MAX_CPU_HOURS:g} a run may plan; "
+                         f"generate fewer cells (or in several runs with other seeds)")
+    n_k = settings.k_grid_n**2
+    per_cell = 4 * (32 * 32 + 2 * n_k * settings.n_bands + 4 * settings.n_bands + 4 * EDGE_BANDS + 3) + 8 * 3
+    chunk = min(n, CHUNK_SIZE)
+    solving = workers * max(pwe_memory_bytes((chunk, 32, 32), n_k, settings.n_bands, pol, settings.cutoff(pol), 1,
+                                             np.linalg.eigvalsh) for pol in ("tm", "te"))
+    check_memory(2 * n * per_cell + solving, f"{what} with {workers} worker(s)",
+                 "generate fewer cells a run, or use fewer workers or a lower n_max", max_memory_gb)
+
+
 def default_workers() -> int:
     """Cores this process may use."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -219,7 +250,7 @@ def chunk_ranges(start: int, n: int, chunk_size: int) -> list[tuple[int, int]]:
 
 
 def generate_chunks(config: str, seed: int, start: int, n: int,
-                    settings: SolverSettings = SolverSettings(), *, chunk_size: int = 25,
+                    settings: SolverSettings = SolverSettings(), *, chunk_size: int = CHUNK_SIZE,
                     workers: int | None = None, cache_dir: str | os.PathLike | None = None,
                     progress: bool = True, desc: str | None = None
                     ) -> Iterator[dict[str, np.ndarray]]:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_imnn.atomic import atomic_path
 from keras_imnn.physics.photonic.dataset import SolverSettings
 from keras_imnn.physics.photonic.solver import band_structure, gamma_x_m_path
 
@@ -75,7 +76,7 @@ def plot_cells_and_gaps(data: dict[str, np.ndarray], n_cells: int = 3,
     ax.set_title(f"labels of {len(ratio)} cells", fontsize=10)
     ax.legend(fontsize=8)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=80)
+    with atomic_path(out) as tmp:  # a kill leaves the previous picture, never half of one
+        fig.savefig(tmp, dpi=80)
     plt.close(fig)
     return out

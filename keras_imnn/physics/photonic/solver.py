@@ -61,7 +61,8 @@ class ContrastWarning(UserWarning):
     """A cell's ε contrast exceeds :data:`MAX_VALIDATED_CONTRAST`: PWE bands may be inaccurate."""
 
 
-def _validate_eps(eps: np.ndarray) -> np.ndarray:
+def _checked_eps_array(eps: np.ndarray) -> np.ndarray:
+    """``eps`` as given (no float64 copy yet, so a memory guard can run first); wrong dtype or shape refused."""
     arr = np.asarray(eps)
     if arr.dtype.kind not in "fiu":
         raise ValueError(f"eps must be a real float array, got dtype {arr.dtype}")
@@ -69,6 +70,11 @@ def _validate_eps(eps: np.ndarray) -> np.ndarray:
         raise ValueError(f"eps must have shape (n, n) or (batch, n, n), got {arr.shape}")
     if arr.shape[-1] < 2:
         raise ValueError(f"eps cells must be at least 2×2 pixels, got {arr.shape}")
+    return arr
+
+
+def _validate_eps(arr: np.ndarray) -> np.ndarray:
+    """A checked ``_checked_eps_array`` as float64, finite and ≥ 1 everywhere."""
     arr = arr.astype(np.float64)
     if not np.all(np.isfinite(arr)):
         raise ValueError("eps contains NaN or inf")
@@ -208,19 +214,21 @@ def _cells_per_chunk(n_pw: int, n_cells: int, n_jobs: int) -> int:
     return int(np.clip(2**22 // (16 * n_pw**2), 1, -(-n_cells // n_jobs)))
 
 
-def _pwe_memory_bytes(cells: np.ndarray, n_k: int, n_bands: int, polarization: str, n_max: int,
+def pwe_memory_bytes(cells_shape: tuple[int, ...], n_k: int, n_bands: int, polarization: str, n_max: int,
                       n_jobs: int, eigvalsh: Callable[[np.ndarray], np.ndarray]) -> float:
     """Peak memory of :func:`_solve_pwe_batched`, closed form, on the safe side.
 
     Each thread holds a chunk's operators and their gathered / inverted / phase-shifted copies,
     then the assembled matrices: measured 5.0–5.1 (TM) and 5.6–6.0 (TE) complex P × P matrices a
     cell at n_max 20–30 (P = (2 n_max + 1)²); counted here as 6 and 7 of the zone-edge window's
-    (2 n_max + 2)². Plus the cells as float64 and the bands (the result and a task's copy).
+    (2 n_max + 2)². Plus the cells as float64 (twice: the conversion and its copy) and the bands (the result
+    and a task's copy). ``cells_shape`` is (b, n, n): the estimate comes from the request, before any copy.
     """
+    n_cells, pixels = cells_shape[0], cells_shape[1] * cells_shape[2]
     p = (2 * n_max + 2) ** 2
-    chunk = _cells_per_chunk((2 * n_max + 1) ** 2, len(cells), n_jobs)
+    chunk = _cells_per_chunk((2 * n_max + 1) ** 2, n_cells, n_jobs)
     per_thread = (6 if polarization == "tm" else 7) * max(chunk * 16 * p * p, _batch_bytes(eigvalsh))
-    return n_jobs * per_thread + 8 * len(cells) * (cells[0].size + 2 * n_k * n_bands)
+    return n_jobs * per_thread + 8 * n_cells * (2 * pixels + 2 * n_k * n_bands)
 
 
 def _solve_pwe(eps: np.ndarray, k: np.ndarray, n_bands: int, polarization: str,
@@ -352,7 +360,7 @@ def band_structure(eps: np.ndarray, k_points: np.ndarray, n_bands: int = 10,
         raise ValueError(f"n_max must be a positive integer, got {n_max!r}")
     if not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
         raise ValueError(f"n_jobs must be a positive integer, got {n_jobs!r}")
-    cells = _validate_eps(eps)
+    cells = _checked_eps_array(eps)
     k = _validate_k(k_points)
     single = cells.ndim == 2
     cells = cells[None] if single else cells
@@ -363,15 +371,17 @@ def band_structure(eps: np.ndarray, k_points: np.ndarray, n_bands: int = 10,
     if backend == "mpb":
         from keras_imnn.physics.photonic.mpb import mpb_band_structure
 
+        cells = _validate_eps(cells)
         unique, inverse = reduce_k_points(k, D4[[0, INVERSION]] if time_reversal else D4[[0]])
         show = progress if progress is not None else len(cells) >= 4
         out = mpb_band_structure(cells, k[unique], n_bands, pol, n_jobs=n_jobs, progress=show,
                                  **(mpb_options or {}))[:, inverse]
     else:
         eigvalsh = _eigvalsh_tf if backend == "pwe-tf" else np.linalg.eigvalsh
-        check_memory(_pwe_memory_bytes(cells, len(k), n_bands, pol, n_max, n_jobs, eigvalsh),
+        check_memory(pwe_memory_bytes(cells.shape, len(k), n_bands, pol, n_max, n_jobs, eigvalsh),
                      f"PWE {pol.upper()} bands of {len(cells)} cell(s) at n_max={n_max} with n_jobs={n_jobs}",
                      "lower n_max, n_jobs or the number of cells a call", max_memory_gb)
+        cells = _validate_eps(cells)
         contrast = float((cells.max(axis=(-2, -1)) / cells.min(axis=(-2, -1))).max())
         if contrast > MAX_VALIDATED_CONTRAST:
             warnings.warn(
