@@ -74,12 +74,13 @@ def test_run_json_edited_to_another_task_is_refused(tmp_path, capsys):
     assert "edited" in one_line_error(capsys, "evaluate")
 
 
-@pytest.mark.parametrize("shape", [("10", "10"), ("20", "20"), ("100", "100")])
-def test_huge_magnet_shapes_are_refused_before_any_lattice(shape, tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("lattice, shape", [("square", ("10", "10")), ("square", ("20", "20")),
+                                            ("square", ("100", "100")), ("kagome", ("4", "4"))])
+def test_huge_magnet_shapes_are_refused_before_any_lattice(lattice, shape, tmp_path, capsys, monkeypatch):
     import keras_imnn.physics.magnet.lattices as lattices
 
     monkeypatch.setattr(lattices, "make_lattice", no_work)
-    argv = ["generate", "magnet", "--j2", "0.5", "--shape", *shape, "--out", str(tmp_path / "o")]
+    argv = ["generate", "magnet", "--lattice", lattice, "--j2", "0.5", "--shape", *shape, "--out", str(tmp_path / "o")]
     assert main(argv) == 2
     assert "spins" in one_line_error(capsys, "generate")
 

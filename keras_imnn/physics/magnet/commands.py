@@ -50,14 +50,9 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
 
 def _with_defaults(args: argparse.Namespace) -> argparse.Namespace:
     """``args`` with the defaults that depend on the lattice size: the orbit path past
-    ``MAX_EXPANDED_SITES`` spins, and its ε (of orbits) or the expanded path's (of states). A bad lattice name or
-    shape is refused here (``make_lattice``)."""
-    from keras_imnn.physics.magnet.lattices import make_lattice
-
-    if args.orbits is not None:
-        orbits = args.orbits
-    else:
-        orbits = make_lattice(args.lattice, args.shape).n_sites > MAX_EXPANDED_SITES
+    ``MAX_EXPANDED_SITES`` spins, and its ε (of orbits) or the expanded path's (of states). A bad lattice name is
+    refused here; the torus is not built yet (``_check_size`` first bounds its size)."""
+    orbits = args.orbits if args.orbits is not None else _n_sites(args.lattice, args.shape) > MAX_EXPANDED_SITES
     fraction = args.train_fraction
     if fraction is None:
         fraction = ORBIT_TRAIN_FRACTION if orbits else TRAIN_FRACTION
@@ -114,6 +109,13 @@ def _check_generate_args(args: argparse.Namespace) -> None:
                          f"delete; give a new or empty folder")
 
 
+def _n_sites(lattice: str, shape: tuple[int, int]) -> int:
+    """Spins on ``shape`` cells of the registered ``lattice`` (a ValueError naming the known ones)."""
+    from keras_imnn.lattices import get_lattice
+
+    return shape[0] * shape[1] * get_lattice(lattice).sites_per_cell
+
+
 def _check_size(lattice: str, shape: tuple[int, int]) -> None:
     """Refuse a torus too big to diagonalize from its size alone, before any lattice or group is built (their
     construction itself takes minutes past a few hundred sites): the symmetric-sector ED holds at least
@@ -121,10 +123,9 @@ def _check_size(lattice: str, shape: tuple[int, int]) -> None:
     Hamiltonian rows, Lanczos vectors), and its time grows with the Sz = 0 states from ~25 CPU min at 36 spins."""
     import math
 
-    from keras_imnn.lattices import get_lattice
     from keras_imnn.physics.memory import check_memory
 
-    n = shape[0] * shape[1] * get_lattice(lattice).sites_per_cell
+    n = _n_sites(lattice, shape)
     what = f"the ground state of {n} spins ({lattice} {shape[0]}x{shape[1]})"
     if n > MAX_SITES:
         digits = (math.lgamma(n + 1) - 2 * math.lgamma(n // 2 + 1)) / math.log(10)  # C(n, n/2) overflows a float
