@@ -18,7 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from keras_imnn import __version__, demo
+    from keras_imnn import __version__, demo, prediction_commands
     from keras_imnn.models import commands as model_commands
     from keras_imnn.physics.magnet import commands as magnet_commands
     from keras_imnn.physics.photonic import commands as photonic_commands
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     training_commands.add_commands(sub)
     search_commands.add_commands(sub)
     demo.add_commands(sub)
+    prediction_commands.add_commands(sub)
     generate = sub.add_parser("generate", help="generate a dataset as plain arrays (no TFDS)")
     generate_sub = generate.add_subparsers(dest="task", metavar="TASK", required=True)
     plot = sub.add_parser("plot", help="draw a dataset's cells / states and labels as a PNG")
