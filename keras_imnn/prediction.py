@@ -28,8 +28,9 @@ class Prediction:
             ground-state amplitude is negative.
         std: ``(b, outputs)`` the calibrated standard deviation of the error of ``mean`` (about 95 % of errors
             lie within 2 std on the held-out split; for magnets sqrt(p (1 - p)), the std of the 0/1 label's
-            error given a calibrated p). NaN for a model object rather than a zoo name: the shipped calibration
-            belongs to the shipped checkpoint, not to a fine-tuned or retrained copy.
+            error given a calibrated p). NaN for a model object rather than a zoo name (the shipped calibration
+            belongs to the shipped checkpoint, not to a fine-tuned or retrained copy: calibrate your own with
+            ``keras_imnn.uncertainty``) and for a name shipped without a head ensemble.
         in_domain: ``(b,)`` bool, False where the input is unlike the training data (``keras_imnn.domain``).
         reasons: one string per input, why it is out of domain ("" when in domain).
     """

@@ -34,15 +34,15 @@ def fit_regression(var: np.ndarray, err: np.ndarray, *, spread: bool = True) -> 
     """
     var, err = np.asarray(var, np.float64), np.asarray(err, np.float64)
     a_out, b_out = [], []
+
+    def nll(p: np.ndarray, v: np.ndarray, e: np.ndarray, scale: float) -> float:
+        s2 = (p[0] ** 2 if spread else 0.0) * v + (p[1] * scale) ** 2 + 1e-30
+        return float(np.mean(np.log(s2) + e**2 / s2))
+
     for v, e in zip(var.T, err.T):
-        scale = max(float(np.sqrt(np.mean(e**2))), 1e-12)
-
-        def nll(p: np.ndarray) -> float:
-            s2 = (p[0] ** 2 if spread else 0.0) * v + (p[1] * scale) ** 2 + 1e-30
-            return float(np.mean(np.log(s2) + e**2 / s2))
-
-        guess = np.array([1.0, 0.5])
-        best = optimize.minimize(nll, guess, method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-8})
+        scale = max(float(np.sqrt(np.mean(e**2))), 1e-12)  # b is fitted in units of the RMS error
+        best = optimize.minimize(nll, np.array([1.0, 0.5]), args=(v, e, scale), method="Nelder-Mead",
+                                 options={"xatol": 1e-4, "fatol": 1e-8})
         a, b = (abs(best.x[0]) if spread else 0.0), abs(best.x[1]) * scale
         std = regression_std(v, a, b)
         # Scale so that COVERAGE of the held-out |errors| lie within 2 std.
@@ -86,8 +86,9 @@ def reliability(err: np.ndarray, std: np.ndarray, nominal: np.ndarray) -> np.nda
 
 def spearman(std: np.ndarray, err: np.ndarray) -> float:
     """Spearman rank correlation of std and |error| (per entry): whether a larger std flags a larger error."""
-    rho = stats.spearmanr(np.ravel(std), np.abs(np.ravel(err))).statistic
-    return float(rho)
+    if np.ptp(std) == 0:  # a constant std ranks nothing
+        return float("nan")
+    return float(stats.spearmanr(np.ravel(std), np.abs(np.ravel(err))).statistic)
 
 
 def expected_calibration_error(prob: np.ndarray, y: np.ndarray, bins: int = 10) -> float:

@@ -83,10 +83,12 @@ def head_outputs(heads: list[Head], features: np.ndarray, cfg: ModelConfig) -> n
 def save_head(path: str | os.PathLike, head: Head) -> None:
     """One member as ``.npz`` (written atomically)."""
     with atomic_path(Path(path)) as tmp:
-        np.savez(tmp, **{f"{kind}_{i}": w for i, layer in enumerate(head) for kind, w in zip(("kernel", "bias"), layer)})
+        np.savez(tmp, **{f"{kind}_{i}": w for i, layer in enumerate(head)
+                         for kind, w in zip(("kernel", "bias"), layer)})
 
 
-def load_uncertainty(name: str, weights_dir: str | os.PathLike | None = None) -> tuple[list[Head], dict[str, Any]] | None:
+def load_uncertainty(name: str, weights_dir: str | os.PathLike | None = None
+                     ) -> tuple[list[Head], dict[str, Any]] | None:
     """``name``'s head members (sha256-checked against the manifest) and calibration; None if it has none."""
     entry, root = pretrained_entry(name, weights_dir)
     block = entry.get("uncertainty")
