@@ -120,7 +120,9 @@ def test_a_tampered_member_is_refused(tmp_path):
     shutil.copy(keras_imnn.models.registry.WEIGHTS_DIR / "manifest.json", tmp_path / "manifest.json")
     shutil.copytree(keras_imnn.models.registry.WEIGHTS_DIR / name, tmp_path / name)
     member = tmp_path / entry["uncertainty"]["members"][0]["file"]
-    member.write_bytes(member.read_bytes()[:-1] + b"\0")
+    data = bytearray(member.read_bytes())
+    data[len(data) // 2] ^= 1  # one bit of a weight
+    member.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="integrity check"):
         keras_imnn.predict(name, CELLS, weights_dir=tmp_path)
 
