@@ -151,12 +151,9 @@ def _write(name: str, heads: list, calibration: dict, result: dict) -> None:
         path = WEIGHTS_DIR / name / f"head_member_{i}.npz"
         save_head(path, head)
         files.append({"file": f"{name}/{path.name}", "sha256": sha256(path)})
-    headline = {split: {k: v for k, v in result[split].items() if k not in ("groups",)}
+    headline = {split: {k: ({m: x for m, x in v.items() if m != "reliability"} if isinstance(v, dict) else v)
+                        for k, v in result[split].items() if k != "groups"}
                 for split in ("test", "ood") if split in result}
-    for split in headline.values():
-        for scores in split.values():
-            if isinstance(scores, dict):
-                scores.pop("reliability", None)
     entries = manifest(WEIGHTS_DIR)
     entries[name]["uncertainty"] = {
         "method": f"{len(heads)} bootstrap heads on the frozen trunk; std calibrated on held-out cells "
