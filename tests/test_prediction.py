@@ -151,6 +151,11 @@ def test_cli_predict_round_trip_and_faults(tmp_path, capsys):
     assert not (tmp_path / "new.npz").exists()
 
 
+def test_public_names():
+    assert keras_imnn.DomainWarning is DomainWarning and issubclass(DomainWarning, UserWarning)
+    assert keras_imnn.Prediction is type(keras_imnn.predict("magnet_inv", SPINS[:1]))
+
+
 def test_presets_state_the_validity_domain():
     zoo = keras_imnn.presets()
     assert "ε in [1, 20]" in zoo["photonic_inv_dilated"]["validity_domain"]
