@@ -105,10 +105,11 @@ def predict(name_or_model: str | keras.Model, x: Any, *, batch_size: int = 256,
     in_domain, reasons = domain.check(arr)  # invalid input raises here, before any model is built
     warn_out_of_domain(in_domain, reasons, spec.name, stacklevel=3)
     cells = np.asarray(arr, np.float32).reshape(len(arr), *np.shape(arr)[1:3], 1)
-    if isinstance(name_or_model, str):
-        model, uncertainty = _pretrained(spec.name, None if weights_dir is None else str(weights_dir))
-    else:
-        model, uncertainty = features_and_outputs(name_or_model), None
+    if not isinstance(name_or_model, str):  # any head a fine-tuning gave it: its outputs only
+        outputs = np.asarray(name_or_model.predict(cells, batch_size=batch_size, verbose=0), np.float64) \
+            if len(cells) else np.zeros((0, name_or_model.outputs[0].shape[-1]))
+        return Prediction(task.point_prediction(outputs), np.full_like(outputs, np.nan), in_domain, reasons)
+    model, uncertainty = _pretrained(spec.name, None if weights_dir is None else str(weights_dir))
     if len(cells):
         features, outputs = (np.asarray(o, np.float64) for o in model.predict(cells, batch_size=batch_size, verbose=0))
     else:
