@@ -10,6 +10,7 @@ Public surface::
     keras_imnn.load("photonic_inv_dilated")       # build (+ pretrained weights)
     keras_imnn.load(name, include_top=False)      # the invariant feature extractor
     keras_imnn.finetune(name_or_model, x, y)      # one-call fine-tuning
+    keras_imnn.predict(name, x)                   # Prediction(mean, std, in_domain, reasons)
     keras_imnn.layers.PeriodicConv2D(...)         # building blocks
     keras_imnn.datasets                           # registers the TFDS builders (imports tfds on first use)
     keras_imnn.search.dilations(train, val, ...)  # architecture search (needs keras-tuner)
@@ -37,6 +38,9 @@ _LAZY = {
     "presets": ("keras_imnn.models.registry", "presets"),
     "finetune": ("keras_imnn.training.finetune", "finetune"),
     "datasets": ("keras_imnn.datasets", None),
+    "predict": ("keras_imnn.prediction", "predict"),
+    "Prediction": ("keras_imnn.prediction", "Prediction"),
+    "DomainWarning": ("keras_imnn.domain", "DomainWarning"),
     "layers": ("keras_imnn.layers", None),
     "models": ("keras_imnn.models", None),
     "search": ("keras_imnn.search", None),

@@ -18,7 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from keras_imnn import __version__, demo
+    from keras_imnn import __version__, demo, prediction_commands
     from keras_imnn.design import commands as design_commands
     from keras_imnn.models import commands as model_commands
     from keras_imnn.physics.magnet import commands as magnet_commands
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     search_commands.add_commands(sub)
     demo.add_commands(sub)
     design_commands.add_commands(sub)
+    prediction_commands.add_commands(sub)
     generate = sub.add_parser("generate", help="generate a dataset as plain arrays (no TFDS)")
     generate_sub = generate.add_subparsers(dest="task", metavar="TASK", required=True)
     label = sub.add_parser("label", help="label your own inputs with the physics solver (no TFDS)")

@@ -66,9 +66,11 @@ def run_demo(n_cells: int = DEFAULT_N_CELLS, model_name: str = "photonic_inv_dil
     """Predict the TM gap-to-midgap ratio (bands 1–2) of ``n_cells`` fresh cells of the ``general`` config
     (gapped inclusions, SIB-CL level sets, rods, holes, rings, several inclusions, ...: ``demo_cells``) with the
     pretrained ``model_name``, compute it with the band solver (at the ``general`` datasets' plane-wave cutoff),
-    print both per cell with its family and draw a PNG.
+    print both per cell with its family, the prediction's calibrated std and whether the cell is in the model's
+    validity domain (``keras_imnn.predict``), and draw a PNG.
 
-    Returns ``{"eps": (n, 32, 32), "family": (n,) names of cells.FAMILIES, "solver": (n,), "model": (n,)}``.
+    Returns ``{"eps": (n, 32, 32), "family": (n,) names of cells.FAMILIES, "solver": (n,), "model": (n,),
+    "std": (n,), "in_domain": (n,)}``.
     """
     import keras_imnn
     from keras_imnn.models.registry import get_spec
@@ -83,7 +85,6 @@ def run_demo(n_cells: int = DEFAULT_N_CELLS, model_name: str = "photonic_inv_dil
     if task != "photonic":
         raise ValueError(f"{model_name} is a {task} model; the demo predicts photonic band gaps: "
                          f"choose one of {', '.join(keras_imnn.list_models('photonic'))}")
-    model = keras_imnn.load(model_name)
     cells = demo_cells(n_cells, seed)
     eps, families = cells.eps, np.array([FAMILIES[f] for f in cells.family])
     labels = [cell_label(*t) for t in zip(families, cells.eps_inclusion, cells.eps_background)]
@@ -93,22 +94,25 @@ def run_demo(n_cells: int = DEFAULT_N_CELLS, model_name: str = "photonic_inv_dil
     solver = gap_to_midgap(gaps[:, 0], midgaps[:, 0])
     solved = time.perf_counter() - start
     start = time.perf_counter()
-    predicted = model.predict(eps[..., None].astype(np.float32), verbose=0)[:, 0]
+    prediction = keras_imnn.predict(model_name, eps)
+    predicted, std = prediction.mean[:, 0], prediction.std[:, 0]
     inferred = time.perf_counter() - start
 
     print(f"\n{model_name} vs the plane-wave band solver on {n_cells} new cells of {len(set(families))} "
           f"families (TM gap-to-midgap ratio, bands 1-2, k_grid(16)):\n")
     width = max(len("family"), *map(len, labels))
     print(f"{'cell':>4}  {'family':<{width}}  {'eps in':>6}  {'eps bg':>6}  "
-          f"{'solver':>7}  {'model':>7}  {'|error|':>7}")
+          f"{'solver':>7}  {'model':>7}  {'± std':>6}  {'|error|':>7}  in domain")
     for i in range(n_cells):
         print(f"{i:>4}  {labels[i]:<{width}}  {cells.eps_inclusion[i]:6.2f}  {cells.eps_background[i]:6.2f}  "
-              f"{solver[i]:7.3f}  {predicted[i]:7.3f}  {abs(predicted[i] - solver[i]):7.3f}")
+              f"{solver[i]:7.3f}  {predicted[i]:7.3f}  {std[i]:6.3f}  {abs(predicted[i] - solver[i]):7.3f}  "
+              f"{'yes' if prediction.in_domain[i] else 'no: ' + prediction.reasons[i]}")
     print(f"\nmean |error| {np.mean(np.abs(predicted - solver)):.4f}; solver {solved:.2f} s, "
           f"model {inferred:.2f} s")
     _plot(eps, labels, solver, predicted, Path(out))
     print(f"wrote {out}")
-    return {"eps": eps, "family": families, "solver": solver, "model": predicted}
+    return {"eps": eps, "family": families, "solver": solver, "model": predicted, "std": std,
+            "in_domain": prediction.in_domain}
 
 
 def _plot(eps: np.ndarray, labels: list[str], solver: np.ndarray, predicted: np.ndarray, out: Path) -> None:

@@ -107,7 +107,7 @@ class PhotonicDomain:
         """(in_domain ``(b,)`` bool, one reason string per cell, "" when in domain); invalid input raises."""
         cells = self.validate(x)
         lo, hi = self.eps_range
-        flat = cells.reshape(len(cells), -1)
+        flat = cells.reshape(len(cells), cells.shape[1] * cells.shape[2])
         reasons: list[list[str]] = [[] for _ in range(len(cells))]
         e_min, e_max = flat.min(axis=1) if flat.size else [], flat.max(axis=1) if flat.size else []
         for i in np.flatnonzero((np.asarray(e_min) < lo * (1 - 1e-6)) | (np.asarray(e_max) > hi * (1 + 1e-6))):
@@ -173,7 +173,7 @@ class MagnetDomain:
         lattice = "" if size in allowed else (f"lattice {size[0]}×{size[1]}, trained on {self.shape[0]}×"
                                                f"{self.shape[1]} (zero-shot: another size)")
         n_sites = size[0] * size[1]
-        up = spins.reshape(len(spins), -1).sum(axis=1)
+        up = spins.sum(axis=(1, 2))
         reasons = []
         for n_up in up:
             r = [lattice] if lattice else []

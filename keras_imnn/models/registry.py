@@ -17,6 +17,7 @@ from typing import Any
 import keras
 
 from keras_imnn.atomic import read_json
+from keras_imnn.domain import dataset_domain
 from keras_imnn.layers import receptive_field
 from keras_imnn.models.builders import build_model, feature_width
 from keras_imnn.models.config import HEAD_FIELDS, ModelConfig
@@ -121,6 +122,22 @@ def config_drift(recorded: dict[str, Any], cfg: ModelConfig, ignore: Collection[
 _FRESH = "use weights=None (pretrained=False) for a freshly initialized model"
 
 
+def check_sha256(path: Path, expected: str) -> None:
+    """Refuse a file listed in the manifest whose content is not the one recorded there."""
+    digest = sha256(path)
+    if digest != expected:
+        raise ValueError(
+            f"checkpoint {path} fails its integrity check: sha256 {digest} != manifest "
+            f"{expected}. The file was modified or corrupted; restore it from the repository."
+        )
+
+
+def pretrained_entry(name: str, weights_dir: str | os.PathLike | None = None) -> tuple[dict[str, Any], Path]:
+    """``name``'s manifest entry and the folder its file paths are relative to (checked as by ``load``)."""
+    entry, checkpoint = _entry(name, weights_dir)
+    return entry, checkpoint.parents[len(Path(entry["file"]).parts) - 1]
+
+
 def _entry(name: str, weights_dir: str | os.PathLike | None) -> tuple[dict[str, Any], Path]:
     """``name``'s manifest entry and its checkpoint file, each fault one error naming the file (or, without a
     manifest, every folder searched)."""
@@ -182,12 +199,7 @@ def _load_pretrained(model: keras.Model, name: str, cfg: ModelConfig, include_to
             f"would compute another function. Use weights=None (pretrained=False), or keras_imnn.finetune to "
             f"adapt it."
         )
-    digest = sha256(path)
-    if digest != entry["sha256"]:
-        raise ValueError(
-            f"checkpoint {path} fails its integrity check: sha256 {digest} != manifest "
-            f"{entry['sha256']}. The file was modified or corrupted; restore it from the repository."
-        )
+    check_sha256(path, entry["sha256"])
     _load_into(model, path, name, include_top, overrides)
 
 
@@ -275,8 +287,9 @@ def presets(task: str | None = None) -> dict[str, dict[str, Any]]:
 
     Per name: ``task``, ``description``, ``params`` (full model), ``features`` (width of ``include_top=False``),
     ``invariance`` (the point group of an "inv" model, with periodic shifts; None for the baselines),
-    ``receptive_field``, ``dataset`` (the default one, which the checkpoint was trained on), ``pretrained``,
-    and from the manifest ``dataset_version`` and ``test_metrics`` (None without a checkpoint).
+    ``receptive_field``, ``dataset`` (the default one, which the checkpoint was trained on), ``validity_domain``
+    (which inputs it accepts and which it was trained on: ``keras_imnn.domain``), ``pretrained``, and from the
+    manifest ``dataset_version`` and ``test_metrics`` (None without a checkpoint).
     """
     trained = manifest()
     out = {}
@@ -291,6 +304,7 @@ def presets(task: str | None = None) -> dict[str, dict[str, Any]]:
             "invariance": (cfg.group or "none") if cfg.arch == "inv" else None,
             "receptive_field": receptive_field_of(spec),
             "dataset": spec.dataset,
+            "validity_domain": dataset_domain(spec.dataset, input_shape=cfg.input_shape, group=cfg.group).describe(),
             "pretrained": name in trained,
             "dataset_version": entry.get("dataset_version"),
             "test_metrics": entry.get("test_metrics"),

@@ -48,6 +48,12 @@ class MagnetSign(Task):
         weight = np.asarray(examples["weight"], np.float32) if "weight" in examples else None
         return np.asarray(examples["sign"]), weight
 
+    def point_prediction(self, outputs: np.ndarray) -> np.ndarray:
+        """The probability of "negative" (the sigmoid of the logit, uncalibrated)."""
+        from scipy.special import expit
+
+        return expit(outputs)
+
     def check_y(self, y: np.ndarray) -> np.ndarray:
         if not np.isin(y, (0, 1)).all():
             raise ValueError(f"{self.name} (sign classification) targets must be 0 or 1 (1 = negative sign)")

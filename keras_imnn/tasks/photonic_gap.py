@@ -58,6 +58,10 @@ class PhotonicGap(Task):
     def score(self, y_true: np.ndarray, y_pred: np.ndarray, weight: np.ndarray | None = None) -> dict[str, float]:
         return regression_metrics(y_true, y_pred)
 
+    def point_prediction(self, outputs: np.ndarray) -> np.ndarray:
+        """The ratio, clipped at 0: a gap is never negative (a raw output below 0 means no gap)."""
+        return np.maximum(outputs, 0.0)
+
     def labels(self, examples: Mapping[str, np.ndarray], target: str | None) -> tuple[np.ndarray, np.ndarray | None]:
         self.require(examples, (f"{target}_gap", f"{target}_midgap"))
         return gap_to_midgap(np.asarray(examples[f"{target}_gap"]), np.asarray(examples[f"{target}_midgap"])), None

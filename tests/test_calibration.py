@@ -1,0 +1,33 @@
+"""keras_imnn.uncertainty.calibration: fitted on one sample, the std covers ~95 % of fresh errors at 2 std."""
+import numpy as np
+
+from keras_imnn.uncertainty import calibration as cal
+
+
+def sample(rng, n, a=3.0, b=0.01):
+    var = rng.uniform(0, 1e-4, (n, 2))  # the ensemble's spread, 3x too narrow, plus a floor
+    return var, rng.standard_normal((n, 2)) * np.sqrt(a**2 * var + b**2)
+
+
+def test_regression_calibration_covers_95_percent_of_fresh_errors():
+    rng = np.random.default_rng(0)
+    fit = cal.fit_regression(*sample(rng, 2000))
+    var, err = sample(rng, 5000)
+    std = cal.regression_std(var, np.asarray(fit["a"]), np.asarray(fit["b"]))
+    assert abs(cal.coverage(err, std) - 0.95) < 0.015
+    np.testing.assert_allclose(fit["a"], 3.0, rtol=0.25)
+    assert cal.spearman(std, err) > 0.2
+    const = cal.fit_regression(*sample(rng, 2000), spread=False)
+    assert const["a"] == [0.0, 0.0] and abs(cal.coverage(err, cal.regression_std(var, 0.0, np.asarray(const["b"])))
+                                            - 0.95) < 0.02
+    np.testing.assert_allclose(cal.reliability(err, std, np.array([0.5, 0.95])), [0.5, 0.95], atol=0.05)
+
+
+def test_sign_calibration_recovers_the_temperature():
+    rng = np.random.default_rng(1)
+    z = rng.normal(0, 3, 20000)
+    y = (rng.random(z.size) < 1 / (1 + np.exp(-z / 2.0))).astype(float)  # the logits are 2x overconfident
+    fit = cal.fit_sign(z, np.zeros_like(z), y, spread=False)
+    assert abs(fit["temperature"] - 2.0) < 0.15
+    p = cal.sign_probability(z, np.zeros_like(z), fit["temperature"], 0.0)
+    assert cal.expected_calibration_error(p, y) < 0.02 < cal.expected_calibration_error(1 / (1 + np.exp(-z)), y)
