@@ -9,8 +9,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_imnn.domain import dataset_domain, warn_out_of_domain
-from keras_imnn.models.registry import get_spec, list_models, load
+from keras_imnn.domain import warn_out_of_domain
+from keras_imnn.models.registry import get_spec, list_models, load, model_domain
 from keras_imnn.models.zoo import ModelSpec
 from keras_imnn.tasks import get_task
 from keras_imnn.uncertainty.calibration import regression_std, sign_probability
@@ -100,7 +100,7 @@ def predict(name_or_model: str | keras.Model, x: Any, *, batch_size: int = 256,
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
     spec = get_spec(name_or_model) if isinstance(name_or_model, str) else _spec_of(name_or_model)
     cfg, task = spec.config, get_task(spec.task)
-    domain = dataset_domain(spec.dataset, input_shape=cfg.input_shape, group=cfg.group)
+    domain = model_domain(spec.name)
     arr = _as_array(x, cfg.input_shape)
     in_domain, reasons = domain.check(arr)  # invalid input raises here, before any model is built
     warn_out_of_domain(in_domain, reasons, spec.name, stacklevel=3)

@@ -10,7 +10,6 @@ import re
 from typing import Any
 
 from keras_imnn import __version__
-from keras_imnn.domain import dataset_domain
 from keras_imnn.tasks import get_task
 
 PAPER = ("Schurov, Alforov, Katsnelson, Bagrov, Itin, *Invariant multiscale neural networks for data-scarce "
@@ -71,10 +70,10 @@ def model_card(name: str, preset: dict[str, Any], entry: dict[str, Any] | None) 
              ]),
              "", "## Intended use", "", task.intended_use, "",
              "## Validity domain", "",
-             dataset_domain(spec.dataset, input_shape=cfg.input_shape, group=cfg.group).describe() + ".", "",
-             f'Outside it the model still answers, with less reason to be trusted: `keras_imnn.domain.dataset_domain('
-             f'"{spec.dataset}").check(x)` gives each input\'s verdict and reason; physically invalid input is a '
-             "`ValueError`.", ""]
+             preset["validity_domain"] + ".", "",
+             f'Outside it the model still answers, with less reason to be trusted: `keras_imnn.predict("{name}", x)` '
+             "returns each input's `in_domain` flag and reason beside the prediction and its calibrated `std`, and "
+             "warns once per call (`DomainWarning`); physically invalid input is a `ValueError`.", ""]
     if not entry:
         return "\n".join([*lines, "No pretrained checkpoint: `keras_imnn.load(name, weights=None)` builds it.", ""])
     entry = public(entry)
@@ -108,6 +107,7 @@ def model_card(name: str, preset: dict[str, Any], entry: dict[str, Any] | None) 
                                                        for k, v in entry["uncertainty"].items()]), ""]
     lines += ["## Use", "", "```python", "import keras_imnn",
               f'model = keras_imnn.load("{name}")  # sha256-checked weights, compiled for `{task.name}`',
+              f'pred = keras_imnn.predict("{name}", x)  # mean, calibrated std, in_domain, reasons',
               f'tuned, history = keras_imnn.finetune("{name}", x, y)  # on your own data', "```", "",
               "## How to cite", "", f"The method: {PAPER}. The package and its checkpoints: `CITATION.cff` "
               f"in the repository (keras_imnn {__version__}).", ""]

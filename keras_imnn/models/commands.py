@@ -20,15 +20,6 @@ def headline(preset: dict) -> str:
     return ", ".join(f"{k} {metrics[k]:.4g}" for k in TASKS[preset["task"]].summary_metrics if k in metrics)
 
 
-def domain_of(name: str) -> str:
-    """The validity domain of zoo model ``name``, in words (``keras_imnn.domain``)."""
-    from keras_imnn.domain import dataset_domain
-    from keras_imnn.models.registry import get_spec
-
-    cfg = get_spec(name).config
-    return dataset_domain(get_spec(name).dataset, input_shape=cfg.input_shape, group=cfg.group).describe()
-
-
 def _print_markdown(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     for row in (header, ("---",) * len(header), *rows):
         print("| " + " | ".join(row) + " |")
@@ -55,7 +46,7 @@ def _list(args: argparse.Namespace) -> int:
         _print_markdown(header, rows)
         models_of: dict[str, list[str]] = {}
         for name in zoo:
-            models_of.setdefault(domain_of(name), []).append(name)
+            models_of.setdefault(zoo[name]["validity_domain"], []).append(name)
         print()
         _print_markdown(("validity domain", "models"),
                         [(domain, ", ".join(names)) for domain, names in models_of.items()])

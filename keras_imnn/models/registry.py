@@ -17,7 +17,7 @@ from typing import Any
 import keras
 
 from keras_imnn.atomic import read_json
-from keras_imnn.domain import dataset_domain
+from keras_imnn.domain import Domain, dataset_domain
 from keras_imnn.layers import receptive_field
 from keras_imnn.models.builders import build_model, feature_width
 from keras_imnn.models.config import HEAD_FIELDS, ModelConfig
@@ -273,6 +273,12 @@ def load(name: str, *, weights: str | os.PathLike | None = _PRETRAINED, include_
     return get_task(spec.task).compile(model) if include_top else model
 
 
+def model_domain(name: str) -> Domain:
+    """The validity domain of zoo model ``name``: its training data's, at its input size and point group."""
+    spec = get_spec(name)
+    return dataset_domain(spec.dataset, input_shape=spec.config.input_shape, group=spec.config.group)
+
+
 def receptive_field_of(spec: ModelSpec) -> str:
     """Receptive field of a zoo model, in pixels, as printed in tables."""
     cfg = spec.config
@@ -304,7 +310,7 @@ def presets(task: str | None = None) -> dict[str, dict[str, Any]]:
             "invariance": (cfg.group or "none") if cfg.arch == "inv" else None,
             "receptive_field": receptive_field_of(spec),
             "dataset": spec.dataset,
-            "validity_domain": dataset_domain(spec.dataset, input_shape=cfg.input_shape, group=cfg.group).describe(),
+            "validity_domain": model_domain(name).describe(),
             "pretrained": name in trained,
             "dataset_version": entry.get("dataset_version"),
             "test_metrics": entry.get("test_metrics"),
