@@ -73,8 +73,11 @@ def test_docs_site_has_a_current_card_per_model(gen_pages):
 def test_a_card_renders_optional_uncertainty_when_the_entry_has_it():
     from keras_imnn.models.cards import model_card
 
-    entry = {**manifest()["photonic_inv"], "uncertainty": {"method": "deep ensemble of 5",
-                                                          "calibration": {"coverage_68": 0.69, "nll": -2.1}}}
-    text = model_card("photonic_inv", keras_imnn.presets("photonic")["photonic_inv"], entry)
-    assert "## Uncertainty" in text and "| method | deep ensemble of 5 |" in text and "coverage_68 0.69" in text
-    assert "## Uncertainty" not in card("photonic_inv")
+    preset = keras_imnn.presets("photonic")["photonic_inv"]
+    scores = {"ood": {"n": 7, "heads": {"coverage_2std": 0.69}}}
+    entry = {**manifest()["photonic_inv"], "uncertainty": {"method": "deep ensemble", "members": [{}] * 5,
+                                                          "metrics": scores}}
+    text = model_card("photonic_inv", preset, entry)
+    assert "deep ensemble; 5 members" in text and "| ood | heads | 7 | coverage_2std 0.69 |" in text
+    entry.pop("uncertainty")
+    assert "## Uncertainty" not in model_card("photonic_inv", preset, entry)

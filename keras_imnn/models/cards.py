@@ -101,10 +101,16 @@ def model_card(name: str, preset: dict[str, Any], entry: dict[str, Any] | None) 
         weakest = ", ".join(f"{f} ({metric} {_number(v)})" for f, v in weak_kinds(entry, metric, direction))
         lines += ["### Per family", "", *_table(("family", *columns), rows), "",
                   f"Known weak kinds: {weakest}.", ""]
-    if entry.get("uncertainty"):
-        lines += ["## Uncertainty", "", *_table(("", ""), [(k, v if not isinstance(v, dict) else
-                                                            ", ".join(f"{a} {_number(b)}" for a, b in v.items()))
-                                                       for k, v in entry["uncertainty"].items()]), ""]
+    uncertainty = entry.get("uncertainty")
+    if uncertainty:
+        lines += ["## Uncertainty", "", f"{uncertainty['method']}; {len(uncertainty.get('members', []))} members, "
+                  f'sha256-checked. `keras_imnn.predict("{name}", x).std` is the calibrated std of the error.', ""]
+        # Per split (the test split, out-of-distribution cells) and method: the methods compared on the same cells.
+        rows = [(split, method, scores["n"], ", ".join(f"{k} {_number(v)}" for k, v in numbers.items()))
+                for split, scores in uncertainty.get("metrics", {}).items()
+                for method, numbers in scores.items() if isinstance(numbers, dict)]
+        if rows:
+            lines += [*_table(("cells", "method", "n", "scores"), rows), ""]
     lines += ["## Use", "", "```python", "import keras_imnn",
               f'model = keras_imnn.load("{name}")  # sha256-checked weights, compiled for `{task.name}`',
               f'pred = keras_imnn.predict("{name}", x)  # mean, calibrated std, in_domain, reasons',
