@@ -120,6 +120,20 @@ def check_out(out: str | os.PathLike, overwrite: bool = False, inputs: Iterable[
     check_writable(out)
 
 
+def check_out_file(out: str | os.PathLike, overwrite: bool = False,
+                   inputs: Iterable[str | os.PathLike | None] = ()) -> None:
+    """Refuse, before any work, an output file that exists (unless ``overwrite``), is a folder, is one of the
+    command's own ``inputs`` (even with ``overwrite``: a failed run would have consumed them), or cannot be written."""
+    out = Path(out)
+    if out.is_dir():
+        raise IsADirectoryError(f"{out} is a folder; give the path of a file to write")
+    if any(p is not None and Path(p).resolve() == out.resolve() for p in inputs):
+        raise ValueError(f"{out} is an input of this command; write the result to another file")
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} already exists; choose another file, or pass --overwrite to replace it")
+    check_writable(out)
+
+
 def check_writable(out: str | os.PathLike) -> None:
     """Refuse an output path whose nearest existing folder cannot be written (tried, not read from the mode bits)."""
     parent = Path(out).absolute().parent

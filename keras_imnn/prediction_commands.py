@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_imnn.atomic import atomic_path
+from keras_imnn.atomic import atomic_path, check_out_file, output_lock
 from keras_imnn.cli_options import nonnegative_int, positive_int
 from keras_imnn.errors import UserError
 from keras_imnn.npz import read_npz
@@ -37,12 +37,11 @@ def _predict(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix != ".npz":
         raise UserError(f"--out must name an .npz file; got {out}")
-    if out.exists() and not args.overwrite:
-        raise UserError(f"--out {out} exists; pass --overwrite to replace it")
+    check_out_file(out, args.overwrite, inputs=[args.data])
     spec = get_spec(args.name)
     x = _inputs(Path(args.data), get_task(spec.task).input_feature)
     result = predict(args.name, x, batch_size=args.batch_size)
-    with atomic_path(out) as tmp:
+    with output_lock(out), atomic_path(out) as tmp:
         np.savez(tmp, mean=result.mean, std=result.std, in_domain=result.in_domain,
                  reasons=np.array(result.reasons, dtype=str))
     print(_table(result.mean, result.std, result.in_domain, result.reasons, args.show))

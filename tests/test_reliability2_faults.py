@@ -428,3 +428,38 @@ def test_plot_refuses_more_cells_than_the_file_holds(tmp_path, capsys):
                  str(tmp_path / "p.png")]) == 2
     assert "holds only 2 cell(s)" in one_line_error(capsys, "plot")
     assert not (tmp_path / "p.png").exists()
+
+
+def test_design_refuses_an_output_being_written(tmp_path, capsys, monkeypatch):
+    import keras_imnn.design as design
+
+    monkeypatch.setattr(design, "maximize_gap", no_work)
+    with atomic.output_lock(tmp_path / "out"):  # another design run holds it
+        assert main(["design", "--out", str(tmp_path / "out")]) == 2
+    assert "being written" in one_line_error(capsys, "design")
+
+
+def test_nas_refuses_an_output_being_written(tmp_path, capsys, monkeypatch):
+    import keras_imnn.search as search
+
+    monkeypatch.setattr(search, "dilations", no_work)
+    np.savez(tmp_path / "d.npz", eps=np.full((40, 32, 32), 2.0), tm_gap=np.zeros(40), tm_midgap=np.ones(40))
+    with atomic.output_lock(tmp_path / "out"):
+        assert main(["nas", "photonic_inv", "--npz", str(tmp_path / "d.npz"), "--n-train", "10", "--n-validation",
+                     "10", "--n-test", "10", "--out", str(tmp_path / "out")]) == 2
+    assert "being written" in one_line_error(capsys, "nas")
+
+
+@pytest.mark.parametrize("command", ["label", "predict"])
+def test_single_file_outputs_keep_inputs_and_existing_files(command, tmp_path, capsys):
+    data = tmp_path / "cells.npz"
+    np.savez(data, eps=np.stack([np.full((32, 32), 1.0), np.full((32, 32), 1.0)]) + np.eye(32) * 8)
+    before = data.read_bytes()
+    argv = {"label": ["label", "photonic", "--n-max", "1"], "predict": ["predict", "photonic_inv"]}[command]
+    assert main([*argv, "--data", str(data), "--out", str(data), "--overwrite"]) == 2
+    assert "an input of this command" in one_line_error(capsys, command)
+    other = tmp_path / "old.npz"
+    other.write_bytes(b"keep")
+    assert main([*argv, "--data", str(data), "--out", str(other)]) == 2
+    assert "already exists" in one_line_error(capsys, command)
+    assert data.read_bytes() == before and other.read_bytes() == b"keep"

@@ -45,27 +45,27 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def _design(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from keras_imnn.atomic import atomic_dir
+    from keras_imnn.atomic import atomic_dir, check_out, output_lock
     from keras_imnn.design import maximize_gap
     from keras_imnn.design.plots import plot_bands, plot_cell, plot_history
     from keras_imnn.models.registry import load
-    from keras_imnn.training.train import check_out
 
     check_out(args.out, args.overwrite)
-    result = maximize_gap(args.model, tuple(args.eps), args.polarization, tuple(args.bands), args.seed,
-                          target_frequency=args.target_frequency, symmetric=not args.no_symmetry,
-                          starts=args.starts, steps=args.steps, rounds=args.rounds, replay=args.replay,
-                          min_feature=args.min_feature)
-    edges_model = result.model if result.model.output_shape[-1] != 1 else load("photonic_edges_inv_dilated")
-    predicted_edges = np.asarray(edges_model.predict(result.eps[None, ..., None], verbose=0))[0]
-    summary = result.summary()
-    with atomic_dir(args.out) as tmp:
-        np.savez(tmp / "cell.npz", eps=result.eps, predicted=result.predicted, verified=result.verified,
-                 predicted_edges=predicted_edges, **result.history.arrays())
-        plot_cell(result, tmp / "cell.png")
-        plot_bands(result, predicted_edges, tmp / "bands.png")
-        plot_history(result.history, tmp / "history.png")
-        (tmp / "design.json").write_text(json.dumps(summary, indent=2))
+    with output_lock(args.out):  # a second design run to the same --out is refused, not raced
+        result = maximize_gap(args.model, tuple(args.eps), args.polarization, tuple(args.bands), args.seed,
+                              target_frequency=args.target_frequency, symmetric=not args.no_symmetry,
+                              starts=args.starts, steps=args.steps, rounds=args.rounds, replay=args.replay,
+                              min_feature=args.min_feature)
+        edges_model = result.model if result.model.output_shape[-1] != 1 else load("photonic_edges_inv_dilated")
+        predicted_edges = np.asarray(edges_model.predict(result.eps[None, ..., None], verbose=0))[0]
+        summary = result.summary()
+        with atomic_dir(args.out) as tmp:
+            np.savez(tmp / "cell.npz", eps=result.eps, predicted=result.predicted, verified=result.verified,
+                     predicted_edges=predicted_edges, **result.history.arrays())
+            plot_cell(result, tmp / "cell.png")
+            plot_bands(result, predicted_edges, tmp / "bands.png")
+            plot_history(result.history, tmp / "history.png")
+            (tmp / "design.json").write_text(json.dumps(summary, indent=2))
     print(f"{summary['objective']}: solver {result.verified:.4f}, surrogate {result.predicted:.4f} "
           f"({summary['rounds']} round(s), {summary['labelled']} cells labelled, {summary['seconds']:.0f} s) "
           f"→ {args.out}")

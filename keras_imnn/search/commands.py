@@ -5,6 +5,7 @@ import argparse
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from keras_imnn.cli_options import (
     add_group_option,
@@ -15,12 +16,14 @@ from keras_imnn.cli_options import (
     seed_int,
 )
 
+if TYPE_CHECKING:
+    from keras_imnn.training.splits import Splits
+
 
 def _nas(args: argparse.Namespace) -> int:
+    from keras_imnn.atomic import output_lock
     from keras_imnn.models.registry import get_spec
-    from keras_imnn.search import compare, dilations
     from keras_imnn.tasks import get_task
-    from keras_imnn.training.settings import TrainSettings
     from keras_imnn.training.splits import check_lattice, source_lattice, splits_from_args
 
     spec = get_spec(args.name)
@@ -31,6 +34,16 @@ def _nas(args: argparse.Namespace) -> int:
     check_lattice(args.name, source_lattice(args.dataset or spec.dataset, npz=args.npz, npz_dir=args.npz_dir,
                                             data_dir=args.data_dir), {"group": args.group} if args.group else {})
     (pool, validation, test), source = splits_from_args(args, spec.dataset, args.seed, task=spec.task)
+    with output_lock(args.out):  # a second search into the same --out is refused, not raced
+        return _search(args, (pool, validation, test), source)
+
+
+def _search(args: argparse.Namespace, splits: Splits, source: str) -> int:
+    """The search and the re-training of its winners (``splits``: pool, validation, test), under ``--out``'s lock."""
+    from keras_imnn.search import compare, dilations
+    from keras_imnn.training.settings import TrainSettings
+
+    pool, validation, test = splits
     search = Path(args.out)
     settings = TrainSettings.from_args(args)
     if not args.retrain_only:

@@ -52,6 +52,7 @@ def add_label(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True,
                    help=".npz / .h5 with your cells as `eps` or `x`: (n, 32, 32) or (n, 32, 32, 1), ε > 0")
     p.add_argument("--out", required=True, help="output file, .npz or .h5 (written whole or not at all)")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists (never --data itself)")
     p.add_argument("--workers", type=int, default=None, help="solver threads (default: all cores)")
     p.add_argument("--n-max", type=int, default=None,
                    help="plane-wave cutoff for TM and TE (default: that of photonic_crystals/general, whose labels "
@@ -124,12 +125,14 @@ def _generate(args: argparse.Namespace) -> int:
 def _label(args: argparse.Namespace) -> int:
     import time
 
+    from keras_imnn.atomic import check_out_file, output_lock
     from keras_imnn.domain import PhotonicDomain
     from keras_imnn.physics.photonic import dataset
 
     out = Path(args.out)
     if out.suffix not in (".npz", ".h5"):
         raise ValueError(f"--out must end in .npz or .h5, got {out}")
+    check_out_file(out, args.overwrite, inputs=[args.data])
     n_max = dataset.DATASET_N_MAX["general"] if args.n_max is None else args.n_max
     if n_max < 1:
         raise ValueError(f"--n-max must be >= 1, got {n_max}")
@@ -140,12 +143,13 @@ def _label(args: argparse.Namespace) -> int:
                          f"{', '.join(sorted(data)) or 'nothing'}")
     eps = PhotonicDomain().validate(data[key])  # shape and ε > 0, before any solving
     settings = dataset.SolverSettings(n_max=n_max)
-    start = time.perf_counter()
-    labels = dataset.label_many(eps, settings, workers=args.workers)
-    seconds = time.perf_counter() - start
-    write_arrays(out, {"eps": eps.astype(np.float32), **labels},
-                 {"source": str(args.data), "n_max_tm": n_max, "n_max_te": n_max,
-                  "k_grid_n": settings.k_grid_n, "n_bands": settings.n_bands})
+    with output_lock(out):  # a second labelling run to the same file is refused, not raced
+        start = time.perf_counter()
+        labels = dataset.label_many(eps, settings, workers=args.workers)
+        seconds = time.perf_counter() - start
+        write_arrays(out, {"eps": eps.astype(np.float32), **labels},
+                     {"source": str(args.data), "n_max_tm": n_max, "n_max_te": n_max,
+                      "k_grid_n": settings.k_grid_n, "n_bands": settings.n_bands})
     stats = dataset.label_statistics(labels["tm_gap"], labels["tm_midgap"])
     print(f"wrote {out} ({len(eps)} cells in {seconds:.1f} s); TM gap (bands 1-2) in {stats['gap_fraction']:.1%} "
           f"of cells")
