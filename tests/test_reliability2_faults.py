@@ -440,9 +440,9 @@ def test_design_refuses_an_output_being_written(tmp_path, capsys, monkeypatch):
 
 
 def test_nas_refuses_an_output_being_written(tmp_path, capsys, monkeypatch):
-    import keras_imnn.search as search
+    from keras_imnn.search import tuner
 
-    monkeypatch.setattr(search, "dilations", no_work)
+    monkeypatch.setattr(tuner, "dilations", no_work)
     np.savez(tmp_path / "d.npz", eps=np.full((40, 32, 32), 2.0), tm_gap=np.zeros(40), tm_midgap=np.ones(40))
     with atomic.output_lock(tmp_path / "out"):
         assert main(["nas", "photonic_inv", "--npz", str(tmp_path / "d.npz"), "--n-train", "10", "--n-validation",
