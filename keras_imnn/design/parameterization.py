@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from keras_imnn.physics.photonic.cells import _orbit_representatives
+from keras_imnn.physics.photonic.cells import orbit_representatives
 
 N = 32
 #: Threshold of the projection: filtered density above it is the high-ε material.
@@ -41,13 +41,13 @@ def d4_average(x: Any) -> Any:
 def orbit_values(latent: np.ndarray) -> np.ndarray:
     """``(S, 32, 32)`` → ``(S, n_orbits)``: one value per D4 pixel orbit (136 on 32×32), the free variables of a
     D4-symmetric design (the parameterization gradient-free searches use)."""
-    _, first, _ = np.unique(_orbit_representatives(N).ravel(), return_index=True, return_inverse=True)
+    _, first, _ = np.unique(orbit_representatives(N).ravel(), return_index=True, return_inverse=True)
     return np.asarray(latent).reshape(len(latent), -1)[:, first]
 
 
 def from_orbit_values(values: np.ndarray) -> np.ndarray:
     """Inverse of :func:`orbit_values`: ``(S, n_orbits)`` → D4-symmetric ``(S, 32, 32)`` float32."""
-    _, inverse = np.unique(_orbit_representatives(N).ravel(), return_inverse=True)
+    _, inverse = np.unique(orbit_representatives(N).ravel(), return_inverse=True)
     return np.asarray(values, np.float32)[:, inverse].reshape(-1, N, N)
 
 

@@ -96,7 +96,7 @@ def d4_transforms(cell: np.ndarray) -> list[np.ndarray]:
     return rotations + [np.swapaxes(r, -1, -2) for r in rotations]
 
 
-def _orbit_representatives(n: int) -> np.ndarray:
+def orbit_representatives(n: int) -> np.ndarray:
     """``(n, n)`` flat index of the canonical pixel (smallest index) in each pixel's D4 orbit.
 
     Reading a field at these indices makes it exactly C4v-symmetric, bit for bit, which averaging
@@ -152,7 +152,7 @@ def _draw_gapped(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, f
     2; these choices were tuned on a few hundred cells (measured fraction: see the README).
     """
     field = np.mean(d4_transforms(_fourier_field(rng, g_max=2, n=n, decay=3.0)), axis=0)
-    field = field.ravel()[_orbit_representatives(n)]
+    field = field.ravel()[orbit_representatives(n)]
     filling = rng.uniform(0.08, 0.35)
     eps_background = rng.uniform(1.0, 2.0)
     eps_inclusion = rng.uniform(6.0, 20.0)
