@@ -33,6 +33,19 @@ from keras_imnn.training.splits import npz_dir_splits
 from keras_imnn.uncertainty import calibration as cal
 from keras_imnn.uncertainty.heads import features_and_outputs, head_outputs, save_head, train_heads
 
+
+def _json(value: object, indent: int) -> str:
+    """Strict JSON (no NaN, which many readers refuse): an undefined score, e.g. the rank correlation of a
+    constant std, becomes null."""
+    def strict(v: object) -> object:
+        if isinstance(v, dict):
+            return {k: strict(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [strict(x) for x in v]
+        return None if isinstance(v, float) and np.isnan(v) else v
+    return json.dumps(strict(value), indent=indent, allow_nan=False) + "\n"
+
+
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "trust" / "results.json"
 NOMINAL = np.round(np.arange(0.05, 1.0, 0.05), 2)
 MAGNET_TRAIN = 5000
@@ -161,7 +174,7 @@ def _write(name: str, heads: list, calibration: dict, result: dict) -> None:
         "members": files, "calibration": calibration, "metrics": headline,
         "command": "python benchmarks/trust_study.py " + " ".join(sys.argv[1:]),
         "n_train": result["n_train"], "n_val": result["n_val"]}
-    atomic_write_text(WEIGHTS_DIR / "manifest.json", json.dumps(dict(sorted(entries.items())), indent=2) + "\n")
+    atomic_write_text(WEIGHTS_DIR / "manifest.json", _json(dict(sorted(entries.items())), indent=2))
 
 
 def main() -> None:
@@ -176,7 +189,7 @@ def main() -> None:
         results = read_json(RESULTS, default={})
         results[name] = result
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(RESULTS, json.dumps(results, indent=1) + "\n")
+        atomic_write_text(RESULTS, _json(results, indent=1))
         print(name, json.dumps({k: v for k, v in result.items() if k in ("seconds",)}), flush=True)
 
 

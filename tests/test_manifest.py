@@ -102,3 +102,13 @@ def test_manifest_faults_name_the_file(tmp_path, fault, error, match):
         path.write_text(json.dumps({"magnet_inv": broken}))
     with pytest.raises(error, match=match):
         keras_imnn.load("magnet_inv", weights_dir=tmp_path)
+
+
+def test_the_shipped_manifest_is_strict_json():
+    """No NaN or Infinity tokens, which JSON does not have and many readers (jq, JavaScript) refuse."""
+    from keras_imnn.models.registry import WEIGHTS_DIR
+
+    def refuse(token: str) -> None:
+        raise ValueError(f"non-standard JSON constant {token}")
+
+    json.loads((WEIGHTS_DIR / "manifest.json").read_text(), parse_constant=refuse)
