@@ -259,7 +259,7 @@ def magnet_files(tmp_path):
 
 
 def test_cli_finetune_of_a_magnet_model_trains_its_sign_and_reports_metrics(magnet_files, tmp_path, capsys):
-    # Issue 17, bugs 4 and 5: `finetune magnet_inv ...` trained MSE on the sign logit and printed only the loss.
+    # `finetune magnet_inv ...` trained MSE on the sign logit and printed only the loss.
     import json
 
     model, data = magnet_files
@@ -278,7 +278,7 @@ def test_cli_finetune_of_a_magnet_model_trains_its_sign_and_reports_metrics(magn
 
 
 def test_cli_evaluate_scores_a_users_npz(magnet_files, finetune_files, capsys):
-    # Issue 17, bug 5: `evaluate` only read TFDS datasets.
+    # `evaluate` only read TFDS datasets.
     import json
 
     assert main(["evaluate", magnet_files[0], "--data", magnet_files[1], "--n", "5"]) == 0
@@ -291,7 +291,7 @@ def test_cli_evaluate_scores_a_users_npz(magnet_files, finetune_files, capsys):
 
 
 def test_cli_finetune_options_have_help_and_reach_the_training(finetune_files, tmp_path, monkeypatch):
-    # Issue 17, bug 6: half of finetune's options had no help; --batch-size and --patience were missing.
+    # Half of finetune's options had no help; --batch-size and --patience were missing.
     parser = build_parser()
     finetune_parser = next(a for a in parser._subparsers._group_actions).choices["finetune"]
     assert all(action.help for action in finetune_parser._actions), \
@@ -310,7 +310,7 @@ def test_cli_finetune_options_have_help_and_reach_the_training(finetune_files, t
 
 
 def test_cli_target_is_refused_for_xy_files(finetune_files, tmp_path, capsys):
-    # Issue 17, bug 6: --target was silently ignored for an x/y file (its y is the target).
+    # --target was silently ignored for an x/y file (its y is the target).
     base, data = finetune_files
     assert main(["finetune", base, "--data", data, "--target", "te", "--out", str(tmp_path / "ft")]) == 2
     assert "y is the target" in one_line_error(capsys, "finetune")

@@ -21,7 +21,7 @@ from keras_imnn.physics.photonic.solver import (
 REF = np.load(Path(__file__).parent / "data" / "photonic_mpb.npz")
 # Two ε = 1 / 20 cells (the highest contrast of the sibcl distribution), made with MPB live.
 REF20 = np.load(Path(__file__).parent / "data" / "photonic_mpb_contrast20.npz")
-# Issue 4 targets on the lowest 8 bands: relative band error (bands 1–4, 5–8) and gap error.
+# Accuracy targets on the lowest 8 bands: relative band error (bands 1–4, 5–8) and gap error.
 TARGETS = {"tm": (0.01, 0.01, 0.005), "te": (0.02, 0.03, 0.01)}
 needs_mpb = pytest.mark.skipif(not mpb_mod.mpb_available(), reason="mpb binary not installed")
 

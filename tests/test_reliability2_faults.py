@@ -1,5 +1,5 @@
 """Reliability, round two: each fault a careless or hostile user found is refused in one line before any work, or
-answered right; nothing is lost (the cases of issue 31)."""
+answered right; nothing is lost."""
 import json
 import os
 import subprocess

@@ -360,7 +360,7 @@ def test_summary_table_follows_the_variants_order_not_the_run_order(tmp_path):
 
 
 def test_a_saved_run_loads_without_warnings(rng, tmp_path):
-    # Issue 17, bug 3: a run saved after fine-tuning a frozen trunk warned "Skipping variable loading for
+    # A run saved after fine-tuning a frozen trunk warned "Skipping variable loading for
     # optimizer 'adam'" on every load (its optimizer state did not match the loaded model's variables).
     import warnings
 
@@ -376,7 +376,7 @@ def test_a_saved_run_loads_without_warnings(rng, tmp_path):
 
 
 def test_finetune_takes_the_task_from_the_model(rng):
-    # Issue 17, bug 4: a magnet model was fine-tuned with MSE on its sign logit unless told otherwise.
+    # A magnet model was fine-tuned with MSE on its sign logit unless told otherwise.
     spins = rng.integers(0, 2, size=(16, 6, 4)).astype("float32")
     sign = (spins.sum(axis=(1, 2)) % 2).astype("float32")
     magnet = keras_imnn.load("magnet_inv", pretrained=False, filters=4)

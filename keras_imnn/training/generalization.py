@@ -24,7 +24,7 @@ from keras_imnn.atomic import atomic_path, atomic_write_text, read_json
 from keras_imnn.training.arrays import Arrays, hold_out_validation
 from keras_imnn.training.settings import TrainSettings
 
-#: The J2 / J1 values of issue 19's scans (6×4): square up to 1.0, anisotropic triangular up to 1.4.
+#: The J2 / J1 values of the generalization scans (6×4): square up to 1.0, anisotropic triangular up to 1.4.
 SCAN_J2 = {"square": tuple(round(0.1 * k, 1) for k in range(11)),
            "triangular": tuple(round(0.2 * k, 1) for k in range(8))}
 #: The models of the scan: Westerhout et al.'s dense baseline, the plain CNN and the two invariant ones.
