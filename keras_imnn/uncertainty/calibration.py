@@ -10,6 +10,9 @@ numpy/scipy only. Two kinds, one per kind of target:
   model's logit z and the members' logit variance (temperature scaling, Guo et al. 2017, with MacKay's
   moderation by the ensemble's variance), fitted by log loss; the std of the 0/1 label's error is then
   ``sqrt(p (1 - p))``.
+* combined (photonic): ``std_k = s_k max(std_heads_k, std_knn_k)``, each term a regression std as above (the
+  k-NN term from the squared feature distance of ``novelty``), ``s`` rescaled to the same held-out coverage:
+  whichever flags a cell, the ensemble's spread or its distance from the training cells, widens its std.
 """
 from __future__ import annotations
 
@@ -46,10 +49,34 @@ def fit_regression(var: np.ndarray, err: np.ndarray, *, spread: bool = True) -> 
         a, b = (abs(best.x[0]) if spread else 0.0), abs(best.x[1]) * scale
         std = regression_std(v, a, b)
         # Scale so that COVERAGE of the held-out |errors| lie within 2 std.
-        factor = np.quantile(np.abs(e) / np.maximum(std, 1e-30), COVERAGE) / 2.0
+        factor = float(_coverage_factor(std[:, None], e[:, None])[0])
         a_out.append(a * factor)
         b_out.append(b * factor)
     return {"kind": "regression", "a": a_out, "b": b_out}
+
+
+def _coverage_factor(std: np.ndarray, err: np.ndarray) -> np.ndarray:
+    """Per output ``(k,)``: the factor on ``std`` ``(n, k)`` that puts COVERAGE of ``|err|`` within 2 std."""
+    return np.quantile(np.abs(err) / np.maximum(std, 1e-30), COVERAGE, axis=0) / 2.0
+
+
+def combined_std(var: np.ndarray, distance2: np.ndarray, calibration: dict[str, Any]) -> np.ndarray:
+    """``(n, k)`` std from the ensemble variance ``(n, k)`` and the squared k-NN distance ``(n, 1)``."""
+    heads, knn = calibration["heads"], calibration["knn"]
+    return np.asarray(calibration["scale"]) * np.maximum(
+        regression_std(var, np.asarray(heads["a"]), np.asarray(heads["b"])),
+        regression_std(np.broadcast_to(distance2, np.shape(var)), np.asarray(knn["a"]), np.asarray(knn["b"])))
+
+
+def fit_combined(var: np.ndarray, distance2: np.ndarray, err: np.ndarray) -> dict[str, Any]:
+    """:func:`combined_std`'s calibration on held-out variances and errors ``(n, k)`` and distances ``(n, 1)``.
+
+    Returns ``{"kind": "combined", "heads": {a, b}, "knn": {a, b}, "scale": [k]}``.
+    """
+    calibration = {"kind": "combined", "heads": fit_regression(var, err),
+                   "knn": fit_regression(np.broadcast_to(distance2, np.shape(var)), err), "scale": 1.0}
+    calibration["scale"] = _coverage_factor(combined_std(var, distance2, calibration), err).tolist()
+    return calibration
 
 
 def sign_probability(z: np.ndarray, var: np.ndarray, temperature: float, variance_weight: float) -> np.ndarray:
