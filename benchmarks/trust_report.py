@@ -94,7 +94,7 @@ def reliability_png(results: dict, data: Path, out: Path) -> None:
         ax.set_title(title, fontsize=10)
     axes[0].set_ylabel("observed share of |error| inside")
     axes[0].legend(fontsize=7)
-    fig.suptitle("Reliability of keras_imnn.predict's std (larger of head ensemble and 5-NN distance std, calibrated on validation cells)")
+    fig.suptitle("Reliability of keras_imnn.predict's std (head ensemble + 5-NN feature distance, calibrated on validation cells)")
     fig.tight_layout()
     fig.savefig(out, dpi=100)
     plt.close(fig)

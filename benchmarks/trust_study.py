@@ -8,7 +8,7 @@ DIR holds what benchmarks/trust_data.py and trust_ood_cells.py write (general ``
 ``--members`` heads on the frozen trunk, each on a bootstrap resample of the train features
 (``keras_imnn.uncertainty.heads``); the std calibrated on ``val``; scored on ``test`` and the OOD cells against
 the alternatives on the same cells (a constant std; the distance to the 5 nearest training cells in feature space;
-the larger of the heads' and the distance's std, "combined", shipped for photonic names;
+both together, "combined" (``calibration.fit_combined``), shipped for photonic names;
 for the non-invariant CNNs the spread over the 8 D4 copies of a cell, test-time augmentation; for magnets
 temperature scaling alone). With ``--write`` the members go to
 ``weights/<name>/head_member_<i>.npz`` and the manifest entry gains ``"uncertainty"``; results always go to
@@ -171,8 +171,8 @@ def _write(name: str, heads: list, calibration: dict, result: dict, novelty: Nov
     entries = manifest(WEIGHTS_DIR)
     entries[name]["uncertainty"] = {
         "method": f"{len(heads)} bootstrap heads on the frozen trunk"
-                  + ("" if novelty is None else ", and the 5-NN distance to the training features: the larger "
-                     "of the two stds") + "; std calibrated on held-out cells (keras_imnn.uncertainty)",
+                  + ("" if novelty is None else " and the 5-NN distance to the training features") +
+                  "; std calibrated on held-out cells (keras_imnn.uncertainty)",
         "members": files, **knn, "calibration": calibration, "metrics": headline,
         "command": "python benchmarks/trust_study.py " + " ".join(sys.argv[1:]),
         "n_train": result["n_train"], "n_val": result["n_val"]}

@@ -43,9 +43,10 @@ def test_combined_calibration_covers_errors_either_term_explains():
         return var, d2, err
 
     rng = np.random.default_rng(2)
-    fit = cal.fit_combined(*combined_sample(rng, 4000))
+    var, d2, err = combined_sample(rng, 4000)
+    fit, heads_fit = cal.fit_combined(var, d2, err), cal.fit_regression(var, err)
     var, d2, err = combined_sample(rng, 8000)
     assert abs(cal.coverage(err, cal.combined_std(var, d2, fit)) - 0.95) < 0.015
     var, d2, err = combined_sample(rng, 8000, far=10.0)  # farther from the training features than calibrated
-    heads = cal.regression_std(var, np.asarray(fit["heads"]["a"]), np.asarray(fit["heads"]["b"]))
+    heads = cal.regression_std(var, np.asarray(heads_fit["a"]), np.asarray(heads_fit["b"]))
     assert cal.coverage(err, cal.combined_std(var, d2, fit)) > cal.coverage(err, heads) + 0.05
