@@ -31,6 +31,12 @@ def regression_std(var: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.square(a) * var + np.square(b))
 
 
+def _nll(p: np.ndarray, terms: list[np.ndarray], means: list[float], rms: float, err: np.ndarray) -> float:
+    """Gaussian NLL of ``err`` (n,) under ``std² = Σ (p_i rms)² term_i / mean_i + (p_-1 rms)²``."""
+    s2 = sum((q * rms) ** 2 * t / m for q, t, m in zip(p, terms, means)) + (p[-1] * rms) ** 2 + 1e-30
+    return float(np.mean(np.log(s2) + err**2 / s2))
+
+
 def _fit_terms(terms: list[np.ndarray], err: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per output, the coefficients ``(len(terms), k)`` and floor ``(k,)`` of ``std² = Σ coef_i² term_i + b²``,
     fitted by Gaussian likelihood on held-out ``terms`` and ``err`` (each ``(n, k)``), then scaled so that a
@@ -41,11 +47,8 @@ def _fit_terms(terms: list[np.ndarray], err: np.ndarray) -> tuple[np.ndarray, np
         rms = max(float(np.sqrt(np.mean(e**2))), 1e-12)  # every parameter in units of the RMS error …
         means = [max(float(np.mean(t)), 1e-30) for t in ts]  # … per unit of its term's mean
 
-        def nll(p: np.ndarray) -> float:
-            s2 = sum((q * rms) ** 2 * t / m for q, t, m in zip(p, ts, means)) + (p[-1] * rms) ** 2 + 1e-30
-            return float(np.mean(np.log(s2) + e**2 / s2))
-
-        best = optimize.minimize(nll, np.array([1.0] * len(ts) + [0.5]), method="Nelder-Mead",
+        best = optimize.minimize(_nll, np.array([1.0] * len(ts) + [0.5]), args=(ts, means, rms, e),
+                                 method="Nelder-Mead",
                                  options={"xatol": 1e-4, "fatol": 1e-8, "maxiter": 2000 * (len(ts) + 1)})
         coefs[:, k] = [abs(q) * rms / np.sqrt(m) for q, m in zip(best.x, means)]
         floors[k] = abs(best.x[-1]) * rms

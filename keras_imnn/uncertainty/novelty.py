@@ -1,8 +1,8 @@
 """How far a cell lies from the training cells in the trunk's feature space: the k-nearest-neighbour novelty.
 
 The ensemble's spread misses cells unlike any the generator draws (docs/trust.md); the distance to the nearest
-training features grows on them. The training features are stored standardized (divided by their per-feature
-std over the train split) as float16 in ``weights/<name>/knn_features.npz`` (sha256 in the manifest's
+training features grows on them. The training features are stored standardized (centred and divided by their
+per-feature std over the train split, so that float16 keeps their differences) as float16 in ``weights/<name>/knn_features.npz`` (sha256 in the manifest's
 ``"uncertainty"``); the study computes the distances from the same float16 copy that ``predict`` loads.
 """
 from __future__ import annotations
@@ -47,7 +47,8 @@ class Novelty:
         """``(b, 1)`` squared mean distance of ``features`` ``(b, f)`` to their ``K`` nearest training features."""
         if not len(features):
             return np.zeros((0, 1))
-        distance, _ = self._tree.query((np.asarray(features, np.float64) - self.mean) / self.scale, k=min(K, len(self.features)))
+        standardized = (np.asarray(features, np.float64) - self.mean) / self.scale
+        distance, _ = self._tree.query(standardized, k=min(K, len(self.features)))
         return np.square(np.reshape(distance, (len(features), -1)).mean(axis=1))[:, None]
 
     def save(self, path: str | os.PathLike) -> None:
@@ -57,5 +58,6 @@ class Novelty:
 
     @classmethod
     def read(cls, path: str | os.PathLike) -> Novelty:
-        arrays = read_npz(path, ("features", "mean", "scale"), made_by="keras_imnn.uncertainty.novelty.Novelty.save")
+        arrays = read_npz(path, ("features", "mean", "scale"),
+                          made_by="keras_imnn.uncertainty.novelty.Novelty.save")
         return cls(arrays["features"], arrays["mean"], arrays["scale"])
