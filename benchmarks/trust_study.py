@@ -8,6 +8,7 @@ DIR holds what benchmarks/trust_data.py and trust_ood_cells.py write (general ``
 ``--members`` heads on the frozen trunk, each on a bootstrap resample of the train features
 (``keras_imnn.uncertainty.heads``); the std calibrated on ``val``; scored on ``test`` and the OOD cells against
 the alternatives on the same cells (a constant std; the distance to the 5 nearest training cells in feature space;
+both together, "combined" (``calibration.fit_combined``), shipped for photonic names;
 for the non-invariant CNNs the spread over the 8 D4 copies of a cell, test-time augmentation; for magnets
 temperature scaling alone). With ``--write`` the members go to
 ``weights/<name>/head_member_<i>.npz`` and the manifest entry gains ``"uncertainty"``; results always go to
@@ -32,6 +33,7 @@ from keras_imnn.training.arrays import Arrays
 from keras_imnn.training.splits import npz_dir_splits
 from keras_imnn.uncertainty import calibration as cal
 from keras_imnn.uncertainty.heads import features_and_outputs, head_outputs, save_head, train_heads
+from keras_imnn.uncertainty.novelty import Novelty
 
 
 def _json(value: object, indent: int) -> str:
@@ -79,16 +81,6 @@ def _d4_variance(model, x: np.ndarray) -> np.ndarray:
     """Variance of a model's outputs over the 8 D4 copies of each cell (test-time augmentation)."""
     copies = [np.rot90(np.flip(x, 1) if f else x, r, (1, 2)) for f in (0, 1) for r in range(4)]
     return np.stack([model.predict(c, batch_size=256, verbose=0)[1] for c in copies]).var(axis=0)
-
-
-def _knn_distance2(train: np.ndarray, features: np.ndarray, k: int = 5) -> np.ndarray:
-    """Squared mean distance to the ``k`` nearest training features (standardized), ``(n, 1)``: the
-    nearest-neighbour novelty score the issue found weak, as one more alternative."""
-    from scipy.spatial import cKDTree
-
-    scale = train.std(axis=0) + 1e-12
-    distance, _ = cKDTree(train / scale).query(features / scale, k=k)
-    return np.square(distance.mean(axis=1))[:, None]
 
 
 def _regression_scores(err: np.ndarray, stds: dict[str, np.ndarray], group: np.ndarray,
@@ -142,23 +134,27 @@ def study(name: str, data: Path, members: int, write: bool) -> dict:
         spreads = {"heads": var}
         if spec.config.arch != "inv":  # the "inv" models are exactly D4-invariant: their spread is 0
             spreads["d4_tta"] = {k: _d4_variance(model, splits[k][0].x) for k in ("val", "test", "ood")}
-        knn = {k: _knn_distance2(run["train"][0], f) for k, (f, _) in run.items()}
+        novelty = Novelty.fit(run["train"][0])  # its float16 copy, as shipped
+        knn = {k: novelty.distance2(f) for k, (f, _) in run.items()}
         spreads["knn"] = {k: np.repeat(v, var[k].shape[1], axis=1) for k, v in knn.items()}
         fits = {m: cal.fit_regression(v["val"], err["val"]) for m, v in spreads.items()}
         fits["constant"] = cal.fit_regression(var["val"], err["val"], spread=False)
+        fits["combined"] = cal.fit_combined(var["val"], knn["val"], err["val"])
         for split in ("test", "ood"):
             stds = {m: cal.regression_std((spreads.get(m) or var)[split], np.asarray(f["a"]), np.asarray(f["b"]))
-                    for m, f in fits.items()}
+                    for m, f in fits.items() if m != "combined"}
+            stds["combined"] = cal.combined_std(var[split], knn[split], fits["combined"])
             _, group, names = splits[split]
             result[split] = _regression_scores(err[split], stds, group, names)
     result["calibration"] = fits
     result["seconds"] = round(time.perf_counter() - began, 1)
     if write:
-        _write(name, heads, fits["heads"], result)
+        _write(name, heads, fits["heads" if spec.task == "magnet" else "combined"], result,
+               None if spec.task == "magnet" else novelty)
     return result
 
 
-def _write(name: str, heads: list, calibration: dict, result: dict) -> None:
+def _write(name: str, heads: list, calibration: dict, result: dict, novelty: Novelty | None) -> None:
     files = []
     for i, head in enumerate(heads):
         path = WEIGHTS_DIR / name / f"head_member_{i}.npz"
@@ -167,11 +163,17 @@ def _write(name: str, heads: list, calibration: dict, result: dict) -> None:
     headline = {split: {k: ({m: x for m, x in v.items() if m != "reliability"} if isinstance(v, dict) else v)
                         for k, v in result[split].items() if k != "groups"}
                 for split in ("test", "ood") if split in result}
+    knn = {}
+    if novelty is not None:
+        path = WEIGHTS_DIR / name / "knn_features.npz"
+        novelty.save(path)
+        knn = {"knn": {"file": f"{name}/{path.name}", "sha256": sha256(path)}}
     entries = manifest(WEIGHTS_DIR)
     entries[name]["uncertainty"] = {
-        "method": f"{len(heads)} bootstrap heads on the frozen trunk; std calibrated on held-out cells "
-                  f"(keras_imnn.uncertainty)",
-        "members": files, "calibration": calibration, "metrics": headline,
+        "method": f"{len(heads)} bootstrap heads on the frozen trunk"
+                  + ("" if novelty is None else " and the 5-NN distance to the training features") +
+                  "; std calibrated on held-out cells (keras_imnn.uncertainty)",
+        "members": files, **knn, "calibration": calibration, "metrics": headline,
         "command": "python benchmarks/trust_study.py " + " ".join(sys.argv[1:]),
         "n_train": result["n_train"], "n_val": result["n_val"]}
     atomic_write_text(WEIGHTS_DIR / "manifest.json", _json(dict(sorted(entries.items())), indent=2))

@@ -13,7 +13,7 @@ from keras_imnn.domain import warn_out_of_domain
 from keras_imnn.models.registry import get_spec, list_models, load, model_domain
 from keras_imnn.models.zoo import ModelSpec
 from keras_imnn.tasks import get_task
-from keras_imnn.uncertainty.calibration import regression_std, sign_probability
+from keras_imnn.uncertainty.calibration import combined_std, regression_std, sign_probability
 from keras_imnn.uncertainty.heads import features_and_outputs, head_outputs, load_uncertainty
 
 
@@ -116,10 +116,13 @@ def predict(name_or_model: str | keras.Model, x: Any, *, batch_size: int = 256,
         features, outputs = np.zeros((0, model.outputs[0].shape[-1])), np.zeros((0, cfg.outputs))
     if uncertainty is None:
         return Prediction(task.point_prediction(outputs), np.full_like(outputs, np.nan), in_domain, reasons)
-    heads, calibration = uncertainty
+    heads, calibration, novelty = uncertainty
     var = head_outputs(heads, features, cfg).var(axis=0) if len(cells) else np.zeros_like(outputs)
     if calibration["kind"] == "sign":
         p = sign_probability(outputs, var, calibration["temperature"], calibration["variance_weight"])
         return Prediction(p, np.sqrt(p * (1 - p)), in_domain, reasons)
-    std = regression_std(var, np.asarray(calibration["a"]), np.asarray(calibration["b"]))
+    if calibration["kind"] == "combined":
+        std = combined_std(var, novelty.distance2(features), calibration)
+    else:
+        std = regression_std(var, np.asarray(calibration["a"]), np.asarray(calibration["b"]))
     return Prediction(task.point_prediction(outputs), std, in_domain, reasons)

@@ -31,3 +31,22 @@ def test_sign_calibration_recovers_the_temperature():
     assert abs(fit["temperature"] - 2.0) < 0.15
     p = cal.sign_probability(z, np.zeros_like(z), fit["temperature"], 0.0)
     assert cal.expected_calibration_error(p, y) < 0.02 < cal.expected_calibration_error(1 / (1 + np.exp(-z)), y)
+
+
+def test_combined_calibration_covers_errors_either_term_explains():
+    """Half the errors scale with the ensemble's spread, half with the distance from the training features:
+    the combined std covers 95 % of fresh ones, and far cells whose spread stays small are still covered."""
+    def combined_sample(rng, n, far=1.0):
+        var, d2 = rng.uniform(0, 1e-4, (n, 1)), rng.uniform(0, far, (n, 1))
+        by_distance = rng.random((n, 1)) < 0.5
+        err = rng.standard_normal((n, 1)) * np.where(by_distance, 0.01 * np.sqrt(d2), 3 * np.sqrt(var)) + 1e-4
+        return var, d2, err
+
+    rng = np.random.default_rng(2)
+    var, d2, err = combined_sample(rng, 4000)
+    fit, heads_fit = cal.fit_combined(var, d2, err), cal.fit_regression(var, err)
+    var, d2, err = combined_sample(rng, 8000)
+    assert abs(cal.coverage(err, cal.combined_std(var, d2, fit)) - 0.95) < 0.015
+    var, d2, err = combined_sample(rng, 8000, far=10.0)  # farther from the training features than calibrated
+    heads = cal.regression_std(var, np.asarray(heads_fit["a"]), np.asarray(heads_fit["b"]))
+    assert cal.coverage(err, cal.combined_std(var, d2, fit)) > cal.coverage(err, heads) + 0.05

@@ -10,6 +10,7 @@ from keras_imnn.cli import main
 from keras_imnn.domain import DomainWarning
 from keras_imnn.models.registry import manifest
 from keras_imnn.physics.photonic.cells import holes, rods, sample_unit_cells
+from keras_imnn.uncertainty.heads import features_and_outputs, load_uncertainty
 
 CELLS = sample_unit_cells(6, "general", 7).eps  # seed 7: never trained on
 SPINS = np.array([np.random.default_rng(i).permutation([0, 1] * 12).reshape(6, 4) for i in range(5)])
@@ -41,6 +42,21 @@ def test_every_shipped_name_predicts_with_finite_std():
         x = SPINS if name.startswith("magnet") else CELLS[:2]
         result, _ = predict_quietly(name, x)
         assert np.all(np.isfinite(result.std)) and np.all(result.std > 0), name
+
+
+def test_the_knn_term_widens_the_std_of_a_cell_far_from_the_training_cells():
+    name = "photonic_inv_dilated"
+    far = holes(0.45, 20.0)[None]  # a thin ε 20 grid: in the domain, unlike the generator's cells
+    heads, calibration, novelty = load_uncertainty(name)
+    assert calibration["kind"] == "combined"
+    model = features_and_outputs(keras_imnn.load(name))
+    features = np.asarray(model.predict(np.concatenate([CELLS, far])[..., None], verbose=0)[0], np.float64)
+    distance2 = novelty.distance2(features)
+    assert distance2[-1, 0] > 3 * np.median(distance2[:-1, 0])
+    usual, _ = predict_quietly(name, CELLS)
+    result, _ = predict_quietly(name, far)
+    assert result.std[0, 0] > 3 * np.median(usual.std)
+    assert (calibration["c"][0] ** 2 * distance2[-1, 0]) > 0.9 * result.std[0, 0] ** 2  # the distance decides
 
 
 def test_band_edges_keep_their_order():
@@ -114,12 +130,14 @@ def test_a_model_object_gets_its_outputs_and_nan_std():
         keras_imnn.predict(model, CELLS)
 
 
-def test_a_tampered_member_is_refused(tmp_path):
+@pytest.mark.parametrize("listed", [lambda block: block["members"][0], lambda block: block["knn"]],
+                         ids=["head member", "knn features"])
+def test_a_tampered_uncertainty_file_is_refused(tmp_path, listed):
     name = "photonic_inv_dilated"
     entry = manifest()[name]
     shutil.copy(keras_imnn.models.registry.WEIGHTS_DIR / "manifest.json", tmp_path / "manifest.json")
     shutil.copytree(keras_imnn.models.registry.WEIGHTS_DIR / name, tmp_path / name)
-    member = tmp_path / entry["uncertainty"]["members"][0]["file"]
+    member = tmp_path / listed(entry["uncertainty"])["file"]
     data = bytearray(member.read_bytes())
     data[len(data) // 2] ^= 1  # one bit of a weight
     member.write_bytes(bytes(data))

@@ -1,11 +1,15 @@
 """From an ensemble's spread to a calibrated standard deviation of the error, and how to score it.
 
-numpy/scipy only. Two kinds, one per kind of target:
+numpy/scipy only. Three kinds:
 
 * regression (gap ratio, band edges), per output k: ``std_k = sqrt(a_k² var_k + b_k²)``, with var_k the
   ensemble's variance, (a, b) fitted by Gaussian likelihood on a held-out split and then scaled so that a
   fraction ``COVERAGE`` of the held-out errors lie within ``2 std`` (the errors are heavier-tailed than a
   Gaussian, so the likelihood fit alone covers less). ``a = 0`` is the constant-std baseline.
+* combined (photonic): ``std_k = sqrt(a_k² var_k + c_k² d² + b_k²)``, d² the squared distance to the nearest
+  training features (``novelty``), fitted and scaled as above: whichever flags a cell, the ensemble's spread or
+  its distance from the training cells, widens its std. (On the study's OOD cells this covered more than the
+  larger of the two separately calibrated stds at the same test coverage: docs/trust.md.)
 * sign (magnets): the probability of "negative" ``p = sigmoid(z / sqrt(T² + c var))`` from the shipped
   model's logit z and the members' logit variance (temperature scaling, Guo et al. 2017, with MacKay's
   moderation by the ensemble's variance), fitted by log loss; the std of the 0/1 label's error is then
@@ -27,29 +31,59 @@ def regression_std(var: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.square(a) * var + np.square(b))
 
 
+def _nll(p: np.ndarray, terms: list[np.ndarray], means: list[float], rms: float, err: np.ndarray) -> float:
+    """Gaussian NLL of ``err`` (n,) under ``std² = Σ (p_i rms)² term_i / mean_i + (p_-1 rms)²``."""
+    s2 = sum((q * rms) ** 2 * t / m for q, t, m in zip(p, terms, means)) + (p[-1] * rms) ** 2 + 1e-30
+    return float(np.mean(np.log(s2) + err**2 / s2))
+
+
+def _fit_terms(terms: list[np.ndarray], err: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per output, the coefficients ``(len(terms), k)`` and floor ``(k,)`` of ``std² = Σ coef_i² term_i + b²``,
+    fitted by Gaussian likelihood on held-out ``terms`` and ``err`` (each ``(n, k)``), then scaled so that a
+    fraction ``COVERAGE`` of the held-out errors lie within 2 std."""
+    coefs, floors = np.zeros((len(terms), err.shape[1])), np.zeros(err.shape[1])
+    for k, e in enumerate(err.T):
+        ts = [t[:, k] for t in terms]
+        rms = max(float(np.sqrt(np.mean(e**2))), 1e-12)  # every parameter in units of the RMS error …
+        means = [max(float(np.mean(t)), 1e-30) for t in ts]  # … per unit of its term's mean
+
+        best = optimize.minimize(_nll, np.array([1.0] * len(ts) + [0.5]), args=(ts, means, rms, e),
+                                 method="Nelder-Mead",
+                                 options={"xatol": 1e-4, "fatol": 1e-8, "maxiter": 2000 * (len(ts) + 1)})
+        coefs[:, k] = [abs(q) * rms / np.sqrt(m) for q, m in zip(best.x, means)]
+        floors[k] = abs(best.x[-1]) * rms
+        std = np.sqrt(sum(c**2 * t for c, t in zip(coefs[:, k], ts)) + floors[k] ** 2)
+        # Scale so that COVERAGE of the held-out |errors| lie within 2 std.
+        factor = np.quantile(np.abs(e) / np.maximum(std, 1e-30), COVERAGE) / 2.0
+        coefs[:, k] *= factor
+        floors[k] *= factor
+    return coefs, floors
+
+
 def fit_regression(var: np.ndarray, err: np.ndarray, *, spread: bool = True) -> dict[str, Any]:
     """Per output, (a, b) of :func:`regression_std` on held-out ensemble variances and errors, both ``(n, k)``.
 
     ``spread=False`` fits the constant-std baseline (a = 0). Returns ``{"kind": "regression", "a": [k], "b": [k]}``.
     """
     var, err = np.asarray(var, np.float64), np.asarray(err, np.float64)
-    a_out, b_out = [], []
+    coefs, b = _fit_terms([var] if spread else [], err)
+    return {"kind": "regression", "a": coefs[0].tolist() if spread else [0.0] * err.shape[1], "b": b.tolist()}
 
-    def nll(p: np.ndarray, v: np.ndarray, e: np.ndarray, scale: float) -> float:
-        s2 = (p[0] ** 2 if spread else 0.0) * v + (p[1] * scale) ** 2 + 1e-30
-        return float(np.mean(np.log(s2) + e**2 / s2))
 
-    for v, e in zip(var.T, err.T):
-        scale = max(float(np.sqrt(np.mean(e**2))), 1e-12)  # b is fitted in units of the RMS error
-        best = optimize.minimize(nll, np.array([1.0, 0.5]), args=(v, e, scale), method="Nelder-Mead",
-                                 options={"xatol": 1e-4, "fatol": 1e-8})
-        a, b = (abs(best.x[0]) if spread else 0.0), abs(best.x[1]) * scale
-        std = regression_std(v, a, b)
-        # Scale so that COVERAGE of the held-out |errors| lie within 2 std.
-        factor = np.quantile(np.abs(e) / np.maximum(std, 1e-30), COVERAGE) / 2.0
-        a_out.append(a * factor)
-        b_out.append(b * factor)
-    return {"kind": "regression", "a": a_out, "b": b_out}
+def combined_std(var: np.ndarray, distance2: np.ndarray, calibration: dict[str, Any]) -> np.ndarray:
+    """``(n, k)`` std from the ensemble variance ``(n, k)`` and the squared k-NN distance ``(n, 1)``."""
+    a, c, b = (np.asarray(calibration[p]) for p in "acb")
+    return np.sqrt(np.square(a) * var + np.square(c) * distance2 + np.square(b))
+
+
+def fit_combined(var: np.ndarray, distance2: np.ndarray, err: np.ndarray) -> dict[str, Any]:
+    """(a, c, b) of :func:`combined_std` on held-out variances and errors ``(n, k)`` and distances ``(n, 1)``.
+
+    Returns ``{"kind": "combined", "a": [k], "c": [k], "b": [k]}``.
+    """
+    var, err = np.asarray(var, np.float64), np.asarray(err, np.float64)
+    coefs, b = _fit_terms([var, np.broadcast_to(np.asarray(distance2, np.float64), var.shape)], err)
+    return {"kind": "combined", "a": coefs[0].tolist(), "c": coefs[1].tolist(), "b": b.tolist()}
 
 
 def sign_probability(z: np.ndarray, var: np.ndarray, temperature: float, variance_weight: float) -> np.ndarray:

@@ -7,7 +7,8 @@ exactly invariant for the "inv" models). The members' spread on a cell stands in
 (Lakshminarayanan et al. 2017) at a few KB per member; ``calibration`` maps it to the std of the error.
 
 Members are saved as ``.npz`` files of their kernels and biases (``kernel_0``, ``bias_0``, …) under
-``weights/<name>/`` and listed, with their sha256, in the manifest entry's ``"uncertainty"``.
+``weights/<name>/`` and listed, with their sha256, in the manifest entry's ``"uncertainty"``, beside the
+photonic names' training features for the k-NN novelty (``keras_imnn.uncertainty.novelty``).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from keras_imnn.layers import BandEdges
 from keras_imnn.models.config import ModelConfig
 from keras_imnn.models.registry import check_sha256, pretrained_entry
 from keras_imnn.npz import read_npz
+from keras_imnn.uncertainty.novelty import Novelty
 
 Head = list[tuple[np.ndarray, np.ndarray]]  # (kernel, bias) per dense layer
 
@@ -87,19 +89,25 @@ def save_head(path: str | os.PathLike, head: Head) -> None:
                          for kind, w in zip(("kernel", "bias"), layer)})
 
 
+def _checked(root: Path, listed: dict[str, str], what: str) -> Path:
+    path = root / listed["file"]
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} {path} listed in the manifest in {root} is missing")
+    check_sha256(path, listed["sha256"])
+    return path
+
+
 def load_uncertainty(name: str, weights_dir: str | os.PathLike | None = None
-                     ) -> tuple[list[Head], dict[str, Any]] | None:
-    """``name``'s head members (sha256-checked against the manifest) and calibration; None if it has none."""
+                     ) -> tuple[list[Head], dict[str, Any], Novelty | None] | None:
+    """``name``'s head members, calibration and k-NN novelty (None if the block lists no ``"knn"``), the files
+    sha256-checked against the manifest; None if the name has no uncertainty."""
     entry, root = pretrained_entry(name, weights_dir)
     block = entry.get("uncertainty")
     if block is None:
         return None
     heads = []
     for member in block["members"]:
-        path = root / member["file"]
-        if not path.is_file():
-            raise FileNotFoundError(f"ensemble member {path} listed in the manifest in {root} is missing")
-        check_sha256(path, member["sha256"])
-        arrays = read_npz(path, made_by="keras_imnn.uncertainty.heads.save_head")
+        arrays = read_npz(_checked(root, member, "ensemble member"), made_by="keras_imnn.uncertainty.heads.save_head")
         heads.append([(arrays[f"kernel_{i}"], arrays[f"bias_{i}"]) for i in range(len(arrays) // 2)])
-    return heads, block["calibration"]
+    novelty = Novelty.read(_checked(root, block["knn"], "k-NN feature file")) if "knn" in block else None
+    return heads, block["calibration"], novelty
