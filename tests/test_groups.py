@@ -173,8 +173,10 @@ def test_transposes():
 
 
 def test_physics_modules_do_not_import_keras():
-    modules = ["keras_imnn.groups", "keras_imnn.physics.photonic.solver", "keras_imnn.physics.photonic.cells",
-               "keras_imnn.physics.photonic.kpoints", "keras_imnn.physics.magnet.lattices"]
+    modules = ["keras_imnn.groups", "keras_imnn.lattices", "keras_imnn.physics.photonic.solver",
+               "keras_imnn.physics.photonic.cells", "keras_imnn.physics.photonic.kpoints",
+               "keras_imnn.physics.magnet.lattices", "keras_imnn.physics.magnet.ed", "keras_imnn.physics.magnet.signs",
+               "keras_imnn.physics.magnet.metrics"]
     code = f"import sys\nfor m in {modules!r}: __import__(m)\nprint('keras' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

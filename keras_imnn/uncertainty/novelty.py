@@ -2,8 +2,9 @@
 
 The ensemble's spread misses cells unlike any the generator draws (docs/trust.md); the distance to the nearest
 training features grows on them. The training features are stored standardized (centred and divided by their
-per-feature std over the train split, so that float16 keeps their differences) as float16 in ``weights/<name>/knn_features.npz`` (sha256 in the manifest's
-``"uncertainty"``); the study computes the distances from the same float16 copy that ``predict`` loads.
+per-feature std over the train split, so that float16 keeps their differences) as float16 in
+``weights/<name>/knn_features.npz`` (sha256 in the manifest's ``"uncertainty"``); the study computes the
+distances from the same float16 copy that ``predict`` loads.
 """
 from __future__ import annotations
 
