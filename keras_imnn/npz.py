@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -42,3 +42,17 @@ def read_npz(path: str | os.PathLike, required: Sequence[str] = (),
         raise ValueError(f"{path} lacks {', '.join(missing)}: a file written by {made_by} holds "
                          f"{', '.join(required)} (this one: {', '.join(sorted(arrays)) or 'nothing'})")
     return arrays
+
+
+def input_array(arrays: Mapping[str, np.ndarray], feature: str, path: str | os.PathLike,
+                what: str = "inputs") -> np.ndarray:
+    """A user file's inputs: its array named ``feature`` (the task's, e.g. "eps" or "spins"), else ``x``.
+
+    Raises:
+        ValueError: neither is there, naming the arrays the file holds.
+    """
+    key = next((k for k in (feature, "x") if k in arrays), None)
+    if key is None:
+        raise ValueError(f"{path} holds no {what}: expected an array `{feature}` or `x`; it holds "
+                         f"{', '.join(sorted(arrays)) or 'nothing'}")
+    return arrays[key]

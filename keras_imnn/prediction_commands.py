@@ -9,16 +9,7 @@ import numpy as np
 from keras_imnn.atomic import atomic_path, check_out_file, output_lock
 from keras_imnn.cli_options import nonnegative_int, positive_int
 from keras_imnn.errors import UserError
-from keras_imnn.npz import read_npz
-
-
-def _inputs(path: Path, feature: str) -> np.ndarray:
-    arrays = read_npz(path)
-    key = next((k for k in (feature, "x") if k in arrays), None)
-    if key is None:
-        raise ValueError(f"{path} holds no {feature!r} or 'x' array (the model's inputs); its arrays: "
-                         f"{', '.join(sorted(arrays)) or 'none'}")
-    return arrays[key]
+from keras_imnn.npz import input_array, read_npz
 
 
 def _table(mean: np.ndarray, std: np.ndarray, in_domain: np.ndarray, reasons: list[str], rows: int) -> str:
@@ -39,7 +30,7 @@ def _predict(args: argparse.Namespace) -> int:
         raise UserError(f"--out must name an .npz file; got {out}")
     check_out_file(out, args.overwrite, inputs=[args.data])
     spec = get_spec(args.name)
-    x = _inputs(Path(args.data), get_task(spec.task).input_feature)
+    x = input_array(read_npz(args.data), get_task(spec.task).input_feature, args.data)
     result = predict(args.name, x, batch_size=args.batch_size)
     with output_lock(out), atomic_path(out) as tmp:
         np.savez(tmp, mean=result.mean, std=result.std, in_domain=result.in_domain,

@@ -161,8 +161,10 @@ def test_cli_predict_round_trip_and_faults(tmp_path, capsys):
     assert "--overwrite" in capsys.readouterr().err and out.read_bytes() == before
     np.savez(tmp_path / "bad.npz", eps=-CELLS)
     np.savez(tmp_path / "other.npz", y=CELLS)
-    for argv, match in ((["--data", str(tmp_path / "bad.npz")], "ε ≤ 0"), (["--data", str(tmp_path / "other.npz")],
-                        "no 'eps' or 'x' array"), (["--data", str(tmp_path / "none.npz")], "no such data file")):
+    faults = ((["--data", str(tmp_path / "bad.npz")], "ε ≤ 0"),
+              (["--data", str(tmp_path / "other.npz")], "holds no inputs: expected an array `eps` or `x`"),
+              (["--data", str(tmp_path / "none.npz")], "no such data file"))
+    for argv, match in faults:
         assert main(["predict", "photonic_inv_dilated", *argv, "--out", str(tmp_path / "new.npz")]) == 2
         err = capsys.readouterr().err
         assert err.startswith("keras-imnn predict: error: ") and match in err and err.count("\n") == 1

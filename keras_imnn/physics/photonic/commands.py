@@ -127,6 +127,7 @@ def _label(args: argparse.Namespace) -> int:
 
     from keras_imnn.atomic import check_out_file, output_lock
     from keras_imnn.domain import PhotonicDomain
+    from keras_imnn.npz import input_array
     from keras_imnn.physics.photonic import dataset
 
     out = Path(args.out)
@@ -136,12 +137,8 @@ def _label(args: argparse.Namespace) -> int:
     n_max = dataset.DATASET_N_MAX["general"] if args.n_max is None else args.n_max
     if n_max < 1:
         raise ValueError(f"--n-max must be >= 1, got {n_max}")
-    data = read_arrays(args.data)
-    key = next((k for k in ("eps", "x") if k in data), None)
-    if key is None:
-        raise ValueError(f"{args.data} holds no cells: expected an array `eps` or `x` of shape (n, 32, 32); it holds "
-                         f"{', '.join(sorted(data)) or 'nothing'}")
-    eps = PhotonicDomain().validate(data[key])  # shape and ε > 0, before any solving
+    cells = input_array(read_arrays(args.data), "eps", args.data, what="cells")
+    eps = PhotonicDomain().validate(cells)  # shape (n, 32, 32) and ε > 0, before any solving
     settings = dataset.SolverSettings(n_max=n_max)
     with output_lock(out):  # a second labelling run to the same file is refused, not raced
         start = time.perf_counter()
