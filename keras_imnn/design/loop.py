@@ -22,7 +22,7 @@ from keras_imnn.design.labels import solver_labels
 from keras_imnn.design.objectives import GapObjective
 from keras_imnn.design.parameterization import DensityMap, N, enforce_min_feature, min_feature_ok
 from keras_imnn.design.result import DesignHistory, DesignResult
-from keras_imnn.domain import PhotonicDomain, dataset_domain
+from keras_imnn.domain import PhotonicDomain
 from keras_imnn.errors import UserError
 
 #: Projection sharpness per stage: from a blurred density to an (almost) binary one.
@@ -45,7 +45,7 @@ def _positive(value: Any, name: str) -> float:
 
 def _resolve_model(model: str | keras.Model | None, objective: GapObjective) -> tuple[keras.Model, PhotonicDomain]:
     """The surrogate (a fresh copy: fine-tuning changes it) and its validity domain."""
-    from keras_imnn.models.registry import get_spec, load
+    from keras_imnn.models.registry import get_spec, load, model_domain
 
     model = objective.default_model() if model is None else model
     if isinstance(model, str):
@@ -53,7 +53,7 @@ def _resolve_model(model: str | keras.Model | None, objective: GapObjective) -> 
         if spec.task not in ("photonic", "photonic_edges"):
             raise ValueError(f"model must be a photonic zoo model (gap ratio or band edges); {model!r} is a "
                              f"{spec.task} model")
-        domain = dataset_domain(spec.dataset)
+        domain = model_domain(spec.name)
         model = load(model)
     else:
         domain = PhotonicDomain()

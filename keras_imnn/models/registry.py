@@ -273,10 +273,11 @@ def load(name: str, *, weights: str | os.PathLike | None = _PRETRAINED, include_
     return get_task(spec.task).compile(model) if include_top else model
 
 
-def model_domain(name: str) -> Domain:
-    """The validity domain of zoo model ``name``: its training data's, at its input size and point group."""
+def model_domain(name: str, input_shape: tuple[int | None, ...] | None = None) -> Domain:
+    """The validity domain of zoo model ``name``: its training data's, at its point group and input size
+    (``input_shape`` ``(H, W, C)`` of a copy built with another size; default the zoo config's)."""
     spec = get_spec(name)
-    return dataset_domain(spec.dataset, input_shape=spec.config.input_shape, group=spec.config.group)
+    return dataset_domain(spec.dataset, input_shape=input_shape or spec.config.input_shape, group=spec.config.group)
 
 
 def receptive_field_of(spec: ModelSpec) -> str:

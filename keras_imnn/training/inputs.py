@@ -8,8 +8,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_imnn.domain import Domain, dataset_domain, warn_out_of_domain
-from keras_imnn.models.registry import get_spec, list_models
+from keras_imnn.domain import Domain, warn_out_of_domain
+from keras_imnn.models.registry import list_models, model_domain
 from keras_imnn.tasks import Task, get_task
 from keras_imnn.training.arrays import Arrays
 
@@ -19,8 +19,7 @@ def input_domain(model: keras.Model) -> Domain | None:
     its own input shape; None for a model of your own, whose domain nobody knows."""
     if model.name not in list_models():
         return None
-    spec = get_spec(model.name)
-    return dataset_domain(spec.dataset, input_shape=tuple(model.input_shape[1:]), group=spec.config.group)
+    return model_domain(model.name, tuple(model.input_shape[1:]))
 
 
 def check_xy(x: Any, y: Any, model: keras.Model, task: str | Task, n_outputs: int | None = None) -> Arrays:
