@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_imnn.physics.photonic.dataset import SolverSettings, label_cells
-from keras_imnn.physics.photonic.solver import band_structure, k_grid
+from keras_imnn.physics.photonic.dataset import SolverSettings, band_edges, label_cells
+from keras_imnn.physics.photonic.solver import band_gaps, band_structure, k_grid
 from keras_imnn.tasks.photonic_gap import gap_to_midgap
 
 #: k-points of every verified number: the labels' grid.
@@ -26,7 +26,6 @@ def solver_labels(cells: np.ndarray, edges_model: bool) -> tuple[np.ndarray, np.
         edges = label_cells(cells, SolverSettings())["band_edges"]
         return edges.astype(np.float32), edges.reshape(len(cells), 2, -1, 2)
     bands = band_structure(cells, k_grid(K_GRID_N), 2, "tm", progress=False)  # (b, n_k, 2)
-    tm = np.stack([bands.min(axis=1), bands.max(axis=1)], axis=-1)  # (b, 2 bands, min/max)
-    edges = np.stack([tm, np.zeros_like(tm)], axis=1)
-    gap, midgap = np.maximum(tm[:, 1, 0] - tm[:, 0, 1], 0.0), 0.5 * (tm[:, 1, 0] + tm[:, 0, 1])
-    return gap_to_midgap(gap, midgap)[:, None], edges
+    gaps, midgaps = band_gaps(bands)  # (b, 1): bands 1-2
+    edges = band_edges(bands, np.zeros_like(bands)).reshape(len(cells), 2, -1, 2)
+    return gap_to_midgap(gaps[:, 0], midgaps[:, 0])[:, None], edges
