@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_imnn.atomic import atomic_write_text, read_json
+from keras_imnn.groups import orbit
 from keras_imnn.models.registry import WEIGHTS_DIR, get_spec, list_models, load, manifest, sha256
 from keras_imnn.npz import read_npz
 from keras_imnn.physics.photonic.cells import FAMILIES
@@ -79,8 +80,7 @@ def _magnet_splits(data: Path, task) -> dict[str, tuple[Arrays, np.ndarray, list
 
 def _d4_variance(model, x: np.ndarray) -> np.ndarray:
     """Variance of a model's outputs over the 8 D4 copies of each cell (test-time augmentation)."""
-    copies = [np.rot90(np.flip(x, 1) if f else x, r, (1, 2)) for f in (0, 1) for r in range(4)]
-    return np.stack([model.predict(c, batch_size=256, verbose=0)[1] for c in copies]).var(axis=0)
+    return np.stack([model.predict(c, batch_size=256, verbose=0)[1] for c in orbit(x, "d4")]).var(axis=0)
 
 
 def _regression_scores(err: np.ndarray, stds: dict[str, np.ndarray], group: np.ndarray,
