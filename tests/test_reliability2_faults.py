@@ -346,10 +346,13 @@ def test_generate_magnet_checks_writability_before_diagonalizing(tmp_path, capsy
     assert "is a file" in one_line_error(capsys, "generate")
 
 
+@pytest.mark.parametrize("command", ["generate", "label"])
 @pytest.mark.parametrize("n_max", ["0", "1", "-3"])
-def test_n_max_too_small_is_a_usage_error_before_any_cache(n_max, tmp_path, capsys):
+def test_n_max_too_small_is_a_usage_error_before_any_cache(command, n_max, tmp_path, capsys):
+    np.savez(tmp_path / "cells.npz", eps=np.full((2, 32, 32), 2.0))
+    argv = {"generate": ["--n", "2"], "label": ["--data", str(tmp_path / "cells.npz")]}[command]
     with pytest.raises(SystemExit) as exit_:
-        main(["generate", "photonic", "--n", "2", "--n-max", n_max, "--out", str(tmp_path / "o")])
+        main([command, "photonic", *argv, "--n-max", n_max, "--out", str(tmp_path / "o")])
     assert exit_.value.code == 2
     assert "--n-max" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
@@ -455,7 +458,7 @@ def test_single_file_outputs_keep_inputs_and_existing_files(command, tmp_path, c
     data = tmp_path / "cells.npz"
     np.savez(data, eps=np.stack([np.full((32, 32), 1.0), np.full((32, 32), 1.0)]) + np.eye(32) * 8)
     before = data.read_bytes()
-    argv = {"label": ["label", "photonic", "--n-max", "1"], "predict": ["predict", "photonic_inv"]}[command]
+    argv = {"label": ["label", "photonic", "--n-max", "2"], "predict": ["predict", "photonic_inv"]}[command]
     assert main([*argv, "--data", str(data), "--out", str(data), "--overwrite"]) == 2
     assert "an input of this command" in one_line_error(capsys, command)
     other = tmp_path / "old.npz"

@@ -54,7 +54,7 @@ def add_label(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output file, .npz or .h5 (written whole or not at all)")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists (never --data itself)")
     p.add_argument("--workers", type=int, default=None, help="solver threads (default: all cores)")
-    p.add_argument("--n-max", type=int, default=None,
+    p.add_argument("--n-max", type=_N_MAX, default=None,
                    help="plane-wave cutoff for TM and TE (default: that of photonic_crystals/general, whose labels "
                         "the zoo's photonic checkpoints learned)")
     p.set_defaults(func=_label)
@@ -135,8 +135,6 @@ def _label(args: argparse.Namespace) -> int:
         raise ValueError(f"--out must end in .npz or .h5, got {out}")
     check_out_file(out, args.overwrite, inputs=[args.data])
     n_max = dataset.DATASET_N_MAX["general"] if args.n_max is None else args.n_max
-    if n_max < 1:
-        raise ValueError(f"--n-max must be >= 1, got {n_max}")
     cells = input_array(read_arrays(args.data), "eps", args.data, what="cells")
     eps = PhotonicDomain().validate(cells)  # shape (n, 32, 32) and ε > 0, before any solving
     settings = dataset.SolverSettings(n_max=n_max)
