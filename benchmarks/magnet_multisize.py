@@ -7,13 +7,13 @@
 Square lattice at J2 = 0.5. Every training size (default 4x3, 5x4, 8x3, 6x4: the sizes up to 24 spins that are
 not a test size and whose ground-state signs are invariant under translations and the lattice's point group)
 gets ``--n-train`` states drawn ∝ |ψ|² (``multisize.size_splits``: exact diagonalization, cached in OUT/data).
-``magnet_inv_dilated`` is trained from scratch on all of them, one size per batch (``multisize.fit_sizes``) into
-OUT/multisize; with ``--control``, the same architecture, settings and number of states on 6x4 alone into
-OUT/control_6x4. Each model, and the zoo checkpoints of ``--zoo`` (trained on 6x4 with 121 687 states), is scored
-on every test size (``size_transfer``: sign overlap weighted by |ψ|², exact over the basis up to 30 spins, else on
-``--n-drawn`` states drawn ∝ |ψ|²; accuracy on uniform states). A test size whose ground state is not in
-``--ground-state-dir`` is reported as missing. Trained models are kept and reused by a rerun; the table goes to
-stdout and OUT/table.md, the numbers to OUT/results.json.
+``magnet_inv_dilated`` is trained from scratch (``--init-from``: from its 6x4 checkpoint) on all of them, one size
+per batch (``multisize.fit_sizes``), into OUT/multisize; with ``--control``, the same architecture, start, settings
+and number of states on 6x4 alone into OUT/control_6x4. Each model, and the zoo checkpoints of ``--zoo`` (trained
+on 6x4 with 121 687 states), is scored on every test size (``size_transfer``: sign overlap weighted by |ψ|², exact
+over the basis up to 30 spins, else on ``--n-drawn`` states drawn ∝ |ψ|²; accuracy on uniform states). A test
+size whose ground state is not in ``--ground-state-dir`` is reported as missing. Trained models are kept and
+reused by a rerun; the table goes to stdout and OUT/table.md, the numbers to OUT/results.json.
 """
 from __future__ import annotations
 
@@ -49,15 +49,18 @@ def label(shape: tuple[int, int]) -> str:
 
 def train_run(out: Path, shapes: list[tuple[int, int]], n_train: int, args: argparse.Namespace,
               settings: TrainSettings) -> Path:
-    """Train ``magnet_inv_dilated`` on ``shapes`` into ``out`` (model.keras, run.json), unless it is there."""
+    """Train ``magnet_inv_dilated`` (from scratch or ``--init-from``) on ``shapes`` into ``out`` (model.keras,
+    run.json), unless it is there."""
     if (out / "model.keras").exists():
         print(f"{out}: trained already, reusing it", flush=True)
         return out / "model.keras"
     points = size_splits("square", shapes, args.j2, n_train=n_train, cache_dir=args.out / "data")
     start = time.monotonic()
-    model, history = fit_sizes("magnet_inv_dilated", {s: p.train for s, p in points.items()},
+    start_from = keras_imnn.load(args.init_from) if args.init_from else "magnet_inv_dilated"
+    model, history = fit_sizes(start_from, {s: p.train for s, p in points.items()},
                                {s: p.validation for s, p in points.items()}, settings=settings)
-    record = {"model": "magnet_inv_dilated", "task": "magnet", "train_sizes": [label(s) for s in shapes],
+    record = {"model": "magnet_inv_dilated", "task": "magnet", "initial_weights": args.init_from,
+              "train_sizes": [label(s) for s in shapes],
               "n_train": {label(s): len(p.train) for s, p in points.items()},
               "n_validation": {label(s): len(p.validation) for s, p in points.items()},
               "invariance_violation": {label(s): p.meta["invariance_violation"] for s, p in points.items()},
@@ -87,6 +90,8 @@ def main() -> None:
                         help="states per training size, drawn ∝ |ψ|² (at most half the basis)")
     parser.add_argument("--control", action="store_true",
                         help="also train on 6x4 alone with as many states as all training sizes together")
+    parser.add_argument("--init-from", choices=["magnet_inv_dilated"],
+                        help="start from this zoo checkpoint's weights instead of from scratch")
     parser.add_argument("--zoo", nargs="*", default=["magnet_inv", "magnet_inv_dilated"])
     add_training_options(parser, epochs=8, patience=3, batch_size=64)
     parser.add_argument("--max-minutes", type=float, default=20.0, help="each training run's wall-clock budget")
