@@ -11,9 +11,10 @@ gets ``--n-train`` states drawn ∝ |ψ|² (``multisize.size_splits``: exact dia
 per batch (``multisize.fit_sizes``), into OUT/multisize; with ``--control``, the same architecture, start, settings
 and number of states on 6x4 alone into OUT/control_6x4. Each model, and the zoo checkpoints of ``--zoo`` (trained
 on 6x4 with 121 687 states), is scored on every test size (``size_transfer``: sign overlap weighted by |ψ|², exact
-over the basis up to 30 spins, else on ``--n-drawn`` states drawn ∝ |ψ|²; accuracy on uniform states). A test
-size whose ground state is not in ``--ground-state-dir`` is reported as missing. Trained models are kept and
-reused by a rerun; the table goes to stdout and OUT/table.md, the numbers to OUT/results.json.
+over the basis up to 30 spins, else on ``--n-drawn`` states drawn ∝ |ψ|²; accuracy on uniform states), beside the
+Marshall rule and the constant answer. A test size whose ground state is not in ``--ground-state-dir`` is reported
+as missing. Trained models are kept and reused by a rerun; the table goes to stdout and OUT/table.md, the numbers
+to OUT/results.json.
 """
 from __future__ import annotations
 
@@ -26,10 +27,14 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
+import numpy as np
 
 import keras_imnn
 from keras_imnn.atomic import atomic_write_text, read_json
 from keras_imnn.cli_options import add_training_options, positive_int
+from keras_imnn.physics.magnet.ed import spins_to_states
+from keras_imnn.physics.magnet.lattices import make_lattice
+from keras_imnn.physics.magnet.signs import marshall_signs
 from keras_imnn.training.multisize import fit_sizes, size_splits
 from keras_imnn.training.settings import TrainSettings
 from keras_imnn.training.size_transfer import score_signs, size_test_set
@@ -111,6 +116,8 @@ def main() -> None:
         models["control_6x4"] = ("magnet_inv_dilated on 6x4 alone, as many states",
                                  lambda: keras.models.load_model(control, compile=False))
 
+    models["marshall"] = ("Marshall rule (reference)", None)
+    models["constant"] = ("constant answer: all positive (reference)", None)
     results: dict[str, dict[str, dict]] = {key: {} for key in models}
     descriptions = {}
     for shape in args.test_shapes:
@@ -122,8 +129,11 @@ def main() -> None:
             descriptions[label(shape)] = f"missing: {err}"
             continue
         descriptions[label(shape)] = test.description
+        lattice = make_lattice("square", shape)
+        rules = {"marshall": lambda x, lattice=lattice: marshall_signs(spins_to_states(x.astype("uint8")), lattice),
+                 "constant": lambda x: np.zeros(len(x), np.int64)}
         for key, (_, load) in models.items():
-            results[key][label(shape)] = score_signs(load(), test)
+            results[key][label(shape)] = score_signs(rules[key] if key in rules else load(), test)
             print(f"{label(shape)} {key}: {results[key][label(shape)]}", flush=True)
 
     def cell(score: dict | None) -> str:

@@ -71,21 +71,22 @@ def antiferro_task(rng, shape, n):
 
 def test_one_model_fits_several_sizes_and_stays_exactly_invariant(rng, monkeypatch):
     monkeypatch.setenv("KERAS_IMNN_XLA", "0")  # compiling per size costs more than this tiny fit
-    train = {shape: antiferro_task(rng, shape, 96) for shape in SHAPES[:2]}
+    train = {shape: antiferro_task(rng, shape, 64) for shape in SHAPES[:2]}
     validation = {shape: antiferro_task(rng, shape, 32) for shape in SHAPES[:2]}
     model, history = fit_sizes("magnet_inv_dilated", train, validation, filters=8, dilations=[1, 2],
-                               settings=TrainSettings(epochs=6, batch_size=16, learning_rate=1e-2, patience=6,
+                               settings=TrainSettings(epochs=5, batch_size=16, learning_rate=1e-2, patience=5,
                                                       verbose=0))
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert history.history["val_accuracy"][-1] > 0.6
-    # Exactly invariant on a trained size, its rotated copy and an unseen size: every D4 element, every shift.
-    for shape in ((6, 4), (4, 4), (8, 4)):
-        x = antiferro_task(rng, shape, 8).x
-        y = model.predict(x, verbose=0)
-        for g in group_elements("d4"):
-            np.testing.assert_allclose(model.predict(np.ascontiguousarray(transform(x, g)), verbose=0), y, atol=1e-5)
-        for shift in ((1, 0), (0, 1), (3, 2)):
-            np.testing.assert_allclose(model.predict(np.roll(x, shift, axis=(1, 2)), verbose=0), y, atol=1e-5)
+    # Exactly invariant on a trained size and an unseen one: every D4 element, shifts (one predict per input shape).
+    for shape in ((6, 4), (8, 4)):
+        x = antiferro_task(rng, shape, 4).x
+        images = [transform(x, g) for g in group_elements("d4")]  # the identity first
+        images += [np.roll(x, s, axis=(1, 2)) for s in ((1, 0), (3, 2))]
+        y = np.concatenate([model.predict(np.concatenate([i for i in images if i.shape[1:3] == same]),
+                                          verbose=0).reshape(-1, len(x)) for same in (shape, shape[::-1])])
+        assert len(y) == len(images)
+        np.testing.assert_allclose(y, np.broadcast_to(y[:1], y.shape), atol=1e-5)
 
 
 def test_a_fixed_size_model_is_refused():
@@ -111,5 +112,13 @@ def test_sampled_test_set_agrees_with_the_exact_one(tmp_path, monkeypatch):
     assert "sign_overlap_se" not in exact and 0 < drawn["sign_overlap_se"] < 0.02
     assert abs(drawn["sign_overlap"] - exact["sign_overlap"]) < 4 * drawn["sign_overlap_se"] + 1e-9
     assert abs(drawn["accuracy"] - exact["accuracy"]) < 0.04
+    # A rule scores too: the Marshall sign holds on 97.5 % of the 4x4 weight at J2 = 0.5 (its violation 0.013).
+    from keras_imnn.physics.magnet.ed import spins_to_states
+    from keras_imnn.physics.magnet.signs import marshall_signs
+
+    lattice = gs.lattice
+    marshall = score_signs(lambda x: marshall_signs(spins_to_states(x.astype("uint8")), lattice),
+                           size_test_set("square", (4, 4), 0.5, ground_state_dir=tmp_path))
+    assert abs(marshall["sign_overlap"] - 0.975) < 0.02
     with pytest.raises(ValueError, match="magnet_36_spins.py --shape 4 4"):
         size_test_set("square", (4, 4), 0.5, ground_state_dir=tmp_path / "empty")

@@ -10,6 +10,7 @@ Two numbers per size, the project's sign metrics:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -66,11 +67,15 @@ def size_test_set(lattice: str, shape: tuple[int, int], j2: float, *, n_drawn: i
                        f"{n_drawn} states drawn ∝ ψ², {n_uniform} uniform (symmetric sector)")
 
 
-def score_signs(model: keras.Model, test: SignTestSet, batch_size: int = 1024) -> dict[str, float]:
-    """``{"sign_overlap", "accuracy"}`` of ``model`` (a sign logit) on ``test``, with ``"sign_overlap_se"`` where the
-    overlap is estimated from drawn states."""
+def score_signs(model: keras.Model | Callable[[np.ndarray], np.ndarray], test: SignTestSet,
+                batch_size: int = 1024) -> dict[str, float]:
+    """``{"sign_overlap", "accuracy"}`` of ``model`` on ``test``, with ``"sign_overlap_se"`` where the overlap is
+    estimated from drawn states. ``model``: a Keras model (a sign logit) or a rule, spins ``(n, Lx, Ly, 1)`` → ``(n,)``
+    0/1 labels (e.g. the Marshall rule, for reference)."""
 
     def predict(x: np.ndarray) -> np.ndarray:
+        if not isinstance(model, keras.Model):
+            return np.asarray(model(x), dtype=np.int64)
         return (np.ravel(model.predict(x, batch_size=batch_size, verbose=0)) > 0).astype(np.int64)
 
     pred = predict(test.x)
