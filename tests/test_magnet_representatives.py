@@ -125,7 +125,7 @@ def test_sampling_without_replacement_gives_distinct_states(solved):
 
 def test_uniform_sz0_states_are_uniform_distinct_and_avoid_exclude():
     n, size, seeds = 10, 100, 300
-    all_states = ed._sz0_states(n)
+    all_states = ed._basis_states(n)
     counts = np.zeros(len(all_states))
     for seed in range(seeds):
         states = uniform_sz0_states(n, size, seed=seed)
@@ -178,7 +178,7 @@ def test_group_elements_on_36_spins_match_site_permutations():
 def test_listed_representatives_are_the_largest_state_of_every_orbit(name, shape):
     """The numba listing against brute force: the distinct largest images of all Sz = 0 states."""
     lattice = make_lattice(name, shape)
-    states = ed._sz0_states(lattice.n_sites)
+    states = ed._basis_states(lattice.n_sites)
     geometry = representatives._geometry(name, shape)
     reps = np.empty_like(states)
     scratch = np.empty(len(states), np.bool_), np.empty(len(states), np.int64), np.empty(len(states), np.int64)
