@@ -40,6 +40,13 @@ def test_triangular_lattice_matches_ed():
                       ed.ground_state("triangular", (4, 4), 1.3, sector="symmetric", progress=False))
 
 
+@pytest.mark.parametrize("shape, j2", [((2, 3), 0.5), ((2, 4), 0.0), ((4, 2), 0.3)])
+def test_kagome_three_sites_a_cell_matches_ed(shape, j2):
+    """Translations rotate the bit fields by whole cells of three sites; the point group moves sublattices."""
+    _check_against_ed(representatives.symmetric_ground_state("kagome", shape, j2, progress=False),
+                      ed.ground_state("kagome", shape, j2, sector="symmetric", progress=False))
+
+
 def _check_against_ed(gs, ref):
     assert gs.energy == pytest.approx(ref.energy, abs=1e-9)
     assert gs.sector == ref.sector and gs.sector_dim == ref.sector_dim
@@ -174,7 +181,8 @@ def test_group_elements_on_36_spins_match_site_permutations():
     assert ((plain + flipped) * (576 // (plain + flipped)) == 576).all()
 
 
-@pytest.mark.parametrize("name, shape", [("square", (4, 4)), ("square", (6, 3)), ("triangular", (4, 4))])
+@pytest.mark.parametrize("name, shape", [("square", (4, 4)), ("square", (6, 3)), ("triangular", (4, 4)),
+                                         ("kagome", (2, 2)), ("kagome", (2, 3))])
 def test_listed_representatives_are_the_largest_state_of_every_orbit(name, shape):
     """The numba listing against brute force: the distinct largest images of all Sz = 0 states."""
     lattice = make_lattice(name, shape)
