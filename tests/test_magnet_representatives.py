@@ -47,6 +47,12 @@ def test_kagome_three_sites_a_cell_matches_ed(shape, j2):
                       ed.ground_state("kagome", shape, j2, sector="symmetric", progress=False))
 
 
+def test_kagome_36_sites_is_refused_before_any_work():
+    """The 3x4 kagome torus keeps only the inversion: 1.9e8 orbits, ~128 GB by ``memory_bytes``."""
+    with pytest.raises(MemoryLimitError, match=r"kagome 3x4 \(189090447 orbits\) needs about 128 GB"):
+        representatives.build_sector("kagome", (3, 4), progress=False, max_memory_gb=8)
+
+
 def _check_against_ed(gs, ref):
     assert gs.energy == pytest.approx(ref.energy, abs=1e-9)
     assert gs.sector == ref.sector and gs.sector_dim == ref.sector_dim
