@@ -56,7 +56,9 @@ def check_group_preserves(group: str | None, name: str, shape: tuple[int, int] |
     group acting on sites (``layers.LatticeAverage``): always accepted; another lattice's name never."""
     if group == name:
         return
-    accepted = ", ".join(map(repr, [*preserving_groups(name, shape), name]))
+    # The lattice's own group is named where the image groups do not hold it (several sites a cell, as kagome).
+    own = [name] if get_lattice(name).sites_per_cell > 1 else []
+    accepted = ", ".join(map(repr, [*preserving_groups(name, shape), *own]))
     if group in LATTICES:
         raise ValueError(f"{where}: group {group!r} is the {group} lattice's point group, and the data are on the "
                          f"{name} {shape[0]}x{shape[1]} lattice; accepted for it: {accepted}")
