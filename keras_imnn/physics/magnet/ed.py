@@ -172,7 +172,10 @@ def candidate_sectors(lattice: Torus) -> list[Sector]:
     """All sectors with real characters: momenta 0 / pi along a1 and a2, the point-group generators that keep
     that momentum (not a diagonal mirror or a 60° rotation where it maps kx = pi to ky = pi), and both
     spin-flip characters (at Sz = 0, even N); only characters of the group so made (e.g. Px = Py where Pd
-    conjugates them). Complex momenta (2 pi / 3 on a length-3 axis) are not among them."""
+    conjugates them). One-dimensional representations only: complex momenta (2 pi / 3 on a length-3 axis) and
+    two-dimensional representations of the point group are not among them, so a ground state there is missed
+    (kagome 3 x 3 at J2 = 0: docs/lattices.md); ``{"Tx": 1, "Ty": 1}`` alone holds every point-group
+    representation at zero momentum."""
     lx, ly = lattice.shape
     flip = ["Z"] if lattice.n_sites % 2 == 0 else []
     sectors = []
@@ -451,7 +454,8 @@ def ground_state(
         lattice: a name of ``keras_imnn.lattices.LATTICES`` ("square", "triangular", "kagome").
         shape: ``(L1, L2)`` cells.
         j2, j1: couplings.
-        sector: ``"auto"`` diagonalizes every real-character sector (``candidate_sectors``) to
+        sector: ``"auto"`` diagonalizes every real-character sector (``candidate_sectors``: one-dimensional
+            representations, so not a ground state at complex momentum or in a two-dimensional one) to
             convergence and keeps the lowest (the sectors share their orbits: about 3x the time of
             one sector); ``"symmetric"`` uses ``symmetric_sector`` only (the ground state for the
             unfrustrated square lattice and moderate J2); or an explicit dict of characters such
