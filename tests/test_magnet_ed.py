@@ -248,7 +248,7 @@ def test_sign_characters_match_the_sector():
     "kwargs, match",
     [
         (dict(lattice="hexagonal", shape=(4, 4), j2=0.0), "unknown lattice"),
-        (dict(lattice="square", shape=(3, 3), j2=0.0), "even"),
+        (dict(lattice="square", shape=(3, 3), j2=0.0, sector={"Tx": 1, "Z": 1}), r"no spin flip Z at Sz = \+1/2"),
         (dict(lattice="square", shape=(4, 4), j2=float("nan")), "finite"),
         (dict(lattice="square", shape=(4, 4), j2=float("inf")), "finite"),
         (dict(lattice="square", shape=(4.7, 4), j2=0.0), r"two integers.*\(4\.7, 4\)"),
