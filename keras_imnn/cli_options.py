@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from keras_imnn.errors import UserError
-from keras_imnn.groups import normalize_group
+from keras_imnn.groups import GROUPS, normalize_group
 
 
 def _checked(convert: Callable[[str], float], ok: Callable[[float], bool], requirement: str) -> Callable[[str], float]:
@@ -99,11 +99,17 @@ def png_path(text: str) -> str:
 
 
 def point_group(text: str) -> str:
-    """An argparse ``type=`` for a point group name (case-insensitive), refused before any work if unknown."""
+    """An argparse ``type=`` for a point group name or a lattice name (its own point group acting on sites, e.g.
+    kagome), case-insensitive, refused before any work if unknown."""
+    from keras_imnn.lattices import LATTICES
+
+    if text.lower() in LATTICES:
+        return text.lower()
     try:
         return normalize_group(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"unknown group {text!r}; accepted: {', '.join(GROUPS)}, or a lattice's own "
+                                         f"point group: {', '.join(LATTICES)}") from None
 
 
 def add_group_option(parser: argparse.ArgumentParser) -> None:
@@ -111,7 +117,8 @@ def add_group_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--group", type=point_group,
                         help="point group of the data (default: the model's): an invariant model averages over it, "
                              "an augmented one draws from it; e.g. c2 for the triangular lattice, which keeps no "
-                             "mirror")
+                             "mirror, or a lattice's name for its own point group acting on sites (kagome data: "
+                             "kagome)")
 
 
 # Errors a user's input causes (a bad path or file, a missing array, a wrong option): one line, no

@@ -1,4 +1,5 @@
 """Exact diagonalization of the J1-J2 model against reference energies and exact sign rules."""
+import math
 import warnings
 from types import SimpleNamespace
 
@@ -58,7 +59,7 @@ def _quspin_sector_lowest(lattice, sector, j2):
     # QuSpin's OpenMP threads spin-wait: on small sectors of a busy machine that costs 10x.
     with warnings.catch_warnings(), threadpool_limits(1, user_api="openmp"):
         warnings.simplefilter("ignore")  # non-commuting generators; imaginary parts of exp(-i pi)
-        basis = spin_basis_general(lattice.n_sites, Nup=lattice.n_sites // 2, pauli=0, **blocks)
+        basis = spin_basis_general(lattice.n_sites, Nup=(lattice.n_sites + 1) // 2, pauli=0, **blocks)
         couplings = ([[1.0, int(i), int(j)] for i, j in lattice.nn_bonds]
                      + [[j2, int(i), int(j)] for i, j in lattice.nnn_bonds])
         half = [[0.5 * c, i, j] for c, i, j in couplings]
@@ -77,6 +78,41 @@ def test_every_sector_matches_quspin(lattice, shape, j2):
         gs = ed.ground_state(lattice, shape, j2, sector=sector, expand=False)
         assert gs.sector_dim == dim
         assert gs.energy == pytest.approx(energy, abs=1e-9)
+
+
+# Odd site counts: no Sz = 0 state, the ED works at Sz = +1/2 ((N + 1) / 2 spins up) and has no spin flip Z.
+ODD = [("square", (3, 3), 0.5), ("triangular", (3, 5), 0.4)]
+
+
+@pytest.mark.parametrize("lattice, shape, j2", ODD)
+def test_odd_site_counts_diagonalize_at_sz_one_half(lattice, shape, j2):
+    lat = make_lattice(lattice, shape)
+    n = lat.n_sites
+    assert ed.up_spins(n) == (n + 1) // 2 and ed.n_basis_states(n) == math.comb(n, (n + 1) // 2)
+    sectors = ed.candidate_sectors(lat)
+    assert sectors and all("Z" not in sector for sector in sectors)
+    assert "Z" not in ed.symmetric_sector(lat)
+    for sector in sectors:  # each sector's matrix against QuSpin's own at Nup = (N + 1) / 2
+        dim, energy = _quspin_sector_lowest(lat, sector, j2)
+        one = ed.ground_state(lattice, shape, j2, sector=sector, expand=False)
+        assert one.sector_dim == dim and one.energy == pytest.approx(energy, abs=1e-9)
+    gs = ed.ground_state(lattice, shape, j2, progress=False)
+    assert len(gs.states) == math.comb(n, (n + 1) // 2) and np.all(np.diff(gs.states) > 0)
+    assert np.all(np.bitwise_count(gs.states) == (n + 1) // 2)
+    energy, residual = _energy_and_residual(gs)  # the expansion is an eigenstate of H at Sz = +1/2
+    assert energy == pytest.approx(gs.energy, abs=1e-9) and residual < 1e-6
+    chars = sign_characters(gs)
+    assert "Z" not in chars and {name: chars[name] for name in gs.sector} == gs.sector
+    with pytest.raises(ValueError, match=r"bad sector entry Z=1 \(no spin flip Z at Sz = \+1/2"):
+        ed.ground_state(lattice, shape, j2, sector={**gs.sector, "Z": 1})
+
+
+def test_sz_one_half_states_are_sorted_and_ranked_by_their_position():
+    states = ed._basis_states(9)
+    assert len(states) == 126 and np.all(np.diff(states) > 0) and np.all(np.bitwise_count(states) == 5)
+    assert np.array_equal(ed._rank(states, 9), np.arange(126))
+    perm = np.roll(np.arange(9), 4)
+    assert np.array_equal(ed._rank(states, 9, perm), np.searchsorted(states, ed.permute_states(states, perm)))
 
 
 # Ground states outside the fully symmetric sector (momentum pi, inversion -1, or both).
@@ -179,7 +215,7 @@ def test_triangular_energy_with_bonds_written_by_hand(j2):
 
 
 def test_sz0_states_are_sorted_and_ranked_by_their_position():
-    states = ed._sz0_states(12)
+    states = ed._basis_states(12)
     assert len(states) == 924 and np.all(np.diff(states) > 0) and np.all(np.bitwise_count(states) == 6)
     assert np.array_equal(ed._rank(states, 12), np.arange(924))
     perm = np.roll(np.arange(12), 5)
@@ -212,7 +248,7 @@ def test_sign_characters_match_the_sector():
     "kwargs, match",
     [
         (dict(lattice="hexagonal", shape=(4, 4), j2=0.0), "unknown lattice"),
-        (dict(lattice="square", shape=(3, 3), j2=0.0), "even"),
+        (dict(lattice="square", shape=(3, 3), j2=0.0, sector={"Tx": 1, "Z": 1}), r"no spin flip Z at Sz = \+1/2"),
         (dict(lattice="square", shape=(4, 4), j2=float("nan")), "finite"),
         (dict(lattice="square", shape=(4, 4), j2=float("inf")), "finite"),
         (dict(lattice="square", shape=(4.7, 4), j2=0.0), r"two integers.*\(4\.7, 4\)"),

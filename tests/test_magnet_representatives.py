@@ -40,6 +40,19 @@ def test_triangular_lattice_matches_ed():
                       ed.ground_state("triangular", (4, 4), 1.3, sector="symmetric", progress=False))
 
 
+@pytest.mark.parametrize("shape, j2", [((2, 3), 0.5), ((2, 4), 0.0), ((4, 2), 0.3)])
+def test_kagome_three_sites_a_cell_matches_ed(shape, j2):
+    """Translations rotate the bit fields by whole cells of three sites; the point group moves sublattices."""
+    _check_against_ed(representatives.symmetric_ground_state("kagome", shape, j2, progress=False),
+                      ed.ground_state("kagome", shape, j2, sector="symmetric", progress=False))
+
+
+def test_kagome_36_sites_is_refused_before_any_work():
+    """The 3x4 kagome torus keeps only the inversion: 1.9e8 orbits, ~128 GB by ``memory_bytes``."""
+    with pytest.raises(MemoryLimitError, match=r"kagome 3x4 \(189090447 orbits\) needs about 128 GB"):
+        representatives.build_sector("kagome", (3, 4), progress=False, max_memory_gb=8)
+
+
 def _check_against_ed(gs, ref):
     assert gs.energy == pytest.approx(ref.energy, abs=1e-9)
     assert gs.sector == ref.sector and gs.sector_dim == ref.sector_dim
@@ -125,7 +138,7 @@ def test_sampling_without_replacement_gives_distinct_states(solved):
 
 def test_uniform_sz0_states_are_uniform_distinct_and_avoid_exclude():
     n, size, seeds = 10, 100, 300
-    all_states = ed._sz0_states(n)
+    all_states = ed._basis_states(n)
     counts = np.zeros(len(all_states))
     for seed in range(seeds):
         states = uniform_sz0_states(n, size, seed=seed)
@@ -174,11 +187,12 @@ def test_group_elements_on_36_spins_match_site_permutations():
     assert ((plain + flipped) * (576 // (plain + flipped)) == 576).all()
 
 
-@pytest.mark.parametrize("name, shape", [("square", (4, 4)), ("square", (6, 3)), ("triangular", (4, 4))])
+@pytest.mark.parametrize("name, shape", [("square", (4, 4)), ("square", (6, 3)), ("triangular", (4, 4)),
+                                         ("kagome", (2, 2)), ("kagome", (2, 3))])
 def test_listed_representatives_are_the_largest_state_of_every_orbit(name, shape):
     """The numba listing against brute force: the distinct largest images of all Sz = 0 states."""
     lattice = make_lattice(name, shape)
-    states = ed._sz0_states(lattice.n_sites)
+    states = ed._basis_states(lattice.n_sites)
     geometry = representatives._geometry(name, shape)
     reps = np.empty_like(states)
     scratch = np.empty(len(states), np.bool_), np.empty(len(states), np.int64), np.empty(len(states), np.int64)

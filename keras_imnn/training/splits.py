@@ -11,7 +11,7 @@ import numpy as np
 
 from keras_imnn.atomic import read_json
 from keras_imnn.cli_options import positive_int
-from keras_imnn.groups import shift_symmetries
+from keras_imnn.groups import GROUPS, shift_symmetries
 from keras_imnn.tasks import TARGET_CHOICES, Task
 from keras_imnn.tasks.photonic_gap import PHOTONIC_GAP
 from keras_imnn.training.arrays import Arrays, hold_out_validation
@@ -173,14 +173,21 @@ def check_lattice(name: str, lattice: tuple[str, tuple[int, int]] | None,
                   overrides: Mapping[str, Any] | None = None) -> None:
     """Refuse, before training, an invariant zoo model ``name`` (with ``overrides``) whose point group does not
     map the data's ``lattice`` (``source_lattice``) onto itself: nothing in training knows the lattice, so it
-    would learn a wrong invariance silently (D2 or D4 on the triangular lattice, which keeps only C2)."""
+    would learn a wrong invariance silently (D2 or D4 on the triangular lattice, which keeps only C2). A lattice's
+    own group (e.g. "kagome") needs data that record that lattice."""
+    from keras_imnn.lattices import LATTICES
     from keras_imnn.models.registry import get_spec
     from keras_imnn.physics.magnet.lattices import check_group_preserves
 
     config = get_spec(name).config
+    group = (overrides or {}).get("group", config.group)
+    if lattice is None and group in LATTICES and config.arch == "inv":
+        raise ValueError(f"{name}: group {group!r} is the {group} lattice's point group acting on its sites, and these "
+                         "data record no lattice (photonic cells or plain arrays): choose one of "
+                         f"{', '.join(GROUPS)}")
     if lattice is not None and config.arch == "inv":
         try:
-            check_group_preserves((overrides or {}).get("group", config.group), *lattice, where=name)
+            check_group_preserves(group, *lattice, where=name)
         except ValueError as err:
             raise ValueError(f"{err} (choose one with --group; group= in Python)") from None
 

@@ -66,7 +66,7 @@ def _check_generate_args(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from keras_imnn.atomic import check_writable
-    from keras_imnn.physics.magnet import representatives
+    from keras_imnn.physics.magnet import ed, representatives
     from keras_imnn.physics.magnet.lattices import make_lattice
 
     _check_size(args.lattice, args.shape)
@@ -77,7 +77,7 @@ def _check_generate_args(args: argparse.Namespace) -> None:
     n_sites = lattice.n_sites
     if not 0 < args.train_fraction < 1:
         raise ValueError(f"--train-fraction must be in (0, 1), got {args.train_fraction}")
-    n_states = math.comb(n_sites, n_sites // 2)  # the Sz = 0 basis
+    n_states = ed.n_basis_states(n_sites)  # the Sz = 0 basis (Sz = +1/2 for odd N)
     # with --orbits epsilon counts orbits (Burnside's count; the sector may drop a few of them)
     population = representatives.n_orbits(lattice) if args.orbits else n_states
     n_train = round(args.train_fraction * population)
@@ -94,7 +94,7 @@ def _check_generate_args(args: argparse.Namespace) -> None:
         raise ValueError(f"--ground-state-dir {args.ground_state_dir} is not a folder (a typo would mean "
                          f"solving the ground state again)")
     if not args.orbits and n_sites > MAX_EXPANDED_SITES:
-        raise ValueError(f"--no-orbits lists all {n_states:.3g} Sz = 0 states of {n_sites} spins; up to "
+        raise ValueError(f"--no-orbits lists all {n_states:.3g} basis states of {n_sites} spins; up to "
                          f"{MAX_EXPANDED_SITES} spins only")
     if not 0 <= args.seed < 2**32:
         raise ValueError(f"--seed must be in [0, 2**32), got {args.seed}")
@@ -156,6 +156,7 @@ def _generate_locked(args: argparse.Namespace) -> int:
     import numpy as np
 
     from keras_imnn.atomic import atomic_dir
+    from keras_imnn.physics.magnet import ed
     from keras_imnn.physics.magnet.ed import ground_state, sector_label, states_to_spins
     from keras_imnn.physics.magnet.representatives import find_or_solve
     from keras_imnn.physics.magnet.sampling import orbit_splits, split_indices
@@ -175,7 +176,8 @@ def _generate_locked(args: argparse.Namespace) -> int:
         extra = {"gap": gs.gap, "train_fraction_of": "states"}
         characters = sign_characters(gs)
     meta = {"lattice": args.lattice, "shape": list(gs.lattice.shape), "j1": gs.j1, "j2": gs.j2,
-            "energy": gs.energy, "sector": sector_label(gs.sector), **extra,
+            "sz": ed.up_spins(gs.lattice.n_sites) - gs.lattice.n_sites / 2, "energy": gs.energy,
+            "sector": sector_label(gs.sector), **extra,
             "sign_characters": characters, "marshall_violation": marshall_violation(gs),
             "train_fraction": args.train_fraction, "test_size": args.test_size, "seed": args.seed}
     with atomic_dir(args.out) as tmp:  # all files of one run, or the previous run's, never a mix

@@ -3,12 +3,14 @@
     H = J1 sum_nn S_i . S_j + J2 sum_nnn S_i . S_j,   S = sigma / 2,
 
 so energies here are 1/4 of those of codes that write H with Pauli matrices. Everything is in
-the Sz = 0 sector. The problem is reduced to sectors labelled by characters (+1 or -1) of the
-lattice's translations, point-group generators and the global spin flip ``Z``; the ground state
-is then expanded to the full Sz = 0 basis. QuSpin's ``spin_basis_general`` finds one state per
-orbit of the symmetry group; the orbits, and the hops of H between them, are shared by every
-sector of that group and built once (``_orbits``), so that a sector's matrix is only a choice of
-signs and a scan of all sectors costs little more than their Lanczos runs.
+one Sz sector, chosen from the number of sites N (``up_spins``): Sz = 0 for even N, Sz = +1/2 for odd N
+(where no Sz = 0 state exists; every level with total spin S >= 1/2 has a member there, and the
+Sz = -1/2 sector is its mirror under the spin flip). The problem is reduced to sectors labelled by
+characters (+1 or -1) of the lattice's translations, point-group generators and, at Sz = 0 only, the
+global spin flip ``Z``; the ground state is then expanded to the full basis of the Sz sector.
+QuSpin's ``spin_basis_general`` finds one state per orbit of the symmetry group; the orbits, and the hops
+of H between them, are shared by every sector of that group and built once (``_orbits``), so that a
+sector's matrix is only a choice of signs and a scan of all sectors costs little more than their Lanczos runs.
 
 State integers follow the project convention: bit ``i`` set = spin up at site ``i``, sites
 row-major over the ``(L1, L2, k)`` array of cells and sublattices (``i = (x * L2 + y) * k + s``; ``i = x * Ly + y``
@@ -69,7 +71,8 @@ class GroundState:
             ``sector_label``; more than one entry when the sector was found by a scan.
         gap: E1 - E0 over all diagonalized sectors (NaN if only one level was computed);
             ~0 means the ground state is degenerate and its sign structure is not unique.
-        states: ``(D,)`` uint64, all Sz = 0 states in increasing order (None if not expanded).
+        states: ``(D,)`` uint64, all states of the Sz sector (``up_spins`` up) in increasing order (None if
+            not expanded).
         amplitudes: ``(D,)`` float64, normalized, real; the global sign makes the largest
             amplitude (lowest state among ties) positive. None if not expanded.
     """
@@ -137,29 +140,50 @@ def _reverse_bits(states: np.ndarray, n_sites: int) -> np.ndarray:
     return permute_states(states, np.arange(n_sites)[::-1])
 
 
+def up_spins(n_sites: int) -> int:
+    """Spins up in the Sz sector the ED works in: N/2 (Sz = 0) for even N, (N + 1)/2 (Sz = +1/2) for odd N."""
+    return (n_sites + 1) // 2
+
+
+def n_basis_states(n_sites: int) -> int:
+    """States in that Sz sector, C(N, ``up_spins(N)``)."""
+    return math.comb(n_sites, up_spins(n_sites))
+
+
+def _symmetry_names(lattice: Torus) -> list[str]:
+    """The generators a sector may name: the lattice's, and the spin flip ``Z`` where Sz = 0 (even N)."""
+    return [*lattice.generators, *(["Z"] if lattice.n_sites % 2 == 0 else [])]
+
+
 def sector_label(sector: Sector) -> str:
     """``{"Tx": 1, "Z": -1}`` -> ``"Tx=+1,Z=-1"``."""
     return ",".join(f"{name}={value:+d}" for name, value in sector.items())
 
 
 def symmetric_sector(lattice: Torus) -> Sector:
-    """Zero momentum, every point-group character +1, and ``Z = (-1)^(N/2)`` (a singlet's)."""
+    """Zero momentum, every point-group character +1, and ``Z = (-1)^(N/2)`` (a singlet's; no ``Z`` for odd N)."""
     sector = {name: 1 for name in lattice.generators}
-    sector["Z"] = -1 if (lattice.n_sites // 2) % 2 else 1
+    if lattice.n_sites % 2 == 0:
+        sector["Z"] = -1 if (lattice.n_sites // 2) % 2 else 1
     return sector
 
 
 def candidate_sectors(lattice: Torus) -> list[Sector]:
     """All sectors with real characters: momenta 0 / pi along a1 and a2, the point-group generators that keep
     that momentum (not a diagonal mirror or a 60° rotation where it maps kx = pi to ky = pi), and both
-    spin-flip characters; only characters of the group so made (e.g. Px = Py where Pd conjugates them)."""
+    spin-flip characters (at Sz = 0, even N); only characters of the group so made (e.g. Px = Py where Pd
+    conjugates them). One-dimensional representations only: complex momenta (2 pi / 3 on a length-3 axis) and
+    two-dimensional representations of the point group are not among them, so a ground state there is missed
+    (kagome 3 x 3 at J2 = 0: docs/lattices.md); ``{"Tx": 1, "Ty": 1}`` alone holds every point-group
+    representation at zero momentum."""
     lx, ly = lattice.shape
+    flip = ["Z"] if lattice.n_sites % 2 == 0 else []
     sectors = []
     for tx, ty in itertools.product((1, -1) if lx % 2 == 0 else (1,), (1, -1) if ly % 2 == 0 else (1,)):
         momentum = {"Tx": tx, "Ty": ty}
-        point_group = [g for g in lattice.point_group if _is_character(lattice, {**momentum, g: 1})]
-        for chars in itertools.product((1, -1), repeat=len(point_group) + 1):
-            sector = {**momentum, **dict(zip(point_group, chars[:-1])), "Z": chars[-1]}
+        names = [g for g in lattice.point_group if _is_character(lattice, {**momentum, g: 1})] + flip
+        for chars in itertools.product((1, -1), repeat=len(names)):
+            sector = {**momentum, **dict(zip(names, chars))}
             if _is_character(lattice, sector):
                 sectors.append(sector)
     return sectors
@@ -214,10 +238,11 @@ def _is_character(lattice: Torus, sector: Sector) -> bool:
 
 
 def _check_sector(lattice: Torus, sector: Sector) -> None:
+    names = _symmetry_names(lattice)
     for name, char in sector.items():
-        if name not in (*lattice.generators, "Z") or char not in (1, -1):
-            raise ValueError(f"bad sector entry {name}={char}; generators {sorted([*lattice.generators, 'Z'])}, "
-                             f"characters +1/-1")
+        if name not in names or char not in (1, -1):
+            odd = " (no spin flip Z at Sz = +1/2, odd N)" if name == "Z" else ""
+            raise ValueError(f"bad sector entry {name}={char}{odd}; generators {sorted(names)}, characters +1/-1")
     if not _is_character(lattice, sector):
         raise ValueError(f"sector {sector_label(sector)} is not a character of the lattice group (e.g. -1 on a "
                          f"translation of odd length, or Px != Py where Pd swaps them)")
@@ -229,9 +254,9 @@ def _binomials(n_sites: int) -> np.ndarray:
 
 
 def _rank(states: np.ndarray, n_sites: int, perm: np.ndarray | None = None, flip: bool = False) -> np.ndarray:
-    """Position of each Sz = 0 state (moved by ``perm``, then flipped if ``flip``) among all of them in
-    increasing order (``_sz0_states``): the combinatorial number system, sum over the up sites
-    p_0 < p_1 < ... of comb(p_k, k + 1)."""
+    """Position of each state (moved by ``perm``, then flipped if ``flip``) among all states with as many
+    up spins, in increasing order (``_basis_states``): the combinatorial number system, sum over the up
+    sites p_0 < p_1 < ... of comb(p_k, k + 1)."""
     binomials = _binomials(n_sites)
     sources = np.arange(n_sites) if perm is None else np.argsort(perm)  # site t of the image is site sources[t]
     rank, ups = np.zeros(len(states), np.int64), np.zeros(len(states), np.int64)
@@ -242,22 +267,23 @@ def _rank(states: np.ndarray, n_sites: int, perm: np.ndarray | None = None, flip
     return rank
 
 
-def _sz0_states(n_sites: int) -> np.ndarray:
-    """``(C(N, N/2),)`` uint64, every Sz = 0 state in increasing order: by the upper half of the bits,
-    then by the lower half, which holds the up spins the upper half leaves."""
+def _basis_states(n_sites: int) -> np.ndarray:
+    """``(n_basis_states(N),)`` uint64, every state with ``up_spins(N)`` up in increasing order: by the
+    upper half of the bits, then by the lower half, which holds the up spins the upper half leaves."""
     low_bits = n_sites // 2
     low = np.arange(1 << low_bits, dtype=np.uint64)
     low_by_ups = [low[np.bitwise_count(low) == k] for k in range(low_bits + 1)]
     high = np.arange(1 << (n_sites - low_bits), dtype=np.uint64)
-    need = n_sites // 2 - np.bitwise_count(high).astype(np.int64)
-    high = high[(need >= 0) & (need <= low_bits)]
-    blocks = [low_by_ups[k] for k in n_sites // 2 - np.bitwise_count(high)]
+    need = up_spins(n_sites) - np.bitwise_count(high).astype(np.int64)
+    keep = (need >= 0) & (need <= low_bits)
+    high, need = high[keep], need[keep]
+    blocks = [low_by_ups[k] for k in need]
     return np.repeat(high << np.uint64(low_bits), [len(b) for b in blocks]) | np.concatenate(blocks)
 
 
 @dataclass(frozen=True)
 class _Orbits:
-    """The Sz = 0 states sorted into orbits of the group generated by ``names``: what every sector
+    """The basis states sorted into orbits of the group generated by ``names``: what every sector
     labelled by these generators needs, built once (the sectors differ only in the signs).
 
     For a real character chi, the sector basis state of an orbit O with representative r is
@@ -266,7 +292,7 @@ class _Orbits:
     """
 
     names: tuple[str, ...]
-    orbit: np.ndarray  # (C,) int32, the orbit of each Sz = 0 state, by _rank
+    orbit: np.ndarray  # (C,) int32, the orbit of each basis state, by _rank
     parity: np.ndarray  # (C,) uint8, the parity of its g_s (see _group)
     size: np.ndarray  # (R,) orbit sizes
     stabilizer: np.ndarray  # (R,) uint64, bit p set when an element of parity p fixes the representative
@@ -284,10 +310,10 @@ def _orbits(name: str, shape: tuple[int, int], names: tuple[str, ...]) -> _Orbit
     with warnings.catch_warnings():
         # QuSpin warns about non-commuting generators (mirrors vs translations): harmless for orbits.
         warnings.simplefilter("ignore")
-        basis = spin_basis_general(n, Nup=n // 2, pauli=0, **_quspin_blocks(lattice, names))
+        basis = spin_basis_general(n, Nup=up_spins(n), pauli=0, **_quspin_blocks(lattice, names))
     reps = _reverse_bits(basis.states, n)
     del basis
-    n_full = math.comb(n, n // 2)
+    n_full = n_basis_states(n)
     orbit, parity = np.full(n_full, -1, np.int32), np.zeros(n_full, np.uint8)
     flips = [(False, 0)] + ([(True, 1 << names.index("Z"))] if "Z" in names else [])
     elements = [(perm, g | z, flip) for perm, g in _group(name, shape, names)[0] for flip, z in flips]
@@ -301,7 +327,7 @@ def _orbits(name: str, shape: tuple[int, int], names: tuple[str, ...]) -> _Orbit
         stabilizer_size += fixed
     size = len(elements) // stabilizer_size
     if (orbit < 0).any() or size.sum() != n_full:
-        raise RuntimeError(f"the orbits of {names} do not partition the {n_full} Sz = 0 states")
+        raise RuntimeError(f"the orbits of {names} do not partition the {n_full} basis states")
 
     up = ((reps[:, None] >> np.arange(n, dtype=np.uint64)) & np.uint64(1)).astype(bool)
     everyone = np.arange(len(reps), dtype=np.int32)
@@ -359,16 +385,16 @@ def _fix_global_sign(amplitudes: np.ndarray) -> np.ndarray:
 
 
 def _expand(orbits: _Orbits, sector: Sector, members: np.ndarray, vector: np.ndarray) -> np.ndarray:
-    """Sector vector -> amplitudes of all Sz = 0 states in increasing order, psi(s) = c_O chi(g_s) / sqrt(|O|)."""
+    """Sector vector -> amplitudes of all basis states in increasing order, psi(s) = c_O chi(g_s) / sqrt(|O|)."""
     coefficient = np.zeros(len(orbits.size))
     coefficient[members] = vector / np.sqrt(orbits.size[members])
     return coefficient[orbits.orbit] * np.where(_odd_parities(orbits.names, sector)[orbits.parity], -1.0, 1.0)
 
 
 def _n_orbits(lattice: Torus, names: tuple[str, ...]) -> int:
-    """Number of orbits of the Sz = 0 states under the group of ``names`` (Burnside: the mean over the
+    """Number of orbits of the basis states under the group of ``names`` (Burnside: the mean over the
     group of the number of states each element fixes), known before any state is built."""
-    n, fixed = lattice.n_sites, 0
+    n, up, fixed = lattice.n_sites, up_spins(lattice.n_sites), 0
     perms = [perm for perm, _ in _group(lattice.name, lattice.shape, names)[0]]
     for perm in perms:
         cycles, seen = [], np.zeros(n, bool)
@@ -377,11 +403,11 @@ def _n_orbits(lattice: Torus, names: tuple[str, ...]) -> int:
             while not seen[site]:
                 seen[site], site, length = True, perm[site], length + 1
             cycles += [length] if length else []
-        ways = [1] + [0] * (n // 2)  # ways[k]: unions of whole cycles with k sites, all up
+        ways = [1] + [0] * up  # ways[k]: unions of whole cycles with k sites, all up
         for length in cycles:
-            for k in range(n // 2, length - 1, -1):
+            for k in range(up, length - 1, -1):
                 ways[k] += ways[k - length]
-        fixed += ways[n // 2]
+        fixed += ways[up]
         if "Z" in names:  # flip after perm fixes the states that alternate along every cycle
             fixed += 2 ** len(cycles) if all(length % 2 == 0 for length in cycles) else 0
     return fixed // (len(perms) * (2 if "Z" in names else 1))
@@ -390,7 +416,7 @@ def _n_orbits(lattice: Torus, names: tuple[str, ...]) -> int:
 def _ed_memory_bytes(lattice: Torus, groups: list[tuple[str, ...]]) -> float:
     """Peak memory of the ED without the expansion, closed form, on the safe side.
 
-    Cached for each group (``_orbits``): the orbit and parity of every Sz = 0 state (5 bytes each)
+    Cached for each group (``_orbits``): the orbit and parity of every basis state (5 bytes each)
     and, for each of the R orbits, its terms of H: at most 2 + bonds of them (the hops from its
     representative), about half of which exist, 18 bytes each: counted as 14 per possible term. The
     transient is the larger of building those terms (measured 15 bytes per possible term at N = 16
@@ -401,14 +427,14 @@ def _ed_memory_bytes(lattice: Torus, groups: list[tuple[str, ...]]) -> float:
     n = lattice.n_sites
     orbits = [_n_orbits(lattice, names) for names in groups]
     terms = [r * (2 + len(lattice.nn_bonds) + len(lattice.nnn_bonds)) for r in orbits]
-    cached = sum(5 * math.comb(n, n // 2) + 16 * r + 14 * t for r, t in zip(orbits, terms))
+    cached = sum(5 * n_basis_states(n) + 16 * r + 14 * t for r, t in zip(orbits, terms))
     return cached + max(max(18 * t, 12 * t + 200 * r) for r, t in zip(orbits, terms))
 
 
 def _expand_memory_bytes(n_sites: int) -> float:
-    """Peak memory of the expansion to all C(N, N/2) Sz = 0 states: the states and amplitudes that are
-    returned and their temporaries, measured 23 to 28 bytes a state at N = 24, counted as 40."""
-    return 40 * math.comb(n_sites, n_sites // 2)
+    """Peak memory of the expansion to all basis states: the states and amplitudes that are returned and
+    their temporaries, measured 23 to 28 bytes a state at N = 24, counted as 40."""
+    return 40 * n_basis_states(n_sites)
 
 
 def ground_state(
@@ -421,18 +447,20 @@ def ground_state(
     progress: bool = True,
     max_memory_gb: float | None = None,
 ) -> GroundState:
-    """Ground state of the J1-J2 Heisenberg model (S = sigma/2) in the Sz = 0 sector.
+    """Ground state of the J1-J2 Heisenberg model (S = sigma/2) in the Sz = 0 sector (Sz = +1/2 for an odd
+    number of sites, ``up_spins``).
 
     Args:
         lattice: a name of ``keras_imnn.lattices.LATTICES`` ("square", "triangular", "kagome").
         shape: ``(L1, L2)`` cells.
         j2, j1: couplings.
-        sector: ``"auto"`` diagonalizes every real-character sector (``candidate_sectors``) to
+        sector: ``"auto"`` diagonalizes every real-character sector (``candidate_sectors``: one-dimensional
+            representations, so not a ground state at complex momentum or in a two-dimensional one) to
             convergence and keeps the lowest (the sectors share their orbits: about 3x the time of
             one sector); ``"symmetric"`` uses ``symmetric_sector`` only (the ground state for the
             unfrustrated square lattice and moderate J2); or an explicit dict of characters such
             as ``{"Tx": 1, "Ty": -1, "Px": 1, "Py": 1, "Z": 1}``.
-        expand: also return all C(N, N/2) Sz = 0 states and amplitudes (8 bytes each, twice, and
+        expand: also return all C(N, ``up_spins(N)``) basis states and amplitudes (8 bytes each, twice, and
             about 40 a state while expanding; only feasible up to ~30 spins).
         progress: tqdm bar over the sectors.
         max_memory_gb: refuse (:class:`~keras_imnn.physics.memory.MemoryLimitError`, before any
@@ -465,9 +493,9 @@ def ground_state(
     ed_bytes = _ed_memory_bytes(lat, groups)
     check_memory(ed_bytes, what, "use a smaller lattice", max_memory_gb)
     if expand:
-        n_full = math.comb(lat.n_sites, lat.n_sites // 2)
         check_memory(ed_bytes + _expand_memory_bytes(lat.n_sites),
-                     f"{what} expanded to all {n_full:.3g} Sz = 0 states", "pass expand=False", max_memory_gb)
+                     f"{what} expanded to all {n_basis_states(lat.n_sites):.3g} basis states", "pass expand=False",
+                     max_memory_gb)
 
     orbits = {names: _orbits(lat.name, lat.shape, names) for names in groups}
     lowest = {}  # sector index -> its lowest level
@@ -493,7 +521,7 @@ def ground_state(
     sector_energies = {sector_label(sectors[i]): float(e) for i, e in sorted(lowest.items(), key=lambda item: item[1])}
     states = amplitudes = None
     if expand:
-        states = _sz0_states(lat.n_sites)
+        states = _basis_states(lat.n_sites)
         amplitudes = _fix_global_sign(_expand(ground_orbits, sectors[index], members, vectors[:, 0]))
     return GroundState(
         lattice=lat, j1=float(j1), j2=float(j2), energy=float(energies[0]), sector=sectors[index],

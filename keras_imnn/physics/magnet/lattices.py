@@ -1,7 +1,8 @@
 """The J1-J2 Heisenberg model's periodic lattices: ``make_lattice`` and which image groups keep their bonds.
 
 The lattices themselves are data in :mod:`keras_imnn.lattices` (one file each, one registry line); a
-``make_lattice(name, shape)`` is a :class:`~keras_imnn.lattices.Torus` whose spins fill the Sz = 0 sector.
+``make_lattice(name, shape)`` is a :class:`~keras_imnn.lattices.Torus` (its spins fill the Sz = 0 sector, or
+Sz = +1/2 for an odd number of sites: ``ed.up_spins``).
 The image groups of :mod:`keras_imnn.groups` (D4, C2, ...) act on an ``(L1, L2, k)`` tensor by moving cells
 and keeping each site's sublattice: ``preserving_groups`` says which of them map a lattice's bonds onto
 themselves (all on the square lattice, C2 on the anisotropic triangular one, none but the trivial group on
@@ -21,13 +22,9 @@ def make_lattice(name: str, shape: tuple[int, int] | list[int]) -> Torus:
     """The periodic lattice ``name`` (one of ``LATTICES``) on ``shape = (L1, L2)`` cells.
 
     The shape must fit the lattice (``Lattice.min_cells``: 3 on the square grids, where fewer would count bonds
-    twice) and give an even number of sites (the Sz = 0 sector needs one).
+    twice).
     """
-    torus = get_lattice(name).torus(shape)
-    if torus.n_sites % 2:
-        raise ValueError(f"lattice shape must give an even number of sites for the Sz = 0 sector (Lx*Ly even on "
-                         f"one site per cell), got {shape!r}: {torus.n_sites} sites")
-    return torus
+    return get_lattice(name).torus(shape)
 
 
 def _bond_sets(lattice: Torus, p: np.ndarray | None = None) -> list[set[frozenset[int]]]:
@@ -56,11 +53,16 @@ def preserving_groups(name: str, shape: tuple[int, int] | list[int]) -> list[str
 def check_group_preserves(group: str | None, name: str, shape: tuple[int, int] | list[int], where: str) -> None:
     """Refuse a point ``group`` that maps lattice ``name`` ``shape``'s bonds onto others: a model averaging over
     it would learn an invariance the data do not have, silently. The lattice's own name stands for its own point
-    group acting on sites (``layers.LatticeAverage``): always accepted."""
+    group acting on sites (``layers.LatticeAverage``): always accepted; another lattice's name never."""
     if group == name:
         return
-    accepted = preserving_groups(name, shape)
-    if normalize_group(group) not in accepted:
+    # The lattice's own group is named where the image groups do not hold it (several sites a cell, as kagome).
+    own = [name] if get_lattice(name).sites_per_cell > 1 else []
+    accepted = ", ".join(map(repr, [*preserving_groups(name, shape), *own]))
+    if group in LATTICES:
+        raise ValueError(f"{where}: group {group!r} is the {group} lattice's point group, and the data are on the "
+                         f"{name} {shape[0]}x{shape[1]} lattice; accepted for it: {accepted}")
+    if normalize_group(group) not in preserving_groups(name, shape):
         raise ValueError(f"{where}: group {group!r} does not map the bonds of the {name} {shape[0]}x{shape[1]} "
                          "lattice onto themselves (a model invariant under it would learn a symmetry the data lack); "
-                         f"accepted for it: {', '.join(map(repr, accepted))}")
+                         f"accepted for it: {accepted}")

@@ -2,9 +2,10 @@
 lattice acting on spin configurations stored as integers, orbit representatives, the hops of H between
 orbits and the sector's matrix-vector product.
 
-States follow the project convention (bit ``i`` = spin up at site ``i``, ``i = x * Ly + y``): row ``x``
-is the bit field ``[x * Ly, (x + 1) * Ly)``, so a translation along x rotates the whole word by ``Ly``
-bits and one along y rotates every field by one bit; a point-group element is a site permutation,
+States follow the project convention (bit ``i`` = spin up at site ``i``, ``i = (x * Ly + y) * k + s`` with ``k``
+sites per cell, ``per_cell`` here): row ``x`` is the bit field ``[x * Ly * k, (x + 1) * Ly * k)``, so a
+translation along x rotates the whole word by ``Ly * k`` bits and one along y rotates every field by ``k``
+bits; a point-group element (which may move sites to other sublattices) is a site permutation,
 applied through byte lookup tables. Every group element is written ``g = F^f Tx^a Ty^b P_p`` (point
 element first, then the translations, then the spin flip ``F`` if ``f``), and an orbit's
 representative is its largest integer. numba comes with QuSpin (the ``magnet`` extra).
@@ -22,15 +23,17 @@ class Geometry:
     """What the kernels need to know of a lattice's group: point-group tables and bit masks.
 
     Attributes:
-        n, lx, ly: sites and shape; point_perms: the point group's site permutations.
+        n, lx, ly, per_cell: sites, shape in cells and sites per cell; point_perms: the point group's site
+            permutations.
         tables: ``(P, n_chunks, 256)`` uint64, ``tables[p, c, v]`` = the image under point element ``p``
             of byte value ``v`` at bits ``[8c, 8c + 8)``.
-        full: the word of all ``n`` bits; row_tops: the bits ``y = Ly - 1`` of every row.
+        full: the word of all ``n`` bits; row_tops: the bits of the cells ``y = Ly - 1`` of every row.
         n_elements: group order ``2 * Lx * Ly * P`` (flip included).
     """
 
     def __init__(self, n: int, shape: tuple[int, int], point_perms: list[np.ndarray]):
         self.n, (self.lx, self.ly) = n, shape
+        self.per_cell = n // (self.lx * self.ly)
         self.point_perms, self.n_point = point_perms, len(point_perms)
         n_chunks = (n + 7) // 8
         tables = np.zeros((self.n_point, n_chunks, 256), np.uint64)
@@ -41,12 +44,13 @@ class Geometry:
                 tables[p, chunk] |= ((values >> np.uint64(bit)) & _ONE) << np.uint64(perm[site])
         self.tables = tables
         self.full = np.uint64((1 << n) - 1)
-        self.row_tops = np.uint64(sum(1 << (x * self.ly + self.ly - 1) for x in range(self.lx)))
+        top_cell = (1 << self.per_cell) - 1  # the k bits of one cell
+        self.row_tops = np.uint64(sum(top_cell << ((x + 1) * self.ly - 1) * self.per_cell for x in range(self.lx)))
         self.n_elements = 2 * self.lx * self.ly * self.n_point
 
     def args(self) -> tuple:
         """The positional arguments every kernel takes after its own."""
-        return self.tables, self.full, self.row_tops, self.n, self.lx, self.ly
+        return self.tables, self.full, self.row_tops, self.n, self.lx, self.ly, self.per_cell
 
 
 @njit(cache=True, inline="always")
@@ -58,17 +62,17 @@ def _point_image(s, tables, p):
 
 
 @njit(cache=True, inline="always")
-def _ty(t, row_tops, ly):
-    return ((t & ~row_tops) << _ONE) | ((t & row_tops) >> np.uint64(ly - 1))
+def _ty(t, row_tops, ly, per_cell):
+    return ((t & ~row_tops) << np.uint64(per_cell)) | ((t & row_tops) >> np.uint64((ly - 1) * per_cell))
 
 
 @njit(cache=True, inline="always")
-def _tx(t, full, n, ly):
-    return ((t << np.uint64(ly)) & full) | (t >> np.uint64(n - ly))
+def _tx(t, full, n, row_bits):
+    return ((t << np.uint64(row_bits)) & full) | (t >> np.uint64(n - row_bits))
 
 
 @njit(cache=True)
-def _canonical(s, tables, full, row_tops, n, lx, ly):
+def _canonical(s, tables, full, row_tops, n, lx, ly, per_cell):
     """``(representative, flip, plain, flipped)``: the largest image of ``s``, whether the first element
     reaching it flips the spins, and how many elements without / with the flip fix ``s``."""
     top = _ONE << np.uint64(n - 1)
@@ -86,28 +90,28 @@ def _canonical(s, tables, full, row_tops, n, lx, ly):
                     plain += 1
                 elif t ^ full == s:
                     flipped += 1
-                t = _tx(t, full, n, ly)
-            u = _ty(u, row_tops, ly)
+                t = _tx(t, full, n, ly * per_cell)
+            u = _ty(u, row_tops, ly, per_cell)
     return best, best_flip, plain, flipped
 
 
 @njit(cache=True, parallel=True)
-def canonicalize(states, tables, full, row_tops, n, lx, ly, reps, flips, plain, flipped):
+def canonicalize(states, tables, full, row_tops, n, lx, ly, per_cell, reps, flips, plain, flipped):
     """For every state: its representative, the flip of the element reaching it, and its stabilizer
     (elements without / with the flip that fix it), into the output arrays."""
     for k in prange(states.shape[0]):
-        reps[k], flips[k], plain[k], flipped[k] = _canonical(states[k], tables, full, row_tops, n, lx, ly)
+        reps[k], flips[k], plain[k], flipped[k] = _canonical(states[k], tables, full, row_tops, n, lx, ly, per_cell)
 
 
 @njit(cache=True)
-def apply_elements(states, point, tx, ty, flip, tables, full, row_tops, n, lx, ly, out):
+def apply_elements(states, point, tx, ty, flip, tables, full, row_tops, n, lx, ly, per_cell, out):
     """``out[k] = F^flip[k] Tx^tx[k] Ty^ty[k] P_point[k] states[k]``."""
     for k in range(states.shape[0]):
         t = _point_image(states[k], tables, point[k])
         for _ in range(ty[k]):
-            t = _ty(t, row_tops, ly)
+            t = _ty(t, row_tops, ly, per_cell)
         for _ in range(tx[k]):
-            t = _tx(t, full, n, ly)
+            t = _tx(t, full, n, ly * per_cell)
         out[k] = t ^ full if flip[k] else t
 
 
@@ -157,7 +161,7 @@ def _find(reps, starts, base, shift, s):
 
 @njit(cache=True)
 def _row_hops(r, pos, bond_masks, point_masks, flip_sign, reps, starts, base, shift, tables, full, row_tops, n, lx,
-              ly, images, cols):
+              ly, per_cell, images, cols):
     n_point = tables.shape[0]
     top = _ONE << np.uint64(n - 1)
     for p in range(n_point):
@@ -177,8 +181,8 @@ def _row_hops(r, pos, bond_masks, point_masks, flip_sign, reps, starts, base, sh
                     w = t ^ full if flip else t
                     if w > best:
                         best, best_flip = w, flip
-                    t = _tx(t, full, n, ly)
-                u = _ty(u, row_tops, ly)
+                    t = _tx(t, full, n, ly * per_cell)
+                u = _ty(u, row_tops, ly, per_cell)
         index = _find(reps, starts, base, shift, best)
         cols[pos] = ~np.int32(index) if flip_sign and best_flip else np.int32(index)
         pos += 1
@@ -186,7 +190,7 @@ def _row_hops(r, pos, bond_masks, point_masks, flip_sign, reps, starts, base, sh
 
 @njit(cache=True, parallel=True)
 def fill_hops(reps, starts, base, shift, start, stop, ptr, bond_masks, point_masks, flip_sign, tables, full, row_tops,
-              n, lx, ly, cols):
+              n, lx, ly, per_cell, cols):
     """The hops of rows ``start:stop``: for each antiparallel bond of the representative, the orbit of the
     flipped state as an index into ``reps`` (``len(reps)`` where that orbit is not in the sector; found
     through ``prefix_index``'s ``starts, base, shift``), stored
@@ -195,7 +199,7 @@ def fill_hops(reps, starts, base, shift, start, stop, ptr, bond_masks, point_mas
     for k in prange(start, stop):
         images = np.empty(tables.shape[0], np.uint64)
         _row_hops(reps[k], ptr[k], bond_masks, point_masks, flip_sign, reps, starts, base, shift, tables, full,
-                  row_tops, n, lx, ly, images, cols)
+                  row_tops, n, lx, ly, per_cell, images, cols)
 
 
 @njit(cache=True, parallel=True)
@@ -233,7 +237,7 @@ def _unrank(r, bits, k, binom):
 
 
 @njit(cache=True, inline="always")
-def _is_representative(s, tables, full, row_tops, n, lx, ly):
+def _is_representative(s, tables, full, row_tops, n, lx, ly, per_cell):
     """Whether ``s`` is the largest integer of its orbit; stops at the first larger image, which for
     almost every state is one of the first few translations."""
     for p in range(tables.shape[0]):
@@ -243,13 +247,13 @@ def _is_representative(s, tables, full, row_tops, n, lx, ly):
             for _ in range(lx):
                 if t > s or t ^ full > s:
                     return False
-                t = _tx(t, full, n, ly)
-            u = _ty(u, row_tops, ly)
+                t = _tx(t, full, n, ly * per_cell)
+            u = _ty(u, row_tops, ly, per_cell)
     return True
 
 
 @njit(cache=True)
-def _walk_representatives(r0, r1, binom, tables, full, row_tops, n, lx, ly, out, pos):
+def _walk_representatives(r0, r1, binom, tables, full, row_tops, n, lx, ly, per_cell, out, pos):
     """Representatives among the Sz = 0 states of ranks ``[r0, r1)`` (top bit set, the rest in increasing
     order), written at ``out[pos:]`` unless ``out`` is empty; returns how many."""
     top = _ONE << np.uint64(n - 1)
@@ -257,7 +261,7 @@ def _walk_representatives(r0, r1, binom, tables, full, row_tops, n, lx, ly, out,
     count = 0
     for _ in range(r1 - r0):
         s = top | low
-        if _is_representative(s, tables, full, row_tops, n, lx, ly):
+        if _is_representative(s, tables, full, row_tops, n, lx, ly, per_cell):
             if out.shape[0]:
                 out[pos + count] = s
             count += 1
@@ -270,19 +274,20 @@ def _walk_representatives(r0, r1, binom, tables, full, row_tops, n, lx, ly, out,
 
 
 @njit(cache=True, parallel=True)
-def count_representatives(starts, binom, tables, full, row_tops, n, lx, ly, counts):
+def count_representatives(starts, binom, tables, full, row_tops, n, lx, ly, per_cell, counts):
     """``counts[i]``: representatives among the ranks ``[starts[i], starts[i + 1])``."""
     empty = np.empty(0, np.uint64)
     for i in prange(counts.shape[0]):
         counts[i] = _walk_representatives(starts[i], starts[i + 1], binom, tables, full, row_tops, n, lx, ly,
-                                          empty, 0)
+                                          per_cell, empty, 0)
 
 
 @njit(cache=True, parallel=True)
-def fill_representatives(starts, offsets, binom, tables, full, row_tops, n, lx, ly, out):
+def fill_representatives(starts, offsets, binom, tables, full, row_tops, n, lx, ly, per_cell, out):
     """The representatives of ``count_representatives``' ranges, at ``out[offsets[i]:]``, increasing."""
     for i in prange(starts.shape[0] - 1):
-        _walk_representatives(starts[i], starts[i + 1], binom, tables, full, row_tops, n, lx, ly, out, offsets[i])
+        _walk_representatives(starts[i], starts[i + 1], binom, tables, full, row_tops, n, lx, ly, per_cell, out,
+                              offsets[i])
 
 
 def prefix_index(reps: np.ndarray) -> tuple[np.ndarray, np.uint64, int]:

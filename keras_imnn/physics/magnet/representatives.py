@@ -58,9 +58,9 @@ def _kernels():
 @functools.lru_cache(maxsize=8)
 def _geometry(name: str, shape: tuple[int, int]):
     lattice = make_lattice(name, shape)
-    if lattice.sites_per_cell != 1:  # the kernels shift whole bit fields by one site per cell
-        raise ValueError(f"the orbit path (representatives) takes lattices with one site per cell; {name} has "
-                         f"{lattice.sites_per_cell}: use ed.ground_state (up to ~30 sites)")
+    if lattice.n_sites % 2:  # its group holds the spin flip, a symmetry of Sz = 0 only
+        raise ValueError(f"the orbit path (representatives) works at Sz = 0, an even number of sites; {name} "
+                         f"{shape[0]}x{shape[1]} has {lattice.n_sites}: use ed.ground_state (Sz = +1/2)")
     point = [perm for perm, _ in ed._group(name, shape, tuple(lattice.point_group))[0]]
     geometry = _kernels().Geometry(lattice.n_sites, shape, point)
     n_group = len(ed._group(name, shape, tuple(lattice.generators))[0])
@@ -375,7 +375,7 @@ class SymmetricGroundState:
         return np.square(self.amplitudes)
 
     def spins(self, states: np.ndarray | None = None) -> np.ndarray:
-        """``(n, Lx, Ly, 1)`` uint8 0/1 spins (1 = up) of ``states`` (default: the representatives)."""
+        """``(n, L1, L2, k)`` uint8 0/1 spins (1 = up) of ``states`` (default: the representatives)."""
         return ed.states_to_spins(self.representatives if states is None else states, self.lattice.feature_shape)
 
     def characters(self, elements: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ def _flip_all(states: np.ndarray, n_sites: int) -> np.ndarray:
 
 
 def sign_characters(gs: GroundState, atol: float = 1e-9) -> dict[str, int | None]:
-    """Character of every lattice generator and of the spin flip ``Z`` on the sign structure.
+    """Character of every lattice generator and of the spin flip ``Z`` (at Sz = 0: even N) on the sign structure.
 
     Returns ``{name: +1 | -1 | None}``: +1 if psi(g s) = psi(s) for all states s, -1 if
     psi(g s) = -psi(s), None if neither (a degenerate or symmetry-broken state). Amplitudes
@@ -32,7 +32,8 @@ def sign_characters(gs: GroundState, atol: float = 1e-9) -> dict[str, int | None
         raise ValueError("sign_characters needs the expanded ground state (expand=True)")
     n = gs.lattice.n_sites
     images = {name: permute_states(states, perm) for name, perm in gs.lattice.generators.items()}
-    images["Z"] = _flip_all(states, n)
+    if n % 2 == 0:  # the flip maps Sz = +1/2 onto -1/2, outside the basis
+        images["Z"] = _flip_all(states, n)
     keep = np.abs(amplitudes) > atol
     characters = {}
     for name, image in images.items():
