@@ -83,6 +83,7 @@ SPECS: tuple[ModelSpec, ...] = (
         "Invariant multiscale band-edge model: photonic_inv_dilated's trunk (dilations [1, 2, 4, 8], D4 "
         "orbit average) with photonic_edges_cnn's ordered 32 band edges. Exactly shift- and D4-invariant, "
         "as the band edges are.",
+        also_trained_on=("photonic_crystals/smooth", "photonic_crystals/varied"),
     ),
     ModelSpec(
         "magnet_dense", "magnet", _MAGNET_DATA,
