@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.groups import shift_symmetries
 from keras_imnn.models.registry import get_spec
 from keras_imnn.physics.photonic.cells import rods, sample_unit_cells
 from keras_imnn.tasks import TASKS
-from keras_imnn.training.arrays import Arrays
 from keras_imnn.training.comparison import _config, is_error_metric, plot_curves, run_variants, summarize
 from keras_imnn.training.splits import symmetry_free, symmetry_free_mask, symmetry_free_splits
 

@@ -111,8 +111,8 @@ def test_the_lattice_comparison_trains_with_the_lattice_symmetries(rng):
     import importlib.util
     from pathlib import Path
 
+    from keras_imnn.arrays import Arrays
     from keras_imnn.tasks import TASKS
-    from keras_imnn.training.arrays import Arrays
     from keras_imnn.training.comparison import run_variants
     from keras_imnn.training.settings import TrainSettings
 

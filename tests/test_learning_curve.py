@@ -22,7 +22,7 @@ def test_the_curve_draws_validation_scored_every_k_epochs_and_non_positive_value
 
 
 def test_train_writes_the_learning_curve(tmp_path, monkeypatch):
-    from keras_imnn.training.arrays import Arrays
+    from keras_imnn.arrays import Arrays
     from keras_imnn.training.settings import TrainSettings
     from keras_imnn.training.train import train_on
 

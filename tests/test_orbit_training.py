@@ -7,10 +7,10 @@ import pytest
 from test_models import float64_models
 
 import keras_imnn
+from keras_imnn.arrays import Arrays
 from keras_imnn.layers import GroupAverage, InvariantPooling2D, PeriodicConv2D, apply_element, group_elements
 from keras_imnn.models.config import ModelConfig
 from keras_imnn.models.registry import get_spec, sha256
-from keras_imnn.training.arrays import Arrays
 from keras_imnn.training.settings import TrainSettings
 from keras_imnn.training.train import fit
 

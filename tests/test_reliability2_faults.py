@@ -238,8 +238,8 @@ def test_evaluate_data_refuses_magnet_labels_it_would_truncate(tmp_path, capsys)
 
 
 def test_train_refuses_more_examples_than_the_dataset_has(monkeypatch):
+    from keras_imnn.arrays import Arrays
     from keras_imnn.training import splits
-    from keras_imnn.training.arrays import Arrays
 
     ten = Arrays(np.ones((10, 8, 8, 1), "float32"), np.zeros((10, 1), "float32"))
     monkeypatch.setattr(splits, "load_split", lambda dataset, split, **kw: ten)

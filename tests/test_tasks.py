@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 import keras_imnn
+from keras_imnn.arrays import Arrays
 from keras_imnn.models.registry import get_spec
 from keras_imnn.models.zoo import SPECS
 from keras_imnn.tasks import TASKS, get_task, task_of_dataset
 from keras_imnn.tasks.photonic_gap import PhotonicGap
-from keras_imnn.training.arrays import Arrays
 from keras_imnn.training.settings import TrainSettings
 
 

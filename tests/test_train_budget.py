@@ -9,8 +9,8 @@ import pytest
 
 import keras_imnn
 import keras_imnn.training.train as train_module
+from keras_imnn.arrays import Arrays
 from keras_imnn.cli import main
-from keras_imnn.training.arrays import Arrays
 from keras_imnn.training.evaluation import evaluate_arrays, evaluate_by_group
 from keras_imnn.training.settings import TrainSettings
 

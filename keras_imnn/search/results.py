@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.atomic import atomic_write_text, read_json
 from keras_imnn.models.registry import get_spec
 from keras_imnn.search.space import searched
 from keras_imnn.tasks import Variant, get_task
-from keras_imnn.training.arrays import Arrays
 from keras_imnn.training.comparison import plot_bars, run_variants, summarize
 from keras_imnn.training.settings import DEFAULTS, TrainSettings
 

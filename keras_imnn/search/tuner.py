@@ -14,6 +14,7 @@ import keras
 import keras_tuner as kt
 import numpy as np
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.atomic import atomic_write_text, read_json
 from keras_imnn.models.registry import get_spec, load
 from keras_imnn.search.space import (
@@ -24,7 +25,6 @@ from keras_imnn.search.space import (
     searched,
 )
 from keras_imnn.tasks import Task, get_task
-from keras_imnn.training.arrays import Arrays
 from keras_imnn.training.inputs import check_xy
 from keras_imnn.training.settings import TrainSettings
 from keras_imnn.training.train import train_on

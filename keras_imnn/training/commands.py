@@ -67,8 +67,8 @@ def load_model_or_name(name_or_dir: str) -> keras.Model:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from keras_imnn.arrays import Arrays
     from keras_imnn.tasks import task_of_dataset
-    from keras_imnn.training.arrays import Arrays
     from keras_imnn.training.data import load_npz, load_split
     from keras_imnn.training.evaluation import evaluate_arrays
     from keras_imnn.training.inputs import check_xy, warn_unusual_inputs

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.atomic import atomic_path, atomic_write_text, read_json
 from keras_imnn.models.registry import get_spec
 from keras_imnn.tasks import Task, Variant, get_task
-from keras_imnn.training.arrays import Arrays
 from keras_imnn.training.settings import DEFAULTS, TrainSettings
 from keras_imnn.training.train import model_overrides, train_on
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.npz import read_npz
 from keras_imnn.tasks import TASKS, Task, get_task, task_of_dataset
-from keras_imnn.training.arrays import Arrays
 
 
 def arrays_from_examples(examples: Mapping[str, np.ndarray], target: str | None = None,

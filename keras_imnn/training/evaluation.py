@@ -4,8 +4,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.tasks import Task, get_task
-from keras_imnn.training.arrays import Arrays
 
 
 def evaluate_arrays(model: keras.Model, data: Arrays, task: str | Task, batch_size: int = 256) -> dict[str, float]:

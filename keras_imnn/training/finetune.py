@@ -7,10 +7,10 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.layers.validation import NonFiniteToNaN
 from keras_imnn.models.registry import load
 from keras_imnn.tasks import Task
-from keras_imnn.training.arrays import Arrays
 from keras_imnn.training.evaluation import evaluate_arrays
 from keras_imnn.training.inputs import check_xy, warn_unusual_inputs
 from keras_imnn.training.model_task import resolve_task, task_of_model

@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.atomic import atomic_path, atomic_write_text, read_json
-from keras_imnn.training.arrays import Arrays, hold_out_validation
 from keras_imnn.training.settings import TrainSettings
+from keras_imnn.training.splits import hold_out_validation
 
 #: The J2 / J1 values of the generalization scans (6×4): square up to 1.0, anisotropic triangular up to 1.4.
 SCAN_J2 = {"square": tuple(round(0.1 * k, 1) for k in range(11)),

@@ -8,10 +8,10 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.domain import Domain, warn_out_of_domain
 from keras_imnn.models.registry import list_models, model_domain
 from keras_imnn.tasks import Task, get_task
-from keras_imnn.training.arrays import Arrays
 
 
 def input_domain(model: keras.Model) -> Domain | None:

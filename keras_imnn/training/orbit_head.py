@@ -14,10 +14,10 @@ from typing import Any
 
 import keras
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.layers import GroupAverage
 from keras_imnn.layers.validation import NonFiniteToNaN
 from keras_imnn.tasks import Task
-from keras_imnn.training.arrays import Arrays
 from keras_imnn.training.settings import TrainSettings
 
 

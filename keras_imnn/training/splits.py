@@ -9,19 +9,26 @@ from typing import Any
 
 import numpy as np
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.atomic import read_json
 from keras_imnn.cli_options import positive_int
 from keras_imnn.groups import shift_symmetries
 from keras_imnn.tasks import TARGET_CHOICES, Task
 from keras_imnn.tasks.photonic_gap import PHOTONIC_GAP
-from keras_imnn.training.arrays import Arrays, hold_out_validation
 from keras_imnn.training.data import load_npz, load_split
 
 Splits = tuple[Arrays, Arrays, Arrays]
 # Generated cells are in the TFDS builder's order: its fixed test split first, then validation.
 PHOTONIC_N_TEST, PHOTONIC_N_VALIDATION = 2000, 500
+# Datasets without a validation split hold out this fraction of train (seeded by the run's seed + 1).
+VALIDATION_FRACTION = 0.1
 # Cells per shift_symmetries call in symmetry_free (its FFTs hold about 1 MB per 32×32 cell).
 _SYMMETRY_CHUNK = 1024
+
+
+def hold_out_validation(train: Arrays, seed: int) -> tuple[Arrays, Arrays]:
+    """(train, validation) for data that ship no validation split."""
+    return train.split(VALIDATION_FRACTION, seed + 1)
 
 
 def photonic_npz_splits(path: str | Path, n_test: int = PHOTONIC_N_TEST, n_validation: int = PHOTONIC_N_VALIDATION,

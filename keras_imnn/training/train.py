@@ -15,10 +15,10 @@ from typing import Any
 
 import keras
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.atomic import atomic_dir, check_out
 from keras_imnn.models.registry import get_spec, load
 from keras_imnn.tasks import Task, get_task, task_of_dataset
-from keras_imnn.training.arrays import Arrays
 from keras_imnn.training.curves import plot_learning_curve
 from keras_imnn.training.evaluation import evaluate_arrays
 from keras_imnn.training.orbit_head import refit_head, sampled_average
