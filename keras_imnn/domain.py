@@ -81,11 +81,13 @@ class PhotonicDomain:
         eps_range: the ε range of the training cells (both materials).
         two_tone: the training cells hold exactly two materials.
         shape: the cell size in pixels; the zoo's photonic models are fixed at 32×32.
+        one_motif: the training cells never repeat a motif inside the cell (a shorter period folds the bands).
     """
 
     eps_range: tuple[float, float] = (1.0, 20.0)
     two_tone: bool = True
     shape: tuple[int, int] = (32, 32)
+    one_motif: bool = True
 
     accepted = "real, finite relative permittivity ε > 0"
 
@@ -119,7 +121,7 @@ class PhotonicDomain:
                 reasons[i].append(f"{tones[i]} distinct ε values (training cells hold two materials)")
             for i in np.flatnonzero(tones == 1):
                 reasons[i].append("a uniform cell (one material; training cells hold two)")
-        for i in np.flatnonzero(_repeat_period(cells)):
+        for i in np.flatnonzero(_repeat_period(cells) if self.one_motif else []):
             reasons[i].append("the motif repeats inside the cell (bands fold; training cells have one motif)")
         text = ["; ".join(r) for r in reasons]
         return np.array([not t for t in text], bool), text
@@ -127,8 +129,14 @@ class PhotonicDomain:
     def describe(self) -> str:
         lo, hi = self.eps_range
         tones = "two materials" if self.two_tone else "any number of materials"
+        motifs = "one motif per cell (no shorter period)" if self.one_motif else "motifs tiled inside the cell too"
         return (f"{self.shape[0]}×{self.shape[1]} cells of finite ε > 0 (else ValueError); in domain: ε in "
-                f"[{lo:g}, {hi:g}] (contrast ≤ {hi / lo:g}), {tones}, one motif per cell (no shorter period)")
+                f"[{lo:g}, {hi:g}] (contrast ≤ {hi / lo:g}), {tones}, {motifs}")
+
+    def union(self, other: PhotonicDomain) -> PhotonicDomain:
+        """The domain of a model trained on both datasets: what either one holds."""
+        return PhotonicDomain((min(self.eps_range[0], other.eps_range[0]), max(self.eps_range[1], other.eps_range[1])),
+                              self.two_tone and other.two_tone, self.shape, self.one_motif and other.one_motif)
 
 
 @dataclass(frozen=True)
@@ -190,8 +198,9 @@ class MagnetDomain:
 
 
 #: ε range and tones of each photonic dataset config: every family of ``cells.MIXES`` draws two materials
-#: with ε in [1, 20].
-_PHOTONIC_DOMAINS = {config: PhotonicDomain() for config in ("general", "gapped", "sibcl", "smooth")}
+#: with ε in [1, 20]; only ``varied`` tiles motifs.
+_PHOTONIC_DOMAINS = {**{config: PhotonicDomain() for config in ("general", "gapped", "sibcl", "smooth")},
+                     "varied": PhotonicDomain(one_motif=False)}
 _MAGNET_CONFIG = re.compile(r"(?P<lattice>[a-z]+)_(?P<lx>\d+)x(?P<ly>\d+)_j2_(?P<j2>[0-9.]+)")
 
 

@@ -20,10 +20,13 @@ from keras_imnn.design.parameterization import (
     min_feature_ok,
     orbit_values,
 )
+from keras_imnn.design.relaxation import relax_tm_gap
 from keras_imnn.domain import PhotonicDomain
 from keras_imnn.errors import UserError
 from keras_imnn.physics.photonic.cells import rods
 from keras_imnn.physics.photonic.dataset import edge_gaps
+from keras_imnn.physics.photonic.solver import band_gaps, band_structure, k_grid
+from keras_imnn.physics.photonic.tm_gradient import tm_bands_with_gradient
 
 # A run in seconds: 2 starts, 2 β stages of 3 steps, 2 rounds (one fine-tuning of 1 epoch).
 SMALL = dict(starts=2, steps=3, betas=(4.0, 64.0), rounds=2, replay=2, finetune_epochs=1, progress=False)
@@ -215,3 +218,42 @@ def test_registering_the_design_command_imports_no_keras():
                           "print(sorted(m for m in sys.modules if m.split('.')[0] in ('keras', 'tensorflow')))"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0 and run.stdout.strip() == "[]", run.stderr[-2000:]
+
+
+def test_tm_band_gradients_match_the_solver_and_finite_differences():
+    rng = np.random.default_rng(0)
+    eps = 1.0 + 11.0 * rng.random((8, 8))
+    k = np.array([[0.1, 0.23], [0.5, 0.2], [-0.5, -0.5], [0.3, -0.5]])  # inside, and on each kind of zone edge
+    omega, grad = tm_bands_with_gradient(eps, k, 2, n_max=3)
+    np.testing.assert_allclose(omega, band_structure(eps, k, 2, "tm", n_max=3, symmetry=False), rtol=1e-12)
+    h = 1e-6
+    for i, j in [(0, 0), (3, 5), (7, 2)]:
+        step = np.zeros_like(eps)
+        step[i, j] = h
+        fd = (band_structure(eps + step, k, 2, "tm", n_max=3, symmetry=False)
+              - band_structure(eps - step, k, 2, "tm", n_max=3, symmetry=False)) / (2 * h)
+        np.testing.assert_allclose(grad[:, :, i, j], fd, rtol=1e-4, atol=2e-8)  # slopes ~1e-4
+
+
+def test_relaxation_opens_a_two_tone_gap_from_a_uniform_cell():
+    kw = dict(k_grid_n=8, n_max=4)
+    r = relax_tm_gap(np.full((16, 16), 2.0), (1.0, 12.0), **kw)
+    assert r.ratio > 0.35 and r.grey_fraction == 0.0  # the relaxation chose two tones by itself
+    assert set(np.unique(r.cell)) == {1.0, 12.0}
+    np.testing.assert_array_equal(r.cell, r.cell.T)
+    gaps, mid = band_gaps(band_structure(r.cell, k_grid(8), 2, "tm", n_max=4))
+    assert r.cell_ratio == pytest.approx(gaps[0] / mid[0], abs=1e-9)
+    assert np.all(np.diff(r.ratios) >= 0)
+    free = relax_tm_gap(np.full((16, 16), 2.0), (1.0, 12.0), symmetric=False, max_iter=5, **kw)
+    assert free.ratio > 0.3
+
+
+@pytest.mark.parametrize("args, message", [
+    ((np.full((8, 8), 2.0), (12.0, 1.0)), "ε_min < ε_max"),
+    ((np.full((8, 8), 20.0), (1.0, 12.0)), "start must be an"),
+    ((np.full((8, 4), 2.0), (1.0, 12.0)), "start must be an"),
+    ((np.full((8, 8), 2.0), (1.0, 12.0), (1, 3)), "consecutive"),
+])
+def test_relaxation_arguments_are_refused_in_one_line(args, message):
+    with pytest.raises(ValueError, match=message):
+        relax_tm_gap(*args)

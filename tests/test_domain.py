@@ -73,3 +73,12 @@ def test_one_warning_per_call_naming_count_and_reason():
 def test_unknown_dataset_is_refused():
     with pytest.raises(ValueError, match="no validity domain"):
         dataset_domain("mnist")
+
+
+def test_a_model_trained_on_tiled_motifs_takes_them():
+    tiled = np.tile(rods(0.2, 8.9)[::2, ::2], (2, 2))[None]
+    varied = dataset_domain("photonic_crystals/varied")
+    assert not PHOTONIC.check(tiled)[0][0] and varied.check(tiled)[0][0]
+    both = PHOTONIC.union(varied)
+    assert both.check(tiled)[0][0] and "tiled" in both.describe()
+    assert not both.check(rods(0.2, 60.0)[None])[0][0]  # the ε range still holds

@@ -30,10 +30,9 @@ def _args(out, *extra: str) -> list[str]:
     (["--test-size", "20000"], "--test-size must be in [1, 12226]"),
     (["--lattice", "hexagonal"], "unknown lattice 'hexagonal'"),
     (["--shape", "4", "2"], "Lx, Ly >= 3"),
-    (["--shape", "3", "3"], "Lx*Ly even"),
     (["--j1", "nan"], "--j1 must be a finite number"),
     (["--seed", "-1"], "--seed must be in [0, 2**32)"),
-    (["--shape", "6", "6", "--no-orbits"], "--no-orbits lists all 9.08e+09 Sz = 0 states of 36 spins"),
+    (["--shape", "6", "6", "--no-orbits"], "--no-orbits lists all 9.08e+09 basis states of 36 spins"),
     (["--shape", "6", "6", "--train-fraction", "1e-9"], "gives no train state out of 15804956 orbits"),
     (["--ground-state-dir", "."], "--ground-state-dir is read on the orbit path only"),
     (["--orbits", "--train-fraction", "0.5", "--ground-state-dir", "no/such/dir"],
@@ -101,6 +100,16 @@ def test_a_run_replaces_the_previous_folder_as_a_whole(tmp_path, monkeypatch, sq
     with np.load(out / "test.npz") as test:
         assert test["sign"].shape == (100,)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+
+
+def test_an_odd_number_of_spins_is_generated_at_sz_one_half(tmp_path):
+    out = tmp_path / "odd"
+    assert main(["generate", "magnet", "--shape", "3", "3", "--j2", "0.5", "--train-fraction", "0.2", "--test-size",
+                 "20", "--out", str(out)]) == 0
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["sz"] == 0.5 and "Z" not in meta["sign_characters"]
+    with np.load(out / "full.npz") as full:
+        assert len(full["states"]) == 126 and (full["spins"].sum(axis=(1, 2, 3)) == 5).all()
 
 
 def test_orbit_path_samples_the_symmetric_ground_state_from_its_file(tmp_path, monkeypatch, square_4x4):
@@ -181,7 +190,7 @@ def test_training_on_a_lattice_the_models_group_does_not_keep_is_refused(triangu
     assert "--group: magnet_cnn is not invariant, so it uses no group; add --augment" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train", "magnet_inv", "--group", "d8", "--out", str(tmp_path / "run")])
-    assert "argument --group: unknown symmetry group 'd8'" in capsys.readouterr().err
+    assert "argument --group: unknown group 'd8'; accepted: " in capsys.readouterr().err
     # The checkpoint script takes --group for its invariant models and records it; the CNN keeps none.
     train_checkpoints(["magnet", "--npz-dir", str(triangular_4x4), "--models", "magnet_cnn", "magnet_inv",
                        "--weights-dir", str(tmp_path / "w"), "--epochs", "1", "--group", "c2"])

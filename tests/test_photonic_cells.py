@@ -147,3 +147,34 @@ def test_gap_labels_invariant_under_d4_and_periodic_shifts(make_cell, tm_gapped)
         np.testing.assert_allclose(mids, np.broadcast_to(mids[0], mids.shape), atol=1e-10)
         if pol == "tm":
             assert (gaps[0, 0] > 0.05) == tm_gapped
+
+
+def test_varied_cells_hold_the_kinds_the_general_mix_lacks():
+    c = sample_unit_cells(300, "varied", seed=4)
+    kinds = {name: c.family == FAMILIES.index(name) for name in MIXES["varied"]}
+    assert all(k.sum() > 30 for k in kinds.values())
+    for cell, bg, inc in zip(c.eps, c.eps_background, c.eps_inclusion):
+        assert set(np.unique(cell)) == {bg, inc} and 1 <= min(bg, inc) and max(bg, inc) <= 20
+    # Textbook cells: a centred rod or hole, so every D4 image is the cell itself; sizes from tiny to touching.
+    textbook = c.eps[kinds["textbook"]]
+    assert all(all(np.array_equal(im, e) for im in d4_transforms(e)) for e in textbook)
+    assert c.filling[kinds["textbook"]].min() < 0.03 and c.filling[kinds["textbook"]].max() > 0.9
+    # Tiled cells repeat under a half-cell shift; no cell of the general mix does.
+    tiled = c.eps[kinds["tiled"]]
+    assert all(np.array_equal(np.roll(e, 16, axis=0), e) and np.array_equal(np.roll(e, 16, axis=1), e)
+               for e in tiled)
+    general = random_unit_cells(300, "general", seed=4)
+    assert not any(np.array_equal(np.roll(e, 16, axis=0), e) and np.array_equal(np.roll(e, 16, axis=1), e)
+                   for e in general)
+    # Veins: some row or column of the inclusion material 1-3 pixels thick spans the whole cell.
+    veins = kinds["veins"] & (c.filling < 0.2)
+    assert veins.sum() > 5
+    # Sizes: at least two inclusions whose areas differ by more than 2x.
+    from scipy import ndimage
+    ratios = []
+    for e, inc in zip(c.eps[kinds["sizes"]], c.eps_inclusion[kinds["sizes"]]):
+        labels, n = ndimage.label(e == inc, structure=np.ones((3, 3)))
+        areas = np.bincount(labels.ravel())[1:]
+        if n >= 2:
+            ratios.append(areas.max() / areas.min())
+    assert len(ratios) > 20 and np.median(ratios) > 2

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import hashlib
 import json
 import os
@@ -277,7 +278,9 @@ def model_domain(name: str, input_shape: tuple[int | None, ...] | None = None) -
     """The validity domain of zoo model ``name``: its training data's, at its point group and input size
     (``input_shape`` ``(H, W, C)`` of a copy built with another size; default the zoo config's)."""
     spec = get_spec(name)
-    return dataset_domain(spec.dataset, input_shape=input_shape or spec.config.input_shape, group=spec.config.group)
+    domains = [dataset_domain(d, input_shape=input_shape or spec.config.input_shape, group=spec.config.group)
+               for d in (spec.dataset, *spec.also_trained_on)]
+    return functools.reduce(lambda a, b: a.union(b), domains)
 
 
 def receptive_field_of(spec: ModelSpec) -> str:

@@ -16,6 +16,8 @@ class ModelSpec:
     dataset: str
     config: ModelConfig
     description: str
+    #: Datasets the checkpoint was also trained on (its validity domain covers them too).
+    also_trained_on: tuple[str, ...] = ()
 
 
 _PHOTONIC_DATA, _MAGNET_DATA = TASKS["photonic"].default_dataset, TASKS["magnet"].default_dataset

@@ -118,7 +118,7 @@ def _chunk_examples(chunk: tuple[int, int], config: str, seed: int,
 class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
     """Square-lattice photonic-crystal unit cells with TM/TE band structures and gaps."""
 
-    VERSION = tfds.core.Version("1.3.0")
+    VERSION = tfds.core.Version("1.4.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: gapped and sibcl configs, 10 TM and TE bands on k_grid(16) "
                  "from the PWE solver (cutoffs TM/TE: gapped 5/6, sibcl 5/5).",
@@ -130,6 +130,9 @@ class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
         "1.3.0": "smooth config (asymmetric smooth blobs at high contrast, rods or holes: the cells the "
                  "general-trained models gave false gaps on); family names gain 'smooth'; the other "
                  "configs' cells and features are unchanged.",
+        "1.4.0": "varied config (textbook rods and holes over their full size range, thin veins and frames, "
+                 "inclusions of several sizes, motifs tiled 2x2 or 4x4); family names gain 'textbook', 'veins', "
+                 "'sizes' and 'tiled'; the other configs' cells and features are unchanged.",
     }
     BUILDER_CONFIGS: ClassVar[list[PhotonicCrystalsConfig]] = [
         PhotonicCrystalsConfig(
@@ -151,6 +154,15 @@ class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
             description="20 000 cells: the gapped level sets without symmetrization (smooth blobs of "
                         "any shape, anywhere), high-index rods (ε ~ U(4, 20)) in air or ε ~ U(1, 2), or "
                         "the two swapped (holes)."),
+        PhotonicCrystalsConfig(
+            name="varied", cells="varied", n_max=DATASET_N_MAX["varied"],
+            description="20 000 cells of the kinds users draw that the general mix lacks: centred circular or "
+                        "square rods and holes over their full size range (30 %), thin veins and frames of "
+                        "1-3 pixels (20 %), 2-4 inclusions of clearly different sizes (25 %), and motifs of the "
+                        "other families tiled 2x2 or 4x4 (25 %: a shorter true period, folded bands)."),
+        PhotonicCrystalsConfig(
+            name="varied_tiny", cells="varied", n_train=12, n_validation=4, n_test=8, n_max=3,
+            chunk_size=4, description="24 varied cells, solver at n_max = 3: for tests."),
         PhotonicCrystalsConfig(
             name="gapped_tiny", cells="gapped", n_train=12, n_validation=4, n_test=8, n_max=3,
             chunk_size=4, description="24 gapped cells, solver at n_max = 3: for tests."),

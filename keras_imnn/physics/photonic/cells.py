@@ -22,7 +22,8 @@ from keras_imnn.groups import orbit
 
 N_PIXELS = 32
 #: Cell families, in the order of the ``family`` index every cell carries.
-FAMILIES = ("sibcl", "gapped", "circle", "ellipse", "rectangle", "cross", "ring", "several", "smooth")
+FAMILIES = ("sibcl", "gapped", "circle", "ellipse", "rectangle", "cross", "ring", "several", "smooth",
+            "textbook", "veins", "sizes", "tiled")
 #: Each config's family → probability. A single-family config draws no family (its cells are
 #: those it drew before families existed).
 MIXES: dict[str, dict[str, float]] = {
@@ -31,6 +32,7 @@ MIXES: dict[str, dict[str, float]] = {
     "general": {"sibcl": 0.15, "gapped": 0.15, "circle": 0.15, "ellipse": 0.1, "rectangle": 0.1,
                 "cross": 0.1, "ring": 0.1, "several": 0.15},
     "smooth": {"smooth": 1.0},
+    "varied": {"textbook": 0.3, "veins": 0.2, "sizes": 0.25, "tiled": 0.25},
 }
 CONFIGS = tuple(MIXES)
 
@@ -228,13 +230,98 @@ def _draw_shapes(rng: np.random.Generator, n: int, kind: str) -> tuple[np.ndarra
     the shapes hold the higher one (rods) or the lower one (holes) with equal odds. A draw that
     covers every pixel is redrawn, so the cell stays two-tone.
     """
-    eps_low, eps_high = (1.0, rng.uniform(1.0, 20.0)) if rng.random() < 0.5 else np.sort(rng.uniform(1.0, 20.0, 2))
-    eps_background, eps_inclusion = (eps_low, eps_high) if rng.random() < 0.5 else (eps_high, eps_low)
+    eps_background, eps_inclusion = _draw_materials(rng)
     while True:
         kinds = [kind] if kind != "several" else rng.choice(_SHAPES, rng.integers(2, 5))
         mask = np.logical_or.reduce([_shape_mask(rng, k, n) for k in kinds])
         if not mask.all():
             return mask, eps_background, eps_inclusion
+
+
+def _draw_materials(rng: np.random.Generator) -> tuple[float, float]:
+    """(background, inclusion) ε as the shape families draw them: air and a dielectric half the time."""
+    eps_low, eps_high = (1.0, rng.uniform(1.0, 20.0)) if rng.random() < 0.5 else np.sort(rng.uniform(1.0, 20.0, 2))
+    return (eps_low, eps_high) if rng.random() < 0.5 else (eps_high, eps_low)
+
+
+def _draw_textbook(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, float]:
+    """The textbook crystals over their full size range: a centred circular (3 in 4) or square rod of
+    dielectric (ε ~ U(2, 20)) in air or ε ~ U(1, 1.5), or the same as an air hole in a slab, radius or
+    half-side ~ U(0.03, 0.5); holes past 0.5 leave isolated veins. Rods near zero radius and holes near
+    touching are where the general mix's shapes are rare."""
+    eps_low = 1.0 if rng.random() < 0.7 else rng.uniform(1.0, 1.5)
+    eps_high = rng.uniform(2.0, 20.0)
+    x = pixel_centers(n) - 0.5
+    rod = rng.random() < 0.5
+    radius = rng.uniform(0.03, 0.5) if rod else rng.uniform(0.05, 0.62)
+    if rng.random() < 0.75:
+        inside = _distance_to_center(n) <= radius
+    else:
+        inside = np.maximum(np.abs(x)[:, None], np.abs(x)[None, :]) <= min(radius, 0.47)
+    if inside.all() or not inside.any():
+        inside = _distance_to_center(n) <= 0.25
+    return (inside, eps_low, eps_high) if rod else (inside, eps_high, eps_low)
+
+
+def _draw_veins(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, float]:
+    """Thin features: 1–3 lines of 1–3 pixels along rows, columns or both (a grid), or a thin-walled
+    square or circular frame, as dielectric in air or air cuts in a slab."""
+    mask = np.zeros((n, n), bool)
+    kind = rng.integers(0, 3)
+    if kind < 2:
+        axes = (0, 1) if kind == 1 else (int(rng.integers(0, 2)),)
+        for axis in axes:
+            for start in rng.choice(n, rng.integers(1, 4), replace=False):
+                rows = (start + np.arange(rng.integers(1, 4))) % n
+                if axis == 0:
+                    mask[rows] = True
+                else:
+                    mask[:, rows] = True
+    else:
+        width = rng.integers(1, 3) / n
+        outer = rng.uniform(0.15, 0.45)
+        x = pixel_centers(n) - 0.5
+        r = np.maximum(np.abs(x)[:, None], np.abs(x)[None, :]) if rng.random() < 0.5 else _distance_to_center(n)
+        mask = (r <= outer) & (r > outer - width - 0.5 / n)
+        mask = np.roll(mask, rng.integers(0, n, 2), (0, 1))
+    if mask.all():
+        mask[0] = False
+    eps_low = 1.0 if rng.random() < 0.7 else rng.uniform(1.0, 2.0)
+    eps_high = rng.uniform(2.0, 20.0)
+    return (mask, eps_low, eps_high) if rng.random() < 0.6 else (mask, eps_high, eps_low)
+
+
+def _draw_sizes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, float]:
+    """2–4 circles or squares of clearly different sizes (one large, the others ~ U(0.2, 0.6) of it)
+    anywhere in the cell, of one material: the general mix's ``several`` shapes are of like size."""
+    x = pixel_centers(n)
+    big = rng.uniform(0.12, 0.35)
+    mask = np.zeros((n, n), bool)
+    for size in (big, *big * rng.uniform(0.2, 0.6, rng.integers(1, 4))):
+        c = rng.uniform(0.0, 1.0, 2)
+        dx = (x - c[0] + 0.5) % 1.0 - 0.5
+        dy = (x - c[1] + 0.5) % 1.0 - 0.5
+        if rng.random() < 0.7:
+            mask |= np.hypot(dx[:, None], dy[None, :]) <= size
+        else:
+            mask |= np.maximum(np.abs(dx)[:, None], np.abs(dy)[None, :]) <= size
+    if not mask.any():
+        mask[n // 2, n // 2] = True
+    return (mask, *_draw_materials(rng)) if not mask.all() else _draw_sizes(rng, n)
+
+
+def _draw_tiled(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, float]:
+    """A motif from another family drawn on an n/2 (4 in 5) or n/4 grid and tiled to fill the cell,
+    shifted at random: the cell's true period is shorter, so its bands are the folded bands of the smaller
+    cell (users draw such supercells; the general mix never does)."""
+    parts = 2 if rng.random() < 0.8 else 4
+    family = rng.choice(("circle", "ellipse", "rectangle", "cross", "ring", "several", "textbook", "smooth", "sibcl"))
+    while True:
+        mask, eps_background, eps_inclusion = _FAMILY_DRAWS[str(family)](rng, n // parts)
+        if mask.any() and not mask.all():
+            break
+    mask = np.roll(np.tile(mask, (parts, parts)), rng.integers(0, n, 2), (0, 1))
+    return mask, eps_background, eps_inclusion
 
 
 _FamilyDraw = Callable[[np.random.Generator, int], tuple[np.ndarray, float, float]]
@@ -243,6 +330,10 @@ _FAMILY_DRAWS: dict[str, _FamilyDraw] = {
     "gapped": _draw_gapped,
     **{kind: partial(_draw_shapes, kind=kind) for kind in (*_SHAPES, "several")},
     "smooth": _draw_smooth,
+    "textbook": _draw_textbook,
+    "veins": _draw_veins,
+    "sizes": _draw_sizes,
+    "tiled": _draw_tiled,
 }
 
 
@@ -261,7 +352,9 @@ def sample_unit_cells(n: int, config: str = "gapped", seed: int = 0, start: int 
         config: ``"gapped"`` (default; C4v high-index inclusions, TM gaps common), ``"sibcl"``
             (the SIB-CL distribution: no symmetry, both ε ~ U(1, 20), filling ~ U(0.01, 0.99)) or
             ``"general"`` (the mix :data:`MIXES` gives: both of these and drawn shapes) or ``"smooth"``
-            (asymmetric smooth blobs, high contrast, rods or holes).
+            (asymmetric smooth blobs, high contrast, rods or holes) or ``"varied"`` (textbook rods and holes
+            over their full size range, thin veins and frames, inclusions of several sizes, motifs tiled 2×2
+            or 4×4).
         seed: non-negative integer; the same (config, seed, index) always gives the same cell.
         start: index of the first cell, so a dataset shard can be drawn on its own.
 

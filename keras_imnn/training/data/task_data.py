@@ -74,7 +74,9 @@ def check_model(name: str, task: Task, lattice: LatticeShape | None, overrides: 
     """Refuse zoo model ``name`` (with ``overrides``) on data of ``task`` on ``lattice`` (``where``: the data's
     source) before any training: a model of another task, or an invariant model whose point group does not map
     the lattice onto itself, would learn nothing or a wrong invariance silently (D2 or D4 on the triangular
-    lattice, which keeps only C2)."""
+    lattice, which keeps only C2). A lattice's own group (e.g. "kagome") needs data that record that lattice."""
+    from keras_imnn.groups import GROUPS
+    from keras_imnn.lattices import LATTICES
     from keras_imnn.models.registry import get_spec
     from keras_imnn.physics.magnet.lattices import check_group_preserves
 
@@ -82,9 +84,14 @@ def check_model(name: str, task: Task, lattice: LatticeShape | None, overrides: 
     if spec.task != task.name:
         raise ValueError(f"{name!r} is a {spec.task} model and {where or 'the data'} holds {task.name} data: "
                          f"train it on {spec.task} data")
+    group = (overrides or {}).get("group", spec.config.group)
+    if lattice is None and group in LATTICES and spec.config.arch == "inv":
+        raise ValueError(f"{name}: group {group!r} is the {group} lattice's point group acting on its sites, and these "
+                         "data record no lattice (photonic cells or plain arrays): choose one of "
+                         f"{', '.join(GROUPS)}")
     if lattice is not None and spec.config.arch == "inv":
         try:
-            check_group_preserves((overrides or {}).get("group", spec.config.group), *lattice, where=name)
+            check_group_preserves(group, *lattice, where=name)
         except ValueError as err:
             raise ValueError(f"{err} (choose one with --group; group= in Python)") from None
 

@@ -17,6 +17,7 @@ import keras
 
 from keras_imnn.arrays import Arrays
 from keras_imnn.atomic import atomic_dir, check_out
+from keras_imnn.lattices import LATTICES
 from keras_imnn.models.registry import get_spec, load
 from keras_imnn.tasks import Task, get_task
 from keras_imnn.training.data.task_data import TaskData, load_task_data
@@ -173,12 +174,14 @@ def train(name: str, dataset: str | None = None, *, n_train: int | None = None, 
 def model_overrides(name: str, augment: bool | str, x_shape: Sequence[int], overrides: dict[str, Any]
                     ) -> dict[str, Any]:
     """The overrides ``train_on`` builds zoo model ``name`` with, on inputs of shape ``(b, H, W, C)``: a
-    fixed-size model (e.g. ``magnet_dense``, 6x4 by default) gets the data's ``input_shape``; ``augment``
+    fixed-size model (e.g. ``magnet_dense``, 6x4 by default), or one whose group or augmentation is a lattice's
+    own (its site permutations need a fixed ``(L1, L2, k)``), gets the data's ``input_shape``; ``augment``
     adds the group it draws from (a name as given, True the lattice's: D4 on square inputs, D2
     otherwise), unless ``overrides`` name one."""
     out = dict(overrides)
     default = get_spec(name).config.input_shape
-    if "input_shape" not in out and None not in default and tuple(default) != tuple(x_shape[1:]):
+    on_sites = out.get("group") in LATTICES or augment in LATTICES
+    if "input_shape" not in out and (None not in default or on_sites) and tuple(default) != tuple(x_shape[1:]):
         out["input_shape"] = tuple(int(d) for d in x_shape[1:])
     if augment:
         out.setdefault("augment", augment if isinstance(augment, str) else "d4" if x_shape[1] == x_shape[2] else "d2")

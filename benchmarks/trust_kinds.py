@@ -1,0 +1,96 @@
+"""Per-kind errors of the flagship and the band-edge model, before and after fine-tuning on ``varied`` cells.
+
+    python benchmarks/trust_kinds.py --data DIR --label before [--weights-dir weights]
+
+DIR holds ``ood.npz`` (benchmarks/trust_ood_cells.py: seven kinds drawn by their own code, not the generator's),
+``varied_test.npz`` and the general ``test.npz`` (benchmarks/trust_data.py). Scores each group (OOD kind, or
+family of the test cells) with the task's own metrics (``evaluate_by_group``): photonic_inv_dilated's TM gap
+MAE, photonic_edges_inv_dilated's median relative error of TM and TE bands 1-4. ``--weights-dir`` loads the
+checkpoints from another folder (a candidate before it is shipped).
+Results merge into docs/trust/kinds.json under ``--label``; ``--table`` prints the Markdown table of every label.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from keras_imnn.atomic import atomic_write_text, read_json
+from keras_imnn.models.registry import get_spec, load
+from keras_imnn.npz import read_npz
+from keras_imnn.physics.photonic.cells import FAMILIES
+from keras_imnn.tasks import get_task
+from keras_imnn.training.loop.evaluation import evaluate_by_group
+
+RESULTS = Path(__file__).resolve().parents[1] / "docs" / "trust" / "kinds.json"
+METRICS = {"photonic_inv_dilated": ("mae",),
+           "photonic_edges_inv_dilated": ("tm_bands_1_4_median_rel_err", "te_bands_1_4_median_rel_err")}
+
+
+def _model(name: str, weights_dir: Path | None):
+    return load(name) if weights_dir is None else load(name, weights=weights_dir / name / "model.weights.h5")
+
+
+def groups(data: Path) -> dict[str, tuple[dict, np.ndarray]]:
+    """split → (raw arrays, group name of each cell)."""
+    out = {}
+    ood = read_npz(data / "ood.npz")
+    out["ood"] = (ood, np.asarray([str(k) for k in ood["kinds"]])[ood["kind"]])
+    for split, file in (("varied test", "varied_test.npz"), ("general test", "test.npz")):
+        raw = read_npz(data / file)
+        out[split] = (raw, np.asarray(FAMILIES)[raw["family"]])
+    return out
+
+
+def score(weights_dir: Path | None, data: Path) -> dict:
+    result = {}
+    splits = groups(data)
+    for name, keys in METRICS.items():
+        task = get_task(get_spec(name).task)
+        model = _model(name, weights_dir)
+        result[name] = {}
+        for split, (raw, group) in splits.items():
+            arrays = task.arrays(raw)
+            by_group = evaluate_by_group(model, arrays, task, group)
+            by_group["all"] = evaluate_by_group(model, arrays, task, np.zeros(len(arrays), int))["0"]
+            result[name][split] = {g: {k: m[k] for k in keys} | {"n": int(np.sum(group == g)) if g != "all"
+                                                                else len(arrays)} for g, m in by_group.items()}
+    return result
+
+
+def table(results: dict) -> str:
+    labels = list(results)
+    lines = [f"| model | split | kind | n | {' | '.join(labels)} |", "|---|---|---|---|" + "---|" * len(labels)]
+    first = results[labels[0]]
+    for name, splits in first.items():
+        for split, kinds in splits.items():
+            for kind, m in kinds.items():
+                cells = []
+                for label in labels:
+                    r = results[label].get(name, {}).get(split, {}).get(kind)
+                    cells.append("–" if r is None else " / ".join(
+                        f"{r[k]:.4f}" if k == "mae" else f"{100 * r[k]:.1f} %" for k in METRICS[name]))
+                lines.append(f"| {name} | {split} | {kind} | {m['n']} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path)
+    parser.add_argument("--label")
+    parser.add_argument("--weights-dir", type=Path)
+    parser.add_argument("--table", action="store_true")
+    args = parser.parse_args()
+    results = read_json(RESULTS, default={})
+    if args.label:
+        results[args.label] = score(args.weights_dir, args.data)
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(RESULTS, json.dumps(results, indent=1) + "\n")
+    if args.table:
+        print(table(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Split files for fine-tuning the photonic checkpoints on the ``varied`` cells without forgetting the rest.
+
+    python benchmarks/trust_retrain_data.py --data DIR --out OUT_DIR [--replay 4000] [--smooth 1000]
+
+DIR holds what benchmarks/trust_data.py writes: ``varied_train*.npz``, ``varied_val.npz``, ``varied_test.npz``
+(solver labels, config ``varied``), general ``val.npz`` and ``test.npz``. OUT_DIR gets ``train.npz``,
+``validation.npz`` and ``test.npz`` for ``python -m keras_imnn.training.checkpoints photonic --npz-dir OUT_DIR``.
+
+train = the varied cells with their solver labels + ``--replay`` cells of the general config (indices 2500…, the
+checkpoints' own training cells) and ``--smooth`` of the smooth config (seed 1) labelled by the shipped
+checkpoints themselves: the TM gap ratio by photonic_inv_dilated, the 32 band edges by
+photonic_edges_inv_dilated (rehearsal by distillation, as in "learning without forgetting", Li & Hoiem 2017:
+labelling 5 000 general cells with the solver would cost ~3 CPU hours here, and on those cells the teachers are
+within 0.002 / 0.8 % of it). validation and test: varied and general cells, solver labels only. Each file
+carries ``source`` (0 solver, 1 teacher) and ``family``.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+import keras_imnn
+from keras_imnn.npz import read_npz
+from keras_imnn.physics.photonic.cells import sample_unit_cells
+from keras_imnn.physics.photonic.commands import write_arrays
+
+KEYS = ("eps", "tm_gap", "tm_midgap", "band_edges", "family")
+TRAIN_START = 2500  # the general checkpoints' first training cell
+
+
+def _solver_cells(paths: list[Path]) -> dict[str, np.ndarray]:
+    files = [read_npz(p) for p in paths]
+    return {k: np.concatenate([f[k] for f in files]) for k in KEYS} | {
+        "source": np.zeros(sum(len(f["eps"]) for f in files), np.int64)}
+
+
+def teacher_cells(config: str, seed: int, start: int, n: int) -> dict[str, np.ndarray]:
+    """Cells ``start..start+n-1`` of ``config`` labelled by the shipped flagship and edges checkpoints."""
+    cells = sample_unit_cells(n, config, seed=seed, start=start)
+    eps = cells.eps.astype(np.float32)
+    ratio = keras_imnn.predict("photonic_inv_dilated", eps, batch_size=256).mean[:, 0]
+    edges = keras_imnn.predict("photonic_edges_inv_dilated", eps, batch_size=256).mean
+    midgap = (edges[:, 1] + edges[:, 2]) / 2  # TM band 1 max, band 2 min
+    return {"eps": eps, "tm_gap": ratio * midgap, "tm_midgap": midgap, "band_edges": edges,
+            "family": cells.family, "source": np.ones(n, np.int64)}
+
+
+def _join(*parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {k: np.concatenate([p[k] for p in parts]).astype(parts[0][k].dtype) for k in parts[0]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--replay", type=int, default=4000)
+    parser.add_argument("--smooth", type=int, default=1000)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    varied = sorted(args.data.glob("varied_train*.npz"))
+    train = _join(_solver_cells(varied), teacher_cells("general", 0, TRAIN_START, args.replay),
+                  teacher_cells("smooth", 1, 0, args.smooth))
+    splits = {"train": train,
+              "validation": _solver_cells([args.data / "varied_val.npz", args.data / "val.npz"]),
+              "test": _solver_cells([args.data / "varied_test.npz", args.data / "test.npz"])}
+    for name, arrays in splits.items():
+        write_arrays(args.out / f"{name}.npz", arrays, {})
+        print(f"{name}: {len(arrays['eps'])} cells ({int(arrays['source'].sum())} teacher-labelled)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
