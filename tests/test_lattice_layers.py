@@ -120,7 +120,8 @@ def test_the_lattice_comparison_trains_with_the_lattice_symmetries(rng):
     variants = compare_models.variants_of(TASKS["magnet"], "lattice", "kagome", x.shape)
     assert [v[2:] for v in variants[2:]] == [("kagome", {}), (False, {"input_shape": (2, 2, 3), "group": None}),
                                              (False, {"input_shape": (2, 2, 3), "group": "kagome"})]
-    runs = run_variants(variants[2:], TaskData(data, None, data, TASKS["magnet"]), sizes=[None], seeds=[0],
+    on_kagome = TaskData(data, None, data, TASKS["magnet"], ("kagome", (2, 2)))
+    runs = run_variants(variants[2:], on_kagome, sizes=[None], seeds=[0],
                         progress=False, settings=TrainSettings(epochs=1, batch_size=16))
     assert [r["config"]["group"] for r in runs] == [None, None, "kagome"]
     assert [r["config"]["augment"] for r in runs] == ["kagome", None, None]

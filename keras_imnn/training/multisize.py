@@ -130,6 +130,7 @@ def fit_sizes(model: keras.Model | str, train: Mapping[Shape, Arrays], validatio
         The trained model (the best epoch's weights) and Keras' ``History``.
     """
     from keras_imnn.models.registry import load
+    from keras_imnn.tasks import get_task
     from keras_imnn.training.loop.train import fit
 
     if isinstance(model, str):
@@ -142,5 +143,5 @@ def fit_sizes(model: keras.Model | str, train: Mapping[Shape, Arrays], validatio
                          "magnet_inv_dilated")
     batches = SizeBatches(list(train.values()), settings.batch_size, seed=settings.seed)
     held = SizeBatches(list(validation.values()), settings.batch_size, shuffle=False) if validation else None
-    history = fit(model, batches.dataset(), held.dataset() if held else None, task=task, settings=settings)
+    history = fit(model, batches.dataset(), held.dataset() if held else None, task=get_task(task), settings=settings)
     return model, history
