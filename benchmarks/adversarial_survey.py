@@ -69,7 +69,7 @@ def build_workspace(w: Path) -> None:
     code = f"""
 import json, numpy as np, keras_imnn
 from pathlib import Path
-from keras_imnn.training.train import save_run
+from keras_imnn.training.loop.train import save_run
 W = Path({str(w)!r})
 m = keras_imnn.load("photonic_inv_dilated", pretrained=False, input_shape=(8, 8, 1), filters=4)
 m.save(W / "tiny.keras")
@@ -399,7 +399,7 @@ def cases() -> list[Case]:
 API_HELPERS = """
     import warnings
     warnings.simplefilter('ignore')
-    from keras_imnn.training.finetune import finetune
+    from keras_imnn.training.loop.finetune import finetune
     from keras_imnn.physics.photonic.solver import band_structure
     from keras_imnn.physics.magnet.ed import ground_state
     from keras_imnn.domain import dataset_domain
@@ -523,7 +523,7 @@ def main() -> int:
     import keras  # noqa: F401  (imported once, before the forks)
 
     import keras_imnn.cli  # noqa: F401
-    from keras_imnn.training import finetune  # noqa: F401
+    from keras_imnn.training.loop import finetune  # noqa: F401
     previous = {}
     if args.rerun:
         previous = {r["name"]: r for r in json.loads(Path(args.rerun).read_text())["results"]}

@@ -52,7 +52,7 @@ import numpy as np
 
 import keras_imnn
 from keras_imnn.atomic import atomic_write_text, read_json
-from keras_imnn.cli_options import add_training_options, point_group, positive_int
+from keras_imnn.cli_options import point_group, positive_int
 from keras_imnn.groups import group_elements, site_permutation
 from keras_imnn.lattices import Torus
 from keras_imnn.layers import GroupAverage
@@ -61,6 +61,7 @@ from keras_imnn.physics.magnet.lattices import make_lattice, maps_bonds
 from keras_imnn.physics.magnet.metrics import sign_overlap
 from keras_imnn.physics.magnet.representatives import SymmetricGroundState, find_ground_state, ground_state_filename
 from keras_imnn.physics.magnet.sampling import MAX_EXPANDED_SITES, sample_states, split_indices
+from keras_imnn.training.settings import FINETUNE_DEFAULTS, TrainSettings, add_settings_options
 
 DEFAULT_TESTS = ("square:6x4:0.5", "square:4x6:0.5", "square:4x4:0.5", "square:6x4:0")
 FREEZES = ("trunk", "none")
@@ -259,8 +260,7 @@ def run_lattice(source: ModelSource, spec: tuple[str, tuple[int, int], float], a
     for freeze in args.freeze:
         start = time.perf_counter()
         tuned, history = keras_imnn.finetune(source.load(), x_tune, y_tune, task="magnet", freeze=freeze,
-                                             epochs=args.epochs, patience=args.patience, batch_size=args.batch_size,
-                                             learning_rate=args.learning_rate, seed=args.seed, verbose=0)
+                                             settings=TrainSettings.from_args(args, verbose=0))
         record[f"finetuned_{freeze}"] = overlap(tuned, x_eval, y_eval, eval_weights)
         record[f"finetuned_{freeze}_epochs"] = len(history.history["loss"])
         record[f"finetuned_{freeze}_seconds"] = round(time.perf_counter() - start, 1)
@@ -299,7 +299,7 @@ def main() -> None:
     parser.add_argument("--finetune-states", type=positive_int, default=1000)
     parser.add_argument("--freeze", nargs="*", choices=FREEZES, default=list(FREEZES),
                         help="fine-tuning modes (none given: zero-shot only)")
-    add_training_options(parser, epochs=100, patience=10)
+    add_settings_options(parser, defaults=FINETUNE_DEFAULTS)
     parser.add_argument("--eval-states", type=positive_int, default=20000)
     parser.add_argument("--cache-dir", help="keep the ground states here (npz) for the next run")
     parser.add_argument("--ground-state-dir", default="out/magnet_36",

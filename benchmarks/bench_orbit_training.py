@@ -25,8 +25,9 @@ import keras_imnn
 from keras_imnn.physics.photonic.cells import random_unit_cells
 from keras_imnn.physics.photonic.kpoints import k_grid
 from keras_imnn.physics.photonic.solver import band_structure
-from keras_imnn.training.orbit_twin import trivial_group_twin
-from keras_imnn.training.train import compile_model
+from keras_imnn.tasks import get_task
+from keras_imnn.training.loop.orbit_twin import trivial_group_twin
+from keras_imnn.training.loop.train import compile_model
 
 MODES = ("exact", "sample")
 
@@ -89,7 +90,7 @@ def main() -> None:
     assert trivial_group_twin(models["exact"], x_train) is None, "cells with symmetry: the twin would apply"
     initial = {mode: m.get_weights() for mode, m in models.items()}
     for model in models.values():
-        compile_model(model, "photonic")
+        compile_model(model, get_task("photonic"))
         model.fit(x_train[:64], y_train[:64], batch_size=32, epochs=1, verbose=0)  # compile outside the timing
 
     best = dict.fromkeys(MODES, np.inf)
@@ -102,7 +103,7 @@ def main() -> None:
     mae = {}  # mode → {epochs: test MAE}; exact first, so that sample is also scored after as many epochs
     for mode, model in models.items():
         model.set_weights(initial[mode])
-        compile_model(model, "photonic")  # fresh optimizer state
+        compile_model(model, get_task("photonic"))  # fresh optimizer state
         keras.utils.set_random_seed(1)  # the same shuffles
         clock = TrainingClock(x_test, y_test, args.seconds, at_epoch=max(mae["exact"]) if mae else None)
         model.fit(x_train, y_train, batch_size=32, epochs=10_000, verbose=0, callbacks=[clock])

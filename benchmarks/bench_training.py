@@ -18,8 +18,9 @@ import numpy as np
 
 import keras_imnn
 from keras_imnn.layers import apply_element, group_elements
-from keras_imnn.training.orbit_twin import trivial_group_twin
-from keras_imnn.training.train import compile_model
+from keras_imnn.tasks import get_task
+from keras_imnn.training.loop.orbit_twin import trivial_group_twin
+from keras_imnn.training.loop.train import compile_model
 
 
 def symmetric_cells(n: int, seed: int = 0) -> np.ndarray:
@@ -43,7 +44,7 @@ def main() -> None:
     models = {}
     for name, (model, xla) in settings.items():
         model = keras.models.clone_model(model)  # one compiled copy per setting
-        compile_model(model, "photonic")
+        compile_model(model, get_task("photonic"))
         model.jit_compile = xla
         model.fit(x[:64], y[:64], batch_size=32, epochs=1, verbose=0)  # compile outside the timing
         models[name] = model

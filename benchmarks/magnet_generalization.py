@@ -1,7 +1,7 @@
 """Sign generalization across J2 (Westerhout et al., Nat. Commun. 11, 1593 (2020)).
 
     python benchmarks/magnet_generalization.py --out docs/magnet_generalization \\
-        --epochs 8 --patience 4 --batch-size 64 --epochs-per-model magnet_dense=50 --max-minutes 240
+        --epochs 8 --patience 4 --batch-size 64 --epochs-per-model magnet_dense=50 --total-minutes 240
     # a quick end-to-end check (~5 min on 2 cores)
     python benchmarks/magnet_generalization.py --out /tmp/mg --lattices square --j2 0 0.5 \\
         --models magnet_dense magnet_inv_dilated --seeds 1 --epochs 2
@@ -13,7 +13,7 @@ uniform states from the rest. Ground state and splits are cached in OUT/data/ (o
 Every model trains from scratch at every J2 with the same settings, seeds 0 .. K−1 (K per model,
 --seeds-per-model; the splits stay those of --split-seed), invariant models averaging over the
 lattice's point group (d2 on square 6×4, c2 on triangular 6×4). Runs go seed-major (a scan cut by
---max-minutes has the first seeds everywhere) and are appended to OUT/results.json as they finish; a
+--total-minutes has the first seeds everywhere) and are appended to OUT/results.json as they finish; a
 rerun skips finished runs. At the end: OUT/<lattice>.png (sign overlap and accuracy vs J2, mean ± std
 over seeds, one line per model; the ground state's Marshall-sign violation beside) and OUT/table.md.
 """
@@ -28,7 +28,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from keras_imnn.atomic import atomic_write_text
-from keras_imnn.training.generalization import (
+from keras_imnn.training.experiments.generalization import (
     SCAN_J2,
     SCAN_MODELS,
     plot_scan,
@@ -37,7 +37,7 @@ from keras_imnn.training.generalization import (
     scan_runs,
     scan_tables,
 )
-from keras_imnn.training.settings import TrainSettings
+from keras_imnn.training.settings import TrainSettings, add_settings_options
 
 DEFAULT_SEEDS = {"magnet_dense": 3, "magnet_cnn": 1, "magnet_inv": 1, "magnet_inv_dilated": 3}
 
@@ -64,20 +64,17 @@ def main() -> None:
                         + " ".join(f"{k}={v}" for k, v in DEFAULT_SEEDS.items())
                         + "; --seeds overrides the default for every model not named here)")
     parser.add_argument("--seeds", type=int, help="seeds per model for the models not in --seeds-per-model")
-    parser.add_argument("--epochs", type=int, default=8)
+    add_settings_options(parser, defaults={"epochs": 8, "patience": 4, "batch_size": 64}, exclude=("seed",))
     parser.add_argument("--epochs-per-model", nargs="*", default=[], metavar="MODEL=E",
                         help="another epoch budget for MODEL (e.g. more for the cheap magnet_dense)")
-    parser.add_argument("--patience", type=int, default=4)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--train-fraction", type=float, default=0.01, help="ε (default 0.01, as the paper)")
     parser.add_argument("--test-size", type=int, default=5000)
     parser.add_argument("--split-seed", type=int, default=0)
-    parser.add_argument("--max-minutes", type=float, help="start no new run after this long (rerun to resume)")
+    parser.add_argument("--total-minutes", type=float, help="start no new run after this long (rerun to resume)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     start = time.monotonic()
-    deadline = start + 60 * args.max_minutes if args.max_minutes else None
+    deadline = start + 60 * args.total_minutes if args.total_minutes else None
 
     named = _per_model(args.seeds_per_model, "--seeds-per-model", parser)
     epochs = _per_model(args.epochs_per_model, "--epochs-per-model", parser)
@@ -85,8 +82,7 @@ def main() -> None:
     if unknown:
         parser.error(f"--seeds-per-model / --epochs-per-model name models not in --models: {unknown}")
     seeds = {m: named.get(m, args.seeds if args.seeds is not None else DEFAULT_SEEDS.get(m, 1)) for m in args.models}
-    base = TrainSettings(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                         patience=args.patience, verbose=0)
+    base = TrainSettings.from_args(args, verbose=0)
     settings = {m: replace(base, epochs=epochs.get(m, args.epochs)) for m in args.models}
     shape = tuple(args.shape)
     points = [(lattice, shape, float(j2)) for lattice in args.lattices for j2 in (args.j2 or SCAN_J2[lattice])]

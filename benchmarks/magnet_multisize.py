@@ -31,14 +31,14 @@ import numpy as np
 
 import keras_imnn
 from keras_imnn.atomic import atomic_write_text, read_json
-from keras_imnn.cli_options import add_training_options, positive_int
+from keras_imnn.cli_options import positive_int
 from keras_imnn.physics.magnet.ed import spins_to_states
 from keras_imnn.physics.magnet.lattices import make_lattice
 from keras_imnn.physics.magnet.signs import marshall_signs
+from keras_imnn.training.loop.train import save_run
 from keras_imnn.training.multisize import fit_sizes, size_splits
-from keras_imnn.training.settings import TrainSettings
+from keras_imnn.training.settings import TrainSettings, add_settings_options
 from keras_imnn.training.size_transfer import score_signs, size_test_set
-from keras_imnn.training.train import save_run
 
 
 def shape_arg(text: str) -> tuple[int, int]:
@@ -80,7 +80,7 @@ def train_run(out: Path, shapes: list[tuple[int, int]], n_train: int, args: argp
 
 def score_own(model: keras.Model, point) -> dict[str, float]:
     """The project's test metrics on a training size's own test split (uniform states; overlap by their |ψ|²)."""
-    from keras_imnn.training.evaluation import evaluate_arrays
+    from keras_imnn.training.loop.evaluation import evaluate_arrays
 
     return {k: round(float(v), 4) for k, v in evaluate_arrays(model, point.test, "magnet").items()}
 
@@ -98,13 +98,12 @@ def main() -> None:
     parser.add_argument("--init-from", choices=["magnet_inv_dilated"],
                         help="start from this zoo checkpoint's weights instead of from scratch")
     parser.add_argument("--zoo", nargs="*", default=["magnet_inv", "magnet_inv_dilated"])
-    add_training_options(parser, epochs=8, patience=3, batch_size=64)
-    parser.add_argument("--max-minutes", type=float, default=20.0, help="each training run's wall-clock budget")
+    add_settings_options(parser, defaults={"epochs": 8, "patience": 3, "batch_size": 64, "max_minutes": 20.0})
     parser.add_argument("--n-drawn", type=positive_int, default=10_000)
     parser.add_argument("--n-uniform", type=positive_int, default=5000)
     parser.add_argument("--ground-state-dir", default="out/gs")
     args = parser.parse_args()
-    settings = TrainSettings.from_args(args, max_minutes=args.max_minutes, verbose=2)
+    settings = TrainSettings.from_args(args, verbose=2)
 
     models = {name: (f"{name} (zoo, 6x4)", lambda name=name: keras_imnn.load(name)) for name in args.zoo}
     multi = train_run(args.out / "multisize", args.train_shapes, args.n_train, args, settings)

@@ -24,8 +24,8 @@ from keras_imnn.atomic import atomic_write_text
 from keras_imnn.models.registry import get_spec, load
 from keras_imnn.npz import read_npz
 from keras_imnn.tasks import get_task
+from keras_imnn.training.loop.train import fit
 from keras_imnn.training.settings import TrainSettings
-from keras_imnn.training.train import fit
 from keras_imnn.uncertainty import calibration as cal
 from keras_imnn.uncertainty.heads import features_and_outputs, head_outputs, train_heads
 from keras_imnn.uncertainty.novelty import Novelty

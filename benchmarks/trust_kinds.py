@@ -22,7 +22,7 @@ from keras_imnn.models.registry import get_spec, load
 from keras_imnn.npz import read_npz
 from keras_imnn.physics.photonic.cells import FAMILIES
 from keras_imnn.tasks import get_task
-from keras_imnn.training.evaluation import evaluate_by_group
+from keras_imnn.training.loop.evaluation import evaluate_by_group
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "trust" / "kinds.json"
 METRICS = {"photonic_inv_dilated": ("mae",),

@@ -24,14 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.atomic import atomic_write_text, read_json
 from keras_imnn.groups import orbit
 from keras_imnn.models.registry import WEIGHTS_DIR, get_spec, list_models, load, manifest, sha256
 from keras_imnn.npz import read_npz
 from keras_imnn.physics.photonic.cells import FAMILIES
 from keras_imnn.tasks import get_task
-from keras_imnn.training.arrays import Arrays
-from keras_imnn.training.splits import npz_dir_splits
+from keras_imnn.training.data.splits import npz_dir_splits
 from keras_imnn.uncertainty import calibration as cal
 from keras_imnn.uncertainty.heads import features_and_outputs, head_outputs, save_head, train_heads
 from keras_imnn.uncertainty.novelty import Novelty

@@ -19,11 +19,12 @@ import json
 import numpy as np
 
 import keras_imnn
+from keras_imnn.arrays import Arrays
 from keras_imnn.models.registry import get_spec
 from keras_imnn.tasks import get_task
-from keras_imnn.training.data import Arrays, load_npz
-from keras_imnn.training.evaluation import evaluate_arrays
-from keras_imnn.training.splits import npz_dir_splits
+from keras_imnn.training.data.loading import load_npz
+from keras_imnn.training.data.splits import npz_dir_splits
+from keras_imnn.training.loop.evaluation import evaluate_arrays
 
 
 def pool_and_test(args: argparse.Namespace) -> tuple[Arrays, Arrays]:

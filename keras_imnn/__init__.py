@@ -36,7 +36,7 @@ _LAZY = {
     "list_models": ("keras_imnn.models.registry", "list_models"),
     "load": ("keras_imnn.models.registry", "load"),
     "presets": ("keras_imnn.models.registry", "presets"),
-    "finetune": ("keras_imnn.training.finetune", "finetune"),
+    "finetune": ("keras_imnn.training.loop.finetune", "finetune"),
     "datasets": ("keras_imnn.datasets", None),
     "predict": ("keras_imnn.prediction", "predict"),
     "Prediction": ("keras_imnn.prediction", "Prediction"),

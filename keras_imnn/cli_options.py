@@ -1,5 +1,5 @@
-"""What every command line of the project shares: checked numeric option types, the training options
-several commands take, and the one-line report of a fault the user caused.
+"""What every command line of the project shares: checked numeric option types and the one-line report of a fault
+the user caused (the training options come from ``keras_imnn.training.settings``).
 
 Apart from ``keras_imnn.cli`` (which wires the subcommands together) so that the command modules and the
 benchmark scripts import these without importing the command line itself.
@@ -10,14 +10,14 @@ import argparse
 import math
 import sys
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 
 from keras_imnn.errors import UserError
 from keras_imnn.groups import GROUPS, normalize_group
 
 
-def _checked(convert: Callable[[str], float], ok: Callable[[float], bool], requirement: str) -> Callable[[str], float]:
+def checked(convert: Callable[[str], float], ok: Callable[[float], bool], requirement: str) -> Callable[[str], float]:
     """An argparse ``type=`` that converts, then refuses values outside ``requirement`` before any work."""
     def parse(text: str) -> float:
         try:
@@ -32,59 +32,20 @@ def _checked(convert: Callable[[str], float], ok: Callable[[float], bool], requi
 
 def int_at_least(low: int, why: str = "") -> Callable[[str], float]:
     """An argparse ``type=`` for an integer >= ``low`` (``why``: the reason, put in the message)."""
-    return _checked(int, lambda v: v >= low, f"an integer >= {low}{f' ({why})' if why else ''}")
+    return checked(int, lambda v: v >= low, f"an integer >= {low}{f' ({why})' if why else ''}")
 
 
 def int_in(low: int, high: int) -> Callable[[str], float]:
     """An argparse ``type=`` for an integer in [``low``, ``high``]."""
-    return _checked(int, lambda v: low <= v <= high, f"an integer in [{low}, {high}]")
+    return checked(int, lambda v: low <= v <= high, f"an integer in [{low}, {high}]")
 
 
 # Numeric option types shared by the subcommands. A NaN fails every comparison, so it is refused too.
-positive_int = _checked(int, lambda v: v >= 1, "an integer >= 1")
-nonnegative_int = _checked(int, lambda v: v >= 0, "an integer >= 0")
-seed_int = _checked(int, lambda v: 0 <= v < 2**32, "an integer in [0, 2**32)")  # numpy's seed range
-positive_float = _checked(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
-fraction = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
-
-
-def add_training_options(parser: argparse.ArgumentParser, epochs: int, patience: int, batch_size: int = 32,
-                         seed: bool = True, helps: Mapping[str, str] | None = None) -> None:
-    """``--epochs``, ``--batch-size``, ``--learning-rate``, ``--patience`` (and ``--seed``): the fields of
-    ``TrainSettings`` every training command sets, with this command's defaults; ``helps`` replaces the help
-    of an option (keyed ``epochs``, ``batch_size``, ``learning_rate``, ``patience``, ``seed``) where the
-    command gives it another meaning."""
-    # argparse fills %(default)s, so no help (a command's own included) can disagree with its default.
-    text = {"epochs": "the most epochs (default: %(default)s)",
-            "batch_size": "examples per step (default: %(default)s)",
-            "learning_rate": "Adam's initial learning rate (default: 1e-3)",
-            "patience": "early stopping: epochs without a better validation score (default: %(default)s)",
-            "seed": "fixes initialization, shuffles and data splits"}
-    unknown = set(helps or {}) - set(text)
-    if unknown:
-        raise ValueError(f"add_training_options: no option {sorted(unknown)}; options: {sorted(text)}")
-    text.update(helps or {})
-    parser.add_argument("--epochs", type=positive_int, default=epochs, help=text["epochs"])
-    parser.add_argument("--batch-size", type=positive_int, default=batch_size, help=text["batch_size"])
-    parser.add_argument("--learning-rate", type=positive_float, default=1e-3, help=text["learning_rate"])
-    parser.add_argument("--patience", type=nonnegative_int, default=patience, help=text["patience"])
-    if seed:
-        parser.add_argument("--seed", type=seed_int, default=0, help=text["seed"])
-
-
-def add_monitor_option(parser: argparse.ArgumentParser) -> None:
-    """``--monitor`` (``TrainSettings.monitor``), for every command that trains with early stopping."""
-    parser.add_argument("--monitor", default="loss",
-                        help="what early stopping (and a learning-rate schedule) watch on the validation split: "
-                             "loss, or a metric of the task (e.g. mae: the photonic MSE loss follows a few hard "
-                             "cells)")
-
-
-def add_validate_every_option(parser: argparse.ArgumentParser) -> None:
-    """``--validate-every K`` (``TrainSettings.validate_every``), for every command that trains."""
-    parser.add_argument("--validate-every", type=positive_int, metavar="K",
-                        help="score the validation split every K epochs (default 1; patience still counts epochs): "
-                             "an orbit-averaged model pays |G| passes per validation example")
+positive_int = checked(int, lambda v: v >= 1, "an integer >= 1")
+nonnegative_int = checked(int, lambda v: v >= 0, "an integer >= 0")
+seed_int = checked(int, lambda v: 0 <= v < 2**32, "an integer in [0, 2**32)")  # numpy's seed range
+positive_float = checked(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
+fraction = checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 
 def png_path(text: str) -> str:

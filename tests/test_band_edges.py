@@ -12,13 +12,13 @@ from keras_imnn.models.builders import feature_width
 from keras_imnn.models.config import ModelConfig
 from keras_imnn.models.registry import get_spec
 from keras_imnn.physics.photonic.solver import band_gaps, band_structure, k_grid
-from keras_imnn.tasks import TASKS, task_of_dataset
+from keras_imnn.tasks import TASKS, get_task, task_of_dataset
 from keras_imnn.tasks.photonic_edges import named_quantities
 from keras_imnn.tasks.photonic_gap import gap_to_midgap
-from keras_imnn.training.data import arrays_from_examples
-from keras_imnn.training.evaluation import evaluate_arrays
+from keras_imnn.training.data.loading import arrays_from_examples
+from keras_imnn.training.loop.evaluation import evaluate_arrays
+from keras_imnn.training.loop.train import fit
 from keras_imnn.training.settings import TrainSettings
-from keras_imnn.training.train import fit
 
 EDGE_MODELS = ["photonic_edges_inv_dilated", "photonic_edges_cnn"]
 
@@ -135,7 +135,7 @@ def test_the_models_task_picks_the_labels_of_shared_data(labelled_cells):
     eps, edges = labelled_cells
     examples = {"eps": eps, "band_edges": edges, "tm_gap": np.zeros(12), "tm_midgap": np.ones(12)}
     assert arrays_from_examples(examples).y.shape == (12, 1)  # no model: the family's first task (gaps)
-    assert arrays_from_examples(examples, task="photonic_edges").y.shape == (12, 32)
+    assert arrays_from_examples(examples, task=get_task("photonic_edges")).y.shape == (12, 32)
     assert task_of_dataset("photonic_crystals/general") is TASKS["photonic"]
     assert task_of_dataset("photonic_crystals/general", "photonic_edges") is TASKS["photonic_edges"]
     assert task_of_dataset("photonic_crystals/gapped", "magnet") is TASKS["photonic"]
@@ -147,11 +147,11 @@ def test_the_task_trains_and_scores(labelled_cells):
     eps, edges = labelled_cells
     data = TASKS["photonic_edges"].arrays({"eps": eps, "band_edges": edges})
     model = keras_imnn.load("photonic_edges_inv_dilated", weights=None, input_shape=(8, 8, 1), filters=4)
-    history = fit(model, data, task="photonic_edges",
+    history = fit(model, data, task=get_task("photonic_edges"),
                   settings=TrainSettings(epochs=8, batch_size=4, learning_rate=3e-3, verbose=0))
     loss = history.history["loss"]
     assert loss[-1] < 0.8 * loss[0]
-    metrics = evaluate_arrays(model, data, "photonic_edges")
+    metrics = evaluate_arrays(model, data, get_task("photonic_edges"))
     assert {"mae", "median_rel_err", "tm_bands_1_4_median_rel_err", "te_bands_5_8_median_rel_err",
             "tm_gap_to_midgap_mae", "te_has_gap_accuracy"} <= set(metrics)
     assert all(np.isfinite(v) for v in metrics.values())

@@ -8,10 +8,10 @@ import pytest
 
 import keras_imnn
 import keras_imnn.atomic as atomic
-import keras_imnn.training.finetune as finetune_module
-import keras_imnn.training.train as train_module
+import keras_imnn.training.loop.finetune as finetune_module
+import keras_imnn.training.loop.train as train_module
 from keras_imnn.cli import build_parser, main
-from keras_imnn.training.train import save_run
+from keras_imnn.training.loop.train import save_run
 
 
 def tiny_model():
@@ -131,7 +131,7 @@ def test_save_run_interrupted_leaves_the_old_run(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("model_kind", ["zoo name", "keras file", "run with run.json"])
 def test_evaluate_refuses_a_model_of_another_task(model_kind, tmp_path, capsys, monkeypatch):
-    import keras_imnn.training.data as data_module
+    import keras_imnn.training.data.loading as data_module
 
     monkeypatch.setattr(data_module, "load_split", no_work)
     if model_kind == "zoo name":
@@ -228,7 +228,7 @@ def test_too_few_samples_is_one_line(finetune_files, tmp_path, capsys):
 
 
 def test_a_bug_keeps_its_traceback(finetune_files, tmp_path, monkeypatch):
-    import keras_imnn.training.data as data_module
+    import keras_imnn.training.data.loading as data_module
 
     def bug(*args, **kwargs):
         raise TypeError("a genuine bug")
@@ -239,14 +239,16 @@ def test_a_bug_keeps_its_traceback(finetune_files, tmp_path, monkeypatch):
 
 
 def test_train_on_checks_out_before_training(tmp_path, monkeypatch):
-    from keras_imnn.training.data import Arrays
+    from keras_imnn.arrays import Arrays
+    from keras_imnn.tasks import TASKS
+    from keras_imnn.training.data.task_data import TaskData
 
     (tmp_path / "afile").write_text("")
     monkeypatch.setattr(train_module, "fit", no_work)
     data = Arrays(np.ones((4, 8, 8, 1), "float32"), np.ones((4, 1), "float32"))
     with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
-        train_module.train_on("photonic_inv_dilated", data, None, data, out=tmp_path / "afile" / "run",
-                              input_shape=(8, 8, 1), filters=4)
+        train_module.train_on("photonic_inv_dilated", TaskData(data, None, data, TASKS["photonic"]),
+                              out=tmp_path / "afile" / "run", input_shape=(8, 8, 1), filters=4)
 
 
 @pytest.fixture
@@ -306,7 +308,7 @@ def test_cli_finetune_options_have_help_and_reach_the_training(finetune_files, t
     base, data = finetune_files
     assert main(["finetune", base, "--data", data, "--out", str(tmp_path / "ft"), "--batch-size", "4",
                  "--patience", "3"]) == 2
-    assert (seen["batch_size"], seen["patience"], seen["task"].name) == (4, 3, "photonic")
+    assert (seen["settings"].batch_size, seen["settings"].patience, seen["task"].name) == (4, 3, "photonic")
 
 
 def test_cli_target_is_refused_for_xy_files(finetune_files, tmp_path, capsys):
@@ -324,6 +326,6 @@ def test_train_monitor_reaches_the_settings_and_an_unknown_one_is_refused_before
     assert main(["train", "photonic_inv", "--monitor", "mae", "--out", str(tmp_path / "a")]) == 0
     assert seen[0].monitor == "mae"
     monkeypatch.undo()
-    monkeypatch.setattr(train_module, "load_task_splits", no_work)
+    monkeypatch.setattr(train_module, "load_task_data", no_work)
     assert main(["train", "photonic_inv", "--monitor", "accuracy", "--out", str(tmp_path / "b")]) == 2
     assert "monitor must be one of loss, mae for the photonic task; got 'accuracy'" in one_line_error(capsys, "train")

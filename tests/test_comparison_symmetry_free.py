@@ -1,22 +1,20 @@
 """Band edges on cells without point symmetry, five variants (the symmetry-free filter,
 the variants, the log-log learning curves and the script's wiring; no training)."""
-import importlib.util
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from keras_imnn.arrays import Arrays
+from keras_imnn.cli_options import report_user_errors
 from keras_imnn.groups import shift_symmetries
 from keras_imnn.models.registry import get_spec
 from keras_imnn.physics.photonic.cells import rods, sample_unit_cells
-from keras_imnn.tasks import TASKS
-from keras_imnn.training.arrays import Arrays
-from keras_imnn.training.comparison import _config, is_error_metric, plot_curves, run_variants, summarize
-from keras_imnn.training.splits import symmetry_free, symmetry_free_mask, symmetry_free_splits
-
-ROOT = Path(__file__).resolve().parents[1]
+from keras_imnn.tasks import TASKS, get_task
+from keras_imnn.training.data.splits import symmetry_free, symmetry_free_mask
+from keras_imnn.training.data.task_data import TaskData
+from keras_imnn.training.experiments.comparison import _config, is_error_metric, plot_curves, run_variants, summarize
 
 
 def sibcl_cell(seed=3):
@@ -43,14 +41,16 @@ def test_splits_are_filtered_after_they_are_made_and_counted():
     cells = sample_unit_cells(40, "general", 0)
     x = cells.eps[..., None].astype("float32")
     data = Arrays(x, np.arange(40, dtype="float32")[:, None])
-    splits = (data.subset(np.arange(25, 40)), data.subset(np.arange(15, 25)), data.subset(np.arange(15)))
-    (train, val, test), note = symmetry_free_splits(splits)
+    made = TaskData(data.subset(np.arange(25, 40)), data.subset(np.arange(15, 25)), data.subset(np.arange(15)),
+                    TASKS["photonic"], source="cells.npz")
+    free = made.symmetry_free()
+    train, val, test = free.train, free.validation, free.test
     expected = np.flatnonzero(symmetry_free_mask(x))
     assert 0 < len(expected) < 40  # the general mix has both
     assert [p.y[:, 0].tolist() for p in (test, val, train)] == [
         [i for i in expected if lo <= i < hi] for lo, hi in ((0, 15), (15, 25), (25, 40))]
-    assert note == (f"cells without D4 point symmetry only: train {len(train)} of 15, validation {len(val)} of 10, "
-                    f"test {len(test)} of 15")
+    assert free.source == (f"cells.npz; cells without D4 point symmetry only: train {len(train)} of 15, "
+                           f"validation {len(val)} of 10, test {len(test)} of 15")
     # Families without symmetry by construction: all sibcl cells are kept, no gapped (C4v) cell.
     assert all(cells.family[i] != 1 for i in expected)
 
@@ -81,12 +81,12 @@ def test_learning_curves_are_log_log_for_errors(tmp_path, monkeypatch):
     runs = [{"variant": v, "n_train": n, "seed": s, "test_metrics": {"median_rel_err": e / n**0.5 * (1 + s / 10),
                                                                      "mae": e / n, "r2": 0.5}}
             for v, e in (("cnn", 1.0), ("inv", 0.5)) for n in (100, 200, 400) for s in (0, 1, 2)]
-    table, stats = summarize(runs, "photonic_edges", metrics=["median_rel_err", "mae", "r2"])
+    table, stats = summarize(runs, get_task("photonic_edges"), metrics=["median_rel_err", "mae", "r2"])
     assert table.splitlines()[0] == "| model | n_train | seeds | median_rel_err | mae | r2 |"
     assert stats[("inv", 400, "mae")][0] == pytest.approx(0.5 / 400)
     saved = []
     monkeypatch.setattr(plt, "close", saved.append)
-    plot_curves(stats, "photonic_edges", tmp_path / "curves.png")
+    plot_curves(stats, get_task("photonic_edges"), tmp_path / "curves.png")
     axes = saved[0].axes
     assert [(ax.get_xscale(), ax.get_yscale()) for ax in axes] == [("log", "log"), ("log", "log"), ("log", "linear")]
     assert [t.get_text() for t in axes[0].get_xticklabels()] == ["100", "200", "400"]
@@ -96,10 +96,9 @@ def test_learning_curves_are_log_log_for_errors(tmp_path, monkeypatch):
 
 @pytest.fixture
 def compare_models():
-    spec = importlib.util.spec_from_file_location("compare_models", ROOT / "benchmarks" / "compare_models.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from keras_imnn.training.experiments import compare_models
+
+    return compare_models
 
 
 def edges_npz(tmp_path):
@@ -115,8 +114,9 @@ def test_script_filters_reports_and_passes_the_metrics(compare_models, monkeypat
     cells, npz = edges_npz(tmp_path)
     seen = {}
 
-    def fake_run_variants(variants, train, validation, test, *, sizes, seeds, **kwargs):
-        seen.update(variants=variants, splits=(train, validation, test), sizes=sizes, settings=kwargs["settings"])
+    def fake_run_variants(variants, data, *, sizes, seeds, **kwargs):
+        seen.update(variants=variants, splits=(data.train, data.validation, data.test), sizes=sizes,
+                    settings=kwargs["settings"])
         return [{"variant": v[0], "n_train": n, "seed": s, "epochs_run": 1,
                  "test_metrics": {"median_rel_err": 0.1, "mae": 0.01}} for v in variants for n in (4, 8) for s in seeds]
 
@@ -171,7 +171,7 @@ def test_script_filters_reports_and_passes_the_metrics(compare_models, monkeypat
     monkeypatch.setattr(compare_models, "run_variants", run_variants)  # reads the file before it trains
     for extra in ([], ["--table-only"]):
         monkeypatch.setattr(sys, "argv", [*argv, *extra])
-        assert compare_models.report_user_errors("compare_models", compare_models.main) == 2
+        assert report_user_errors("compare_models", compare_models.main) == 2
         err = capsys.readouterr().err
         assert "Traceback" not in err and len(err.strip().splitlines()) == 1
         assert f"compare_models: error: {tmp_path / 'out' / 'results.json'} is not valid JSON (" in err
@@ -182,7 +182,7 @@ def test_merge_joins_the_folders_of_split_processes_and_refuses_other_data_or_co
     _, npz = edges_npz(tmp_path)
     error = {"photonic_edges_cnn": 0.3, "photonic_edges_inv": 0.1}
 
-    def fake_run_variants(variants, *splits, sizes, seeds, results_path, **kwargs):
+    def fake_run_variants(variants, data, *, sizes, seeds, results_path, **kwargs):
         runs = [{"variant": v[0], "n_train": 8, "seed": s, "epochs_run": 1,
                  "test_metrics": {"median_rel_err": error[v[0]]}} for v in variants for s in seeds]
         results_path.write_text(json.dumps(runs))
@@ -195,7 +195,7 @@ def test_merge_joins_the_folders_of_split_processes_and_refuses_other_data_or_co
                                           "--n-validation", "10", "--sizes", "8", "--seeds", "0", "1",
                                           "--metrics", "median_rel_err", *extra])
         try:
-            return compare_models.report_user_errors("compare_models", compare_models.main)
+            return report_user_errors("compare_models", compare_models.main)
         except SystemExit as exc:  # parser.error
             return exc.code
 

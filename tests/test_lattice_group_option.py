@@ -8,8 +8,9 @@ import pytest
 from keras_imnn.cli import main
 from keras_imnn.cli_options import point_group
 from keras_imnn.physics.magnet.lattices import check_group_preserves
-from keras_imnn.training.splits import check_lattice
-from keras_imnn.training.train import model_overrides
+from keras_imnn.tasks import get_task
+from keras_imnn.training.data.task_data import check_model
+from keras_imnn.training.loop.train import model_overrides
 
 
 def test_group_option_takes_point_groups_and_lattice_names():
@@ -28,7 +29,7 @@ def test_a_group_that_does_not_fit_the_lattice_is_refused_in_one_line():
     check_group_preserves("kagome", "kagome", (3, 3), "m")
     with pytest.raises(ValueError, match="magnet_inv: group 'kagome' is the kagome lattice's point group acting on "
                                          "its sites, and these data record no lattice"):
-        check_lattice("magnet_inv", None, {"group": "kagome"})
+        check_model("magnet_inv", get_task("magnet"), None, {"group": "kagome"})
 
 
 def test_a_lattice_group_fixes_the_input_shape_to_the_data():

@@ -108,24 +108,20 @@ def test_lattice_configs_that_cannot_work_are_refused(overrides, message):
 def test_the_lattice_comparison_trains_with_the_lattice_symmetries(rng):
     """``compare_models.py --variants lattice`` on kagome data: the CNN augmented by kagome symmetries and the
     multiscale trunk averaged over kagome's point group train through ``train_on`` (one epoch each)."""
-    import importlib.util
-    from pathlib import Path
-
+    from keras_imnn.arrays import Arrays
     from keras_imnn.tasks import TASKS
-    from keras_imnn.training.arrays import Arrays
-    from keras_imnn.training.comparison import run_variants
+    from keras_imnn.training.data.task_data import TaskData
+    from keras_imnn.training.experiments import compare_models
+    from keras_imnn.training.experiments.comparison import run_variants
     from keras_imnn.training.settings import TrainSettings
 
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "compare_models.py"
-    spec = importlib.util.spec_from_file_location("compare_models", path)
-    compare_models = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(compare_models)
     x = rng.integers(0, 2, size=(48, 2, 2, 3)).astype("float32")
     data = Arrays(x, rng.integers(0, 2, size=(48, 1)).astype("float32"))
     variants = compare_models.variants_of(TASKS["magnet"], "lattice", "kagome", x.shape)
     assert [v[2:] for v in variants[2:]] == [("kagome", {}), (False, {"input_shape": (2, 2, 3), "group": None}),
                                              (False, {"input_shape": (2, 2, 3), "group": "kagome"})]
-    runs = run_variants(variants[2:], data, None, data, sizes=[None], seeds=[0], progress=False,
-                        settings=TrainSettings(epochs=1, batch_size=16))
+    on_kagome = TaskData(data, None, data, TASKS["magnet"], ("kagome", (2, 2)))
+    runs = run_variants(variants[2:], on_kagome, sizes=[None], seeds=[0],
+                        progress=False, settings=TrainSettings(epochs=1, batch_size=16))
     assert [r["config"]["group"] for r in runs] == [None, None, "kagome"]
     assert [r["config"]["augment"] for r in runs] == ["kagome", None, None]

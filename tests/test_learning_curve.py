@@ -2,7 +2,7 @@
 import numpy as np
 
 from keras_imnn.cli import main
-from keras_imnn.training.curves import plot_learning_curve
+from keras_imnn.training.loop.curves import plot_learning_curve
 
 
 def test_finetune_writes_the_learning_curve(tmp_path):
@@ -22,14 +22,17 @@ def test_the_curve_draws_validation_scored_every_k_epochs_and_non_positive_value
 
 
 def test_train_writes_the_learning_curve(tmp_path, monkeypatch):
-    from keras_imnn.training.arrays import Arrays
+    from keras_imnn.arrays import Arrays
+    from keras_imnn.tasks.magnet_sign import MAGNET_SIGN
+    from keras_imnn.training.data.task_data import TaskData
+    from keras_imnn.training.loop.train import train_on
     from keras_imnn.training.settings import TrainSettings
-    from keras_imnn.training.train import train_on
 
     monkeypatch.setenv("KERAS_IMNN_XLA", "0")
     rng = np.random.default_rng(0)
     spins = rng.integers(0, 2, size=(24, 6, 4, 1)).astype("float32")
     data = Arrays(spins, (spins.sum(axis=(1, 2, 3)) % 2)[:, None].astype("float32"))
-    train_on("magnet_dense", data.subset(slice(0, 16)), data.subset(slice(16, 24)), data.subset(slice(16, 24)),
+    held_out = data.subset(slice(16, 24))
+    train_on("magnet_dense", TaskData(data.subset(slice(0, 16)), held_out, held_out, MAGNET_SIGN),
              settings=TrainSettings(epochs=2, batch_size=8), out=tmp_path / "run")
     assert (tmp_path / "run" / "learning_curve.png").read_bytes()[:4] == b"\x89PNG"

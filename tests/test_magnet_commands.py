@@ -147,20 +147,26 @@ def triangular_4x4(tmp_path_factory):
 def test_training_on_a_lattice_the_models_group_does_not_keep_is_refused(triangular_4x4, tmp_path, capsys,
                                                                           monkeypatch):
     # D2 and D4 (the zoo's magnet groups) map the triangular lattice's J2 diagonal onto the other one.
+    from keras_imnn.tasks import TASKS
     from keras_imnn.training.checkpoints import main as train_checkpoints
-    from keras_imnn.training.splits import check_lattice, source_lattice
+    from keras_imnn.training.data import task_data
+    from keras_imnn.training.data.task_data import load_task_data, source_lattice
 
-    lattice = source_lattice(None, npz_dir=triangular_4x4)
+    data = load_task_data("frustrated_magnets/x", npz_dir=str(triangular_4x4))
+    lattice = data.lattice
     assert lattice == ("triangular", (4, 4))
     refused = (r"^magnet_inv: group 'd[24]' does not map the bonds of the triangular 4x4 lattice .*'trivial', 'c2' "
                r"\(choose one with --group; group= in Python\)$")
     with pytest.raises(ValueError, match=refused):
-        check_lattice("magnet_inv", lattice)  # the zoo's group
+        data.check_model("magnet_inv")  # the zoo's group
     with pytest.raises(ValueError, match=refused.replace("d[24]", "d2")):
-        check_lattice("magnet_inv", lattice, {"group": "d2"})
-    check_lattice("magnet_inv", lattice, {"group": "c2"})
-    check_lattice("magnet_cnn", lattice)  # no invariance: nothing to refuse
-    check_lattice("magnet_inv", source_lattice(None, npz_dir=tmp_path))  # no metadata: nothing known
+        data.check_model("magnet_inv", {"group": "d2"})
+    data.check_model("magnet_inv", {"group": "c2"})
+    data.check_model("magnet_cnn")  # no invariance: nothing to refuse
+    assert source_lattice(None, npz_dir=tmp_path) is None  # no metadata: nothing known
+    task_data.check_model("magnet_inv", TASKS["magnet"], None)
+    with pytest.raises(ValueError, match="'photonic_inv' is a photonic model and .* holds magnet data"):
+        data.check_model("photonic_inv")
     with pytest.raises(ValueError, match=refused):
         train_checkpoints(["magnet", "--npz-dir", str(triangular_4x4), "--models", "magnet_cnn", "magnet_inv",
                            "--weights-dir", str(tmp_path / "w"), "--epochs", "1"])
@@ -174,12 +180,10 @@ def test_training_on_a_lattice_the_models_group_does_not_keep_is_refused(triangu
                     r"triangular 4x4 lattice .*accepted for it: 'trivial', 'c2' \(choose one with --group", err)
     assert "\n" not in err and not (tmp_path / "tfds").exists() and not (tmp_path / "run").exists()
     # With --group c2 the lattice check passes and the data are read next; a CNN uses a group only to augment.
-    import keras_imnn.training.train as train_module
-
     def reached(*args, **kwargs):
         raise UserError("reached the data")
 
-    monkeypatch.setattr(train_module, "load_task_splits", reached)
+    monkeypatch.setattr(task_data, "load_split", reached)
     assert main([*args, "--group", "C2"]) == 2
     assert capsys.readouterr().err.strip() == "keras-imnn train: error: reached the data"
     assert main(["train", "magnet_cnn", "--group", "c2", "--out", str(tmp_path / "run")]) == 2
@@ -197,8 +201,10 @@ def test_training_on_a_lattice_the_models_group_does_not_keep_is_refused(triangu
 def test_augmentation_draws_from_the_data_lattice_group(monkeypatch):
     # `--augment` on the triangular lattice drew from D2, whose mirrors turn its J2 diagonal into the other one:
     # a CNN augmented so learns a symmetry the data lack. It now takes the lattice's own group.
-    import keras_imnn.training.train as train_module
-    from keras_imnn.training.splits import lattice_augment
+    import keras_imnn.training.loop.train as train_module
+    from keras_imnn.arrays import Arrays
+    from keras_imnn.tasks import TASKS
+    from keras_imnn.training.data.task_data import TaskData, lattice_augment
 
     assert lattice_augment(True, ("triangular", (6, 4)), "magnet_cnn") == "c2"
     assert lattice_augment(True, ("triangular", (4, 4)), "magnet_cnn") == "c2"
@@ -211,8 +217,15 @@ def test_augmentation_draws_from_the_data_lattice_group(monkeypatch):
                                          r"triangular 6x4 lattice"):
         lattice_augment("d2", ("triangular", (6, 4)), "magnet_cnn")
     seen = {}
-    monkeypatch.setattr(train_module, "source_lattice", lambda *a, **k: ("triangular", (6, 4)))
-    monkeypatch.setattr(train_module, "load_task_splits", lambda *a, **k: (None, None, None))
-    monkeypatch.setattr(train_module, "train_on", lambda name, *splits, **kwargs: seen.update(kwargs))
-    train_module.train("magnet_cnn", "frustrated_magnets/triangular_6x4_j2_1.3", augment=True)
+    spins = Arrays(np.zeros((2, 6, 4, 1), "float32"), np.zeros((2, 1), "float32"))
+    on_triangular = TaskData(spins, spins, spins, TASKS["magnet"], ("triangular", (6, 4)))
+    monkeypatch.setattr(train_module, "load_task_data", lambda *a, **k: on_triangular)
+
+    def built(name, augment, *args):  # train_on builds the model with the group it resolved: stop there
+        seen.update(augment=augment)
+        raise UserError("built")
+
+    monkeypatch.setattr(train_module, "model_overrides", built)
+    with pytest.raises(UserError, match="built"):
+        train_module.train("magnet_cnn", "frustrated_magnets/triangular_6x4_j2_1.3", augment=True)
     assert seen["augment"] == "c2"

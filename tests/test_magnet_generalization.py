@@ -6,7 +6,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from keras_imnn.training import generalization as gen
+from keras_imnn.training.experiments import generalization as gen
 from keras_imnn.training.settings import TrainSettings
 
 POINT = ("square", (4, 4), 0.5)

@@ -68,7 +68,7 @@ def test_non_finite_inputs_give_nan_for_that_sample_only(rng, name):
 
 
 def test_a_new_head_keeps_nan_for_non_finite_inputs(rng):
-    from keras_imnn.training.finetune import replace_head
+    from keras_imnn.training.loop.finetune import replace_head
 
     model = replace_head(keras_imnn.load("photonic_inv", pretrained=False, filters=4), 3)
     x = cells(rng, (3, 32, 32, 1))

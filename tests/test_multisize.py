@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import keras_imnn
+from keras_imnn.arrays import Arrays
 from keras_imnn.groups import group_elements, transform
-from keras_imnn.training.arrays import Arrays
 from keras_imnn.training.multisize import SizeBatches, fit_sizes
 from keras_imnn.training.settings import TrainSettings
 

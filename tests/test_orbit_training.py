@@ -7,12 +7,13 @@ import pytest
 from test_models import float64_models
 
 import keras_imnn
+from keras_imnn.arrays import Arrays
 from keras_imnn.layers import GroupAverage, InvariantPooling2D, PeriodicConv2D, apply_element, group_elements
 from keras_imnn.models.config import ModelConfig
 from keras_imnn.models.registry import get_spec, sha256
-from keras_imnn.training.arrays import Arrays
+from keras_imnn.tasks.photonic_gap import PHOTONIC_GAP as PHOTONIC
+from keras_imnn.training.loop.train import fit
 from keras_imnn.training.settings import TrainSettings
-from keras_imnn.training.train import fit
 
 SMALL = dict(pretrained=False, input_shape=(8, 8, 1), filters=4, dilations=(1, 2))
 D4 = group_elements("d4")
@@ -109,11 +110,11 @@ def test_fit_trains_in_one_pass_and_keeps_the_twin_on_symmetric_cells(rng):
     model = keras_imnn.load("photonic_inv_dilated", orbit_training="sample", **SMALL)
     x = rng.uniform(1, 20, size=(32, 8, 8, 1)).astype("float32")
     y = x.std(axis=(1, 2, 3))[:, None] / 10
-    history = fit(model, Arrays(x, y), task="photonic", settings=TrainSettings(epochs=2, verbose=0))
+    history = fit(model, Arrays(x, y), task=PHOTONIC, settings=TrainSettings(epochs=2, verbose=0))
     assert np.isfinite(history.history["loss"]).all() and not history.trained_with_trivial_group
     # C4v cells: the orbit is shifts, so the trivial-group twin (1 pass, exact) still applies.
     symmetric = (sum(images(rng.integers(1, 20, size=(16, 8, 8, 1)).astype("float32"))) / 8).astype("float32")
-    history = fit(model, Arrays(symmetric, y[:16]), task="photonic", settings=TrainSettings(epochs=1, verbose=0))
+    history = fit(model, Arrays(symmetric, y[:16]), task=PHOTONIC, settings=TrainSettings(epochs=1, verbose=0))
     assert history.trained_with_trivial_group
     assert history.head_refit is None  # the twin trained on the exact average: nothing to refit
 
@@ -125,11 +126,11 @@ def test_sampled_training_refits_the_head_on_the_exact_average(rng):
     x = rng.uniform(1, 20, size=(96, 8, 8, 1)).astype("float32")
     y = (x[:, :4].mean(axis=(1, 2, 3)) - x[:, 4:].mean(axis=(1, 2, 3)))[:, None] ** 2 / 20  # not D4-invariant
     train, validation = Arrays(x[:64], y[:64]), Arrays(x[64:], y[64:])
-    history = fit(model, train, validation, task="photonic", settings=TrainSettings(epochs=3, verbose=0))
+    history = fit(model, train, validation, task=PHOTONIC, settings=TrainSettings(epochs=3, verbose=0))
     refit = history.head_refit
     assert refit["loss_after"] < refit["loss_before"] and refit["epochs"] > 1
     prediction = model.predict(validation.x, verbose=0)
     np.testing.assert_allclose(np.mean((prediction - validation.y) ** 2), refit["loss_after"], rtol=1e-4)
-    assert fit(model, train, task="photonic", settings=TrainSettings(epochs=1, verbose=0)).head_refit is not None
+    assert fit(model, train, task=PHOTONIC, settings=TrainSettings(epochs=1, verbose=0)).head_refit is not None
     exact = keras_imnn.load("photonic_inv_dilated", orbit_training="exact", **SMALL)
-    assert fit(exact, train, task="photonic", settings=TrainSettings(epochs=1, verbose=0)).head_refit is None
+    assert fit(exact, train, task=PHOTONIC, settings=TrainSettings(epochs=1, verbose=0)).head_refit is None

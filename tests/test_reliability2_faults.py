@@ -20,8 +20,8 @@ from keras_imnn.cli import main
 from keras_imnn.domain import DomainWarning
 from keras_imnn.physics import memory
 from keras_imnn.physics.photonic import solver
-from keras_imnn.training.finetune import finetune
-from keras_imnn.training.train import save_run
+from keras_imnn.training.loop.finetune import finetune
+from keras_imnn.training.loop.train import save_run
 
 
 def tiny_photonic():
@@ -112,7 +112,7 @@ def test_finetune_refuses_an_infinite_dataset(rng):
 def test_finetune_bounds_a_dataset_of_unknown_size(rng, monkeypatch):
     import tensorflow as tf
 
-    import keras_imnn.training.finetune as finetune_module
+    import keras_imnn.training.loop.finetune as finetune_module
 
     monkeypatch.setattr(finetune_module, "MAX_DATASET_BATCHES", 5)
     x = cells(rng)
@@ -238,13 +238,14 @@ def test_evaluate_data_refuses_magnet_labels_it_would_truncate(tmp_path, capsys)
 
 
 def test_train_refuses_more_examples_than_the_dataset_has(monkeypatch):
-    from keras_imnn.training import splits
-    from keras_imnn.training.arrays import Arrays
+    from keras_imnn.arrays import Arrays
+    from keras_imnn.training.data import task_data
 
     ten = Arrays(np.ones((10, 8, 8, 1), "float32"), np.zeros((10, 1), "float32"))
-    monkeypatch.setattr(splits, "load_split", lambda dataset, split, **kw: ten)
+    monkeypatch.setattr(task_data, "load_split", lambda dataset, split, **kw: ten)
+    monkeypatch.setattr(task_data, "source_lattice", lambda *a, **kw: None)
     with pytest.raises(ValueError, match="n_train 100 exceeds the 10 training examples"):
-        splits.load_task_splits("photonic_crystals/gapped", data_dir=None, target=None, n_train=100, seed=0)
+        task_data.load_task_data("photonic_crystals/gapped", n_train=100)
 
 
 @pytest.mark.parametrize("command", [["plot", "photonic"], ["demo"],

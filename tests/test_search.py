@@ -7,11 +7,13 @@ import pytest
 from test_models import assert_invariant, float64_models
 
 import keras_imnn
+from keras_imnn.arrays import Arrays
 from keras_imnn.cli import main
 from keras_imnn.layers import PeriodicConv2D
 from keras_imnn.search.space import SearchSpace, distinct_dilations, largest_distinct_dilation
 from keras_imnn.search.tuner import best_distinct
-from keras_imnn.training.data import Arrays
+from keras_imnn.tasks import TASKS
+from keras_imnn.training.data.task_data import TaskData
 from keras_imnn.training.settings import TrainSettings
 
 SPACE = {"max_layers": 2, "widths": (4, 6), "kernel_sizes": (3,)}
@@ -125,14 +127,15 @@ def test_compare_trains_winners_next_to_the_zoo_baselines(monkeypatch, tmp_path)
     (tmp_path / "search.json").write_text(json.dumps(record))
     trained = []
 
-    def fake_run_variants(variants, train, validation, test, *, sizes, seeds, **kwargs):
+    def fake_run_variants(variants, data, *, sizes, seeds, **kwargs):
         trained.extend(variants)
         return [{"variant": v[0], "n_train": sizes[0], "seed": s, "epochs_run": 1,
                  "test_metrics": {"accuracy": 0.5 + 0.01 * s, "sign_overlap": 0.9}} for v in variants for s in seeds]
 
     monkeypatch.setattr(results, "run_variants", fake_run_variants)
-    data = Arrays(np.zeros((4, 4, 4, 1), "float32"), np.zeros((4, 1), "float32"))
-    comparison = keras_imnn.search.compare(tmp_path, data, data, data, top=1, out=tmp_path / "cmp")
+    arrays = Arrays(np.zeros((4, 4, 4, 1), "float32"), np.zeros((4, 1), "float32"))
+    data = TaskData(arrays, arrays, arrays, TASKS["magnet"])
+    comparison = keras_imnn.search.compare(tmp_path, data, top=1, out=tmp_path / "cmp")
     labels = [v[0] for v in trained]
     # The zoo's magnet_inv_dilated is [1, 2, 4, 8], so the authors' [1, 2, 3] stack runs too.
     assert labels == ["nas #1 d=[1, 2] w=8 k=3 res", "magnet_inv_dilated [1, 2, 3]", "magnet_dense", "magnet_cnn",
@@ -151,26 +154,26 @@ def test_compare_trains_winners_next_to_the_zoo_baselines(monkeypatch, tmp_path)
     assert (tmp_path / "cmp" / "comparison.md").read_text() == comparison.table
     assert is_png(tmp_path / "cmp" / "comparison.png")
     with pytest.raises(ValueError, match="at least 3 distinct seeds"):
-        keras_imnn.search.compare(tmp_path, data, data, data, seeds=(0, 1))
+        keras_imnn.search.compare(tmp_path, data, seeds=(0, 1))
     # Where the base already is the hand-picked stack, it is not trained twice.
     trained.clear()
     with monkeypatch.context() as hand_picked:
         hand_picked.setattr(results, "HAND_PICKED", (1, 2, 4, 8))
-        keras_imnn.search.compare(tmp_path, data, data, data, top=1, baselines=False)
+        keras_imnn.search.compare(tmp_path, data, top=1, baselines=False)
     assert [v[0] for v in trained] == ["nas #1 d=[1, 2] w=8 k=3 res"]
     record.update(base="photonic_inv_dilated", task="regression", fixed_overrides={"input_shape": [4, 4, 1]})
     (tmp_path / "search.json").write_text(json.dumps(record))
     trained.clear()
     monkeypatch.setattr(results, "summarize", lambda runs, task, order=(): ("", {}))
     monkeypatch.setattr(results, "plot_bars", lambda *a, **k: None)
-    keras_imnn.search.compare(tmp_path, data, data, data, top=1, baselines=False)
+    keras_imnn.search.compare(tmp_path, data, top=1, baselines=False)
     assert [(v[0], v[3].get("dilations")) for v in trained][1:] == [("photonic_inv_dilated [1, 2, 3]", (1, 2, 3))]
     # A winner that is the base's own stack is trained once, named for both; the zoo row is not repeated.
     record["top"].insert(0, {"overrides": {"dilations": [1, 2, 4, 8], "filters": 32, "kernel_size": 3,
                                            "residual": False}})
     (tmp_path / "search.json").write_text(json.dumps(record))
     trained.clear()
-    keras_imnn.search.compare(tmp_path, data, data, data, top=2)
+    keras_imnn.search.compare(tmp_path, data, top=2)
     assert [v[0] for v in trained] == [
         "nas #1 d=[1, 2, 4, 8] w=32 k=3 = photonic_inv_dilated", "nas #2 d=[1, 2] w=8 k=3 res",
         "photonic_inv_dilated [1, 2, 3]", "photonic_cnn", "photonic_cnn + aug", "photonic_inv"]
@@ -303,10 +306,10 @@ def test_cli_shares_the_training_options_with_its_own_meanings(capsys):
 def test_training_options_refuse_help_for_an_option_they_do_not_add():
     import argparse
 
-    from keras_imnn.cli_options import add_training_options
+    from keras_imnn.training.settings import add_settings_options
 
-    with pytest.raises(ValueError, match=r"no option \['epoch'\]"):
-        add_training_options(argparse.ArgumentParser(), epochs=1, patience=1, helps={"epoch": "typo"})
+    with pytest.raises(ValueError, match=r"no field \['epoch'\]"):
+        add_settings_options(argparse.ArgumentParser(), helps={"epoch": "typo"})
 
 
 def test_cli_default_n_train_is_the_tasks_data_scarce_size(rng, tmp_path, monkeypatch, capsys):

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 import keras_imnn
+from keras_imnn.arrays import Arrays
 from keras_imnn.models.registry import get_spec
 from keras_imnn.models.zoo import SPECS
 from keras_imnn.tasks import TASKS, get_task, task_of_dataset
 from keras_imnn.tasks.photonic_gap import PhotonicGap
-from keras_imnn.training.arrays import Arrays
 from keras_imnn.training.settings import TrainSettings
 
 
@@ -57,18 +57,19 @@ class MidgapTask(PhotonicGap):
 
 
 def test_a_new_task_is_one_object_the_training_code_asks(rng, monkeypatch):
-    from keras_imnn.training.comparison import summarize
-    from keras_imnn.training.evaluation import evaluate_arrays
-    from keras_imnn.training.train import fit
+    from keras_imnn.training.experiments.comparison import summarize
+    from keras_imnn.training.loop.evaluation import evaluate_arrays
+    from keras_imnn.training.loop.train import fit
 
     task = MidgapTask(**{**vars(TASKS["photonic"]), "name": "midgap", "summary_metrics": ("rmse",)})
     monkeypatch.setitem(TASKS, "midgap", task)  # the registry line
     x = rng.uniform(1, 20, size=(16, 8, 8)).astype("float32")
     data = task.arrays({"eps": x, "tm_midgap": x.mean(axis=(1, 2)) / 20})
     model = keras_imnn.load("photonic_inv_dilated", pretrained=False, input_shape=(8, 8, 1), filters=4)
-    history = fit(model, data, task="midgap", settings=TrainSettings(epochs=1, verbose=0))
-    assert history.history["mae"] and set(evaluate_arrays(model, data, "midgap")) >= {"mae", "rmse"}
-    table, _ = summarize([{"variant": "m", "n_train": 16, "seed": 0, "test_metrics": {"rmse": 0.1}}], "midgap")
+    history = fit(model, data, task=get_task("midgap"), settings=TrainSettings(epochs=1, verbose=0))
+    assert history.history["mae"] and set(evaluate_arrays(model, data, get_task("midgap"))) >= {"mae", "rmse"}
+    runs = [{"variant": "m", "n_train": 16, "seed": 0, "test_metrics": {"rmse": 0.1}}]
+    table, _ = summarize(runs, get_task("midgap"))
     assert "| model | n_train | seeds | rmse |" in table
 
 

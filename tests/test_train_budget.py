@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 import keras_imnn
-import keras_imnn.training.train as train_module
+import keras_imnn.training.loop.train as train_module
+from keras_imnn.arrays import Arrays
 from keras_imnn.cli import main
-from keras_imnn.training.arrays import Arrays
-from keras_imnn.training.evaluation import evaluate_arrays, evaluate_by_group
+from keras_imnn.tasks.photonic_gap import PHOTONIC_GAP as PHOTONIC
+from keras_imnn.training.data.task_data import TaskData
+from keras_imnn.training.loop.evaluation import evaluate_arrays, evaluate_by_group
 from keras_imnn.training.settings import TrainSettings
 
 
@@ -43,7 +45,7 @@ def test_the_best_epochs_weights_are_restored_however_training_stops(rng, monkey
     fake_clock(monkeypatch)
     train, validation = diverging(rng)
     model = small_model()
-    history = train_module.fit(model, train, validation, task="photonic",
+    history = train_module.fit(model, train, validation, task=PHOTONIC,
                                settings=TrainSettings(learning_rate=1e-2, verbose=0, **settings)).history
     assert len(history["val_loss"]) == epochs_run
     assert np.argmin(history["val_loss"]) == 0 and history["val_loss"][-1] > 1.01 * history["val_loss"][0]
@@ -54,7 +56,7 @@ def test_the_best_epochs_weights_are_restored_however_training_stops(rng, monkey
 def test_lr_patience_halves_the_learning_rate_on_the_monitored_loss(rng):
     train, validation = diverging(rng)
     settings = TrainSettings(epochs=4, patience=10, learning_rate=1e-2, lr_patience=0, verbose=0)
-    history = train_module.fit(small_model(), train, validation, task="photonic", settings=settings).history
+    history = train_module.fit(small_model(), train, validation, task=PHOTONIC, settings=settings).history
     # Each epoch's log holds the rate it trained with; every validation loss after the first is worse.
     assert history["learning_rate"] == pytest.approx([1e-2, 1e-2, 5e-3, 2.5e-3])
     kinds = [type(c).__name__ for c in train_module.training_callbacks("val_loss", TrainSettings())]
@@ -67,7 +69,7 @@ def test_validate_every_scores_every_kth_epoch_and_patience_still_counts_epochs(
     train, validation = diverging(rng)
     model = small_model()
     settings = TrainSettings(epochs=20, patience=4, learning_rate=1e-2, validate_every=2, lr_patience=2, verbose=0)
-    history = train_module.fit(model, train, validation, task="photonic", settings=settings).history
+    history = train_module.fit(model, train, validation, task=PHOTONIC, settings=settings).history
     assert len(history["loss"]) == 6 and len(history["val_loss"]) == 3
     # The schedule too acts (and logs its rate) at scores: lr_patience 2 epochs = one score; halved at epoch 4.
     assert history["learning_rate"] == pytest.approx([1e-2, 1e-2, 5e-3])
@@ -94,10 +96,10 @@ def test_settings_record_the_budget_and_schedule_only_when_set():
     assert TrainSettings(max_minutes=30.0, lr_patience=5).record() == {
         "epochs": 200, "patience": 20, "batch_size": 32, "learning_rate": 1e-3, "max_minutes": 30.0, "lr_patience": 5}
     assert set(TrainSettings().record()) == {"epochs", "patience", "batch_size", "learning_rate"}  # as before
-    # `keras-imnn nas --max-minutes` budgets the whole search: it must not become each trial's budget.
-    args = argparse.Namespace(epochs=5, max_minutes=60.0, lr_patience=3)
-    assert TrainSettings.from_args(args) == TrainSettings(epochs=5, lr_patience=3)
-    assert TrainSettings.from_args(args, max_minutes=args.max_minutes).max_minutes == 60.0
+    # --max-minutes is each run's budget in every command; a whole job's (nas, comparisons) is --total-minutes.
+    args = argparse.Namespace(epochs=5, max_minutes=60.0, lr_patience=3, total_minutes=600.0)
+    assert TrainSettings.from_args(args) == TrainSettings(epochs=5, lr_patience=3, max_minutes=60.0)
+    assert TrainSettings.from_args(args, max_minutes=None).max_minutes is None
 
 
 @pytest.mark.parametrize("option,value,message", [
@@ -131,12 +133,12 @@ def test_evaluate_by_group_scores_each_group_as_its_own_test_set(rng):
     x = rng.uniform(1, 20, size=(12, 8, 8, 1)).astype("float32")
     data = Arrays(x, rng.uniform(0, 0.3, size=(12, 1)).astype("float32"))
     labels = np.array(["ring", "circle", "ring"] * 4)
-    scores = evaluate_by_group(model, data, "photonic", labels)
+    scores = evaluate_by_group(model, data, PHOTONIC, labels)
     assert list(scores) == ["circle", "ring"]
     for label, metrics in scores.items():
-        assert metrics == pytest.approx(evaluate_arrays(model, data.subset(labels == label), "photonic"))
+        assert metrics == pytest.approx(evaluate_arrays(model, data.subset(labels == label), PHOTONIC))
     with pytest.raises(ValueError, match=r"one group label per example, shape \(12,\); got \(11,\)"):
-        evaluate_by_group(model, data, "photonic", labels[:11])
+        evaluate_by_group(model, data, PHOTONIC, labels[:11])
 
 
 def generated_cells(rng, n, family=True):
@@ -202,7 +204,7 @@ def test_checkpoint_script_starts_from_initial_weights_and_records_them(rng, tmp
     x = rng.uniform(1, 20, size=(4, 8, 8, 1)).astype("float32")
     # A learning rate of 1e-12 keeps the weights where they started: the trained model is the initial one.
     zeros = Arrays(x, np.zeros((4, 1), "float32"))
-    result = train_module.train_on("photonic_inv_dilated", zeros, None, zeros,
+    result = train_module.train_on("photonic_inv_dilated", TaskData(zeros, None, zeros, PHOTONIC),
                                    initial_weights=tmp_path / "start.weights.h5",
                                    settings=TrainSettings(epochs=1, learning_rate=1e-12, verbose=0),
                                    input_shape=(8, 8, 1), filters=4)
@@ -236,11 +238,54 @@ def test_checkpoint_script_reports_a_missing_data_file_in_one_line(tmp_path):
 def test_early_stopping_can_watch_a_metric_instead_of_the_loss(rng, monkeypatch):
     """monitor="mae": the best epoch by validation MAE is restored; an unknown name is refused, not ignored."""
     train, validation = diverging(rng)
-    history = train_module.fit(small_model(), train, validation, task="photonic",
+    history = train_module.fit(small_model(), train, validation, task=PHOTONIC,
                                settings=TrainSettings(epochs=3, patience=10, monitor="mae", verbose=0))
     assert len(history.history["val_mae"]) == 3
     callbacks = train_module.training_callbacks("val_mae", TrainSettings(monitor="mae", lr_patience=1))
     assert {c.monitor for c in callbacks if hasattr(c, "monitor")} == {"val_mae"}
     with pytest.raises(ValueError, match="monitor must be one of loss, mae for the photonic task; got 'r2'"):
-        train_module.fit(small_model(), train, validation, task="photonic", settings=TrainSettings(monitor="r2"))
+        train_module.fit(small_model(), train, validation, task=PHOTONIC, settings=TrainSettings(monitor="r2"))
     assert TrainSettings(monitor="mae").record()["monitor"] == "mae" and "monitor" not in TrainSettings().record()
+
+
+def test_every_setting_is_an_option_of_every_training_command_and_reaches_finetune(tmp_path, monkeypatch):
+    from dataclasses import fields
+
+    import keras
+
+    from keras_imnn.cli import build_parser
+    from keras_imnn.training.loop import finetune as finetune_module
+
+    given = {"--epochs": "7", "--batch-size": "5", "--learning-rate": "0.01", "--patience": "3", "--seed": "4",
+             "--max-minutes": "1.5", "--lr-patience": "2", "--monitor": "mae", "--validate-every": "6"}
+    assert set(given) == {f"--{f.name.replace('_', '-')}" for f in fields(TrainSettings) if f.name != "verbose"}
+    expected = TrainSettings(epochs=7, batch_size=5, learning_rate=0.01, patience=3, seed=4, max_minutes=1.5,
+                             lr_patience=2, monitor="mae", validate_every=6)
+    options = [a for pair in given.items() for a in pair]
+    for command in (["train", "photonic_inv"], ["finetune", "photonic_inv", "--data", "d.npz"]):
+        args = build_parser().parse_args([*command, *options, "--out", "o"])
+        assert TrainSettings.from_args(args) == expected
+    from keras_imnn.training.checkpoints import main as checkpoints
+
+    seen = []
+    monkeypatch.setattr("keras_imnn.training.checkpoints.task_data_from_args",
+                        lambda args, *a, **k: seen.append(TrainSettings.from_args(args)) or stop())
+    with pytest.raises(KeyboardInterrupt):
+        checkpoints(["photonic", *options])
+    assert seen == [expected]
+    # finetune(settings=...) and finetune(**options) reach fit whole: monitor, lr_patience, validate_every too.
+    monkeypatch.setattr(finetune_module, "fit", lambda *a, settings, **k: seen.append(settings) or stop())
+    model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(1, name="output")])
+    x, y = np.ones((6, 4, 4, 1), "float32"), np.ones((6, 1), "float32")
+    with pytest.raises(KeyboardInterrupt):
+        keras_imnn.finetune(model, x, y, task="photonic", settings=expected)
+    with pytest.raises(KeyboardInterrupt):
+        keras_imnn.finetune(model, x, y, task="photonic", monitor="mae", validate_every=6)
+    assert seen[1] == expected
+    assert (seen[2].epochs, seen[2].patience, seen[2].monitor, seen[2].validate_every) == (100, 10, "mae", 6)
+    with pytest.raises(TypeError, match=r"unknown options \['epoch'\]"):
+        keras_imnn.finetune(model, x, y, task="photonic", epoch=3)
+
+
+def stop(*args, **kwargs):
+    raise KeyboardInterrupt  # not an Exception: nothing on the way catches it

@@ -8,13 +8,22 @@ import pytest
 import tensorflow as tf
 
 import keras_imnn
+from keras_imnn.arrays import Arrays
 from keras_imnn.cli import main
 from keras_imnn.models.registry import manifest
+from keras_imnn.tasks.magnet_sign import MAGNET_SIGN as MAGNET
+from keras_imnn.tasks.photonic_gap import PHOTONIC_GAP as PHOTONIC
 from keras_imnn.tasks.photonic_gap import gap_to_midgap, regression_metrics
-from keras_imnn.training.data import Arrays, arrays_from_examples
-from keras_imnn.training.finetune import finetune
+from keras_imnn.training.data.loading import arrays_from_examples
+from keras_imnn.training.data.task_data import TaskData
+from keras_imnn.training.loop.finetune import finetune
+from keras_imnn.training.loop.train import fit, save_run
 from keras_imnn.training.settings import TrainSettings
-from keras_imnn.training.train import fit, save_run
+
+
+def magnets(data: Arrays, validation: Arrays | None = None) -> TaskData:
+    """Magnet sign data of no recorded lattice, scored on their training examples."""
+    return TaskData(data, validation, data, MAGNET)
 
 
 def small_model(**overrides):
@@ -50,7 +59,7 @@ def test_gap_to_midgap_and_feature_mapping():
 def test_fit_learns_an_invariant_target(rng):
     x, y = invariant_task(rng)
     model = small_model()
-    history = fit(model, Arrays(x[:80], y[:80, None]), Arrays(x[80:], y[80:, None]), task="photonic",
+    history = fit(model, Arrays(x[:80], y[:80, None]), Arrays(x[80:], y[80:, None]), task=PHOTONIC,
                   settings=TrainSettings(epochs=60, learning_rate=1e-2, patience=60, verbose=0))
     assert history.history["val_loss"][-1] < 0.1 * history.history["val_loss"][0]
 
@@ -124,7 +133,7 @@ def test_augmented_baseline_trains_and_saves(rng, tmp_path):
     x, y = invariant_task(rng, n=32)
     model = keras_imnn.load("photonic_cnn", pretrained=False, input_shape=(8, 8, 1), filters=4,
                             augment="d4")
-    history = fit(model, Arrays(x, y[:, None]), task="photonic", settings=TrainSettings(epochs=2, verbose=0))
+    history = fit(model, Arrays(x, y[:, None]), task=PHOTONIC, settings=TrainSettings(epochs=2, verbose=0))
     out = save_run(tmp_path / "run", model, {"model": "photonic_cnn"}, history.history)
     loaded = keras.saving.load_model(out / "model.keras")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
@@ -172,7 +181,7 @@ def test_checkpoint_training_writes_verified_manifest(rng, tmp_path):
 
 
 def test_symmetric_cells_train_the_trivial_twin_to_the_same_model(rng, monkeypatch):
-    import keras_imnn.training.train as train_module
+    import keras_imnn.training.loop.train as train_module
 
     # Orbit sums of integer cells are exactly D4-symmetric: their D4 orbits are shifts.
     base = rng.integers(1, 20, size=(48, 8, 8, 1)).astype("float32")
@@ -181,29 +190,30 @@ def test_symmetric_cells_train_the_trivial_twin_to_the_same_model(rng, monkeypat
     y = (x.std(axis=(1, 2, 3)) / 5.0)[:, None].astype("float32")
     data = [Arrays(x[:32], y[:32]), Arrays(x[32:40], y[32:40]), Arrays(x[40:], y[40:])]
     kw = dict(settings=TrainSettings(epochs=3, verbose=0), input_shape=(8, 8, 1), filters=4)
-    fast = train_module.train_on("photonic_inv_dilated", *data, **kw)
+    fast = train_module.train_on("photonic_inv_dilated", TaskData(*data, PHOTONIC), **kw)
     monkeypatch.setattr(train_module, "trivial_group_twin", lambda *a: None)
-    slow = train_module.train_on("photonic_inv_dilated", *data, **kw)
+    slow = train_module.train_on("photonic_inv_dilated", TaskData(*data, PHOTONIC), **kw)
     assert fast.info["trained_with_trivial_group"] and not slow.info["trained_with_trivial_group"]
     assert fast.model.get_layer("group_average") is not None  # the returned model is the D4 one
     np.testing.assert_allclose(fast.model.predict(x, verbose=0), slow.model.predict(x, verbose=0), atol=1e-5)
     noisy = [Arrays(a.x + rng.uniform(0, 1e-2, a.x.shape).astype("float32"), a.y) for a in data]
     monkeypatch.undo()
-    assert not train_module.train_on("photonic_inv_dilated", *noisy, **kw).info["trained_with_trivial_group"]
+    noisy_run = train_module.train_on("photonic_inv_dilated", TaskData(*noisy, PHOTONIC), **kw)
+    assert not noisy_run.info["trained_with_trivial_group"]
 
 
 def test_training_uses_xla_on_tensorflow_unless_opted_out(monkeypatch):
-    from keras_imnn.training.train import compile_model
+    from keras_imnn.training.loop.train import compile_model
 
     monkeypatch.delenv("KERAS_IMNN_XLA")
-    assert compile_model(small_model(), "photonic").jit_compile is (keras.backend.backend() == "tensorflow")
+    assert compile_model(small_model(), PHOTONIC).jit_compile is (keras.backend.backend() == "tensorflow")
     monkeypatch.setenv("KERAS_IMNN_XLA", "0")
-    assert compile_model(small_model(), "photonic").jit_compile is False
+    assert compile_model(small_model(), PHOTONIC).jit_compile is False
 
 
 def test_trivial_group_twin_applies_only_where_it_is_the_same_function(rng):
     from keras_imnn.layers import GroupAverage, PeriodicConv2D
-    from keras_imnn.training.orbit_twin import trivial_group_twin
+    from keras_imnn.training.loop.orbit_twin import trivial_group_twin
 
     base = rng.integers(1, 20, size=(6, 8, 8, 1)).astype("float32")
     symmetric = sum(np.asarray(keras_imnn.layers.apply_element(base, g))
@@ -236,8 +246,8 @@ def test_comparison_on_another_point_group_augments_and_averages_with_it(rng):
     # The triangular 6×4 grid keeps only C2: the augmented CNN draws from C2, the invariant models
     # average over it (this combination once passed `augment` twice and crashed).
     from keras_imnn.tasks import TASKS
-    from keras_imnn.training.comparison import run_variants, with_group
-    from keras_imnn.training.train import train_on
+    from keras_imnn.training.experiments.comparison import run_variants, with_group
+    from keras_imnn.training.loop.train import train_on
 
     by_label = {v[0]: v for v in with_group(TASKS["magnet"].baselines, "c2")}
     assert by_label["magnet_cnn + aug"][2:] == ("c2", {}) and by_label["magnet_cnn"][2:] == (False, {})
@@ -245,36 +255,36 @@ def test_comparison_on_another_point_group_augments_and_averages_with_it(rng):
     x = rng.choice([-1.0, 1.0], size=(24, 6, 4, 1)).astype("float32")
     data = Arrays(x, (x.sum(axis=(1, 2, 3)) > 0).astype("float32")[:, None], np.full(24, 1 / 24))
     one_epoch = TrainSettings(epochs=1, batch_size=8, verbose=0)
-    runs = run_variants([by_label["magnet_cnn + aug"], by_label["magnet_inv"]], data, None, data,
+    runs = run_variants([by_label["magnet_cnn + aug"], by_label["magnet_inv"]], magnets(data),
                         sizes=[16], seeds=[0], progress=False, settings=one_epoch)
     assert [r["variant"] for r in runs] == ["magnet_cnn + aug", "magnet_inv"]
-    result = train_on("magnet_cnn", data, None, data, augment="c2", settings=one_epoch)
+    result = train_on("magnet_cnn", magnets(data), augment="c2", settings=one_epoch)
     assert result.model.get_layer("augment").group == "c2" and result.info["augment"] == "c2"
-    result = train_on("magnet_cnn", data, None, data, augment=True, settings=one_epoch)
+    result = train_on("magnet_cnn", magnets(data), augment=True, settings=one_epoch)
     assert result.model.get_layer("augment").group == "d2"  # the lattice's own group on a 6×4 grid
 
 
 def test_fixed_size_models_are_built_for_the_data_lattice(rng):
     """magnet_dense and magnet_cnn are 6x4 by default; on 6x6 data (the 36-spin configs) they are built 6x6,
     in training and in the comparison's recorded config, while an explicit input_shape still wins."""
-    from keras_imnn.training.comparison import run_variants
-    from keras_imnn.training.train import train_on
+    from keras_imnn.training.experiments.comparison import run_variants
+    from keras_imnn.training.loop.train import train_on
 
     x = rng.choice([0.0, 1.0], size=(16, 6, 6, 1)).astype("float32")
     data = Arrays(x, (x.sum(axis=(1, 2, 3)) > 18).astype("float32")[:, None], np.full(16, 1 / 16))
     one_epoch = TrainSettings(epochs=1, batch_size=8, verbose=0)
     for name in ("magnet_dense", "magnet_cnn"):
-        assert train_on(name, data, None, data, settings=one_epoch).model.input_shape == (None, 6, 6, 1)
-    runs = run_variants([("magnet_dense", "magnet_dense", False, {})], data, None, data, sizes=[None], seeds=[0],
+        assert train_on(name, magnets(data), settings=one_epoch).model.input_shape == (None, 6, 6, 1)
+    runs = run_variants([("magnet_dense", "magnet_dense", False, {})], magnets(data), sizes=[None], seeds=[0],
                         progress=False, settings=one_epoch)
     assert runs[0]["config"]["input_shape"] == [6, 6, 1]
     with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, 6, 4, 1\)"):
-        train_on("magnet_dense", data, None, data, settings=one_epoch, input_shape=(6, 4, 1))
+        train_on("magnet_dense", magnets(data), settings=one_epoch, input_shape=(6, 4, 1))
 
 
 def test_comparison_resumes_finished_runs_but_not_those_of_a_changed_config(rng, tmp_path):
     # A zoo default that changes (say its dilations) must not let old runs stand in for the new model.
-    from keras_imnn.training.comparison import run_variants
+    from keras_imnn.training.experiments.comparison import run_variants
 
     x = rng.choice([-1.0, 1.0], size=(24, 6, 4, 1)).astype("float32")
     data = Arrays(x, (x.sum(axis=(1, 2, 3)) > 0).astype("float32")[:, None], np.full(24, 1 / 24))
@@ -282,36 +292,36 @@ def test_comparison_resumes_finished_runs_but_not_those_of_a_changed_config(rng,
     kwargs = dict(sizes=[16], seeds=[0], progress=False, settings=TrainSettings(epochs=1, batch_size=8),
                   results_path=path)
     variant = ("inv", "magnet_inv", False, {"dilations": [1, 2]})
-    first = run_variants([variant], data, None, data, **kwargs)
+    first = run_variants([variant], magnets(data), **kwargs)
     assert first[0]["config"]["dilations"] == [1, 2] and first[0]["config"]["augment"] is None
-    assert run_variants([variant], data, None, data, **kwargs) == first  # resumed: nothing retrained
+    assert run_variants([variant], magnets(data), **kwargs) == first  # resumed: nothing retrained
     with pytest.raises(ValueError, match=r"'inv' runs of another model config.*'dilations': \(\[1, 2\], \[1, 3\]\)"):
-        run_variants([("inv", "magnet_inv", False, {"dilations": [1, 3]})], data, None, data, **kwargs)
+        run_variants([("inv", "magnet_inv", False, {"dilations": [1, 3]})], magnets(data), **kwargs)
     legacy = [{k: v for k, v in first[0].items() if k != "config"}]  # files from before configs were kept
     path.write_text(json.dumps(legacy))
-    assert run_variants([variant], data, None, data, **kwargs) == legacy
-    aug = run_variants([("cnn + aug", "magnet_cnn", True, {})], data, None, data, **kwargs)
+    assert run_variants([variant], magnets(data), **kwargs) == legacy
+    aug = run_variants([("cnn + aug", "magnet_cnn", True, {})], magnets(data), **kwargs)
     assert aug[-1]["config"]["augment"] == "d2"  # the group train_on drew from, as it builds it
 
 
 def test_comparison_refuses_to_resume_a_run_asked_for_with_other_settings(rng, tmp_path):
     # Validating every 5 epochs stops training at other epochs: such runs must not stand in for each other,
     # while other sizes of the same file may have their own settings (fewer epochs for more examples).
-    from keras_imnn.training.comparison import run_variants
+    from keras_imnn.training.experiments.comparison import run_variants
 
     x = rng.choice([-1.0, 1.0], size=(24, 6, 4, 1)).astype("float32")
     data = Arrays(x, (x.sum(axis=(1, 2, 3)) > 0).astype("float32")[:, None], np.full(24, 1 / 24))
     path = tmp_path / "results.json"
     variant = ("dense", "magnet_dense", False, {})
     one = TrainSettings(epochs=1, batch_size=8)
-    first = run_variants([variant], data, data, data, sizes=[16], seeds=[0], progress=False, settings=one,
+    first = run_variants([variant], magnets(data, data), sizes=[16], seeds=[0], progress=False, settings=one,
                          results_path=path)
     assert first[0]["settings"] == one.record()
     other = TrainSettings(epochs=1, batch_size=8, validate_every=5)
     with pytest.raises(ValueError, match=r"'dense' run on 16 examples, seed 0, trained with other settings"):
-        run_variants([variant], data, data, data, sizes=[16], seeds=[0], progress=False, settings=other,
+        run_variants([variant], magnets(data, data), sizes=[16], seeds=[0], progress=False, settings=other,
                      results_path=path)
-    both = run_variants([variant], data, data, data, sizes=[8], seeds=[0], progress=False, settings=other,
+    both = run_variants([variant], magnets(data, data), sizes=[8], seeds=[0], progress=False, settings=other,
                         results_path=path)
     assert [r["settings"].get("validate_every") for r in both] == [None, 5]
 
@@ -322,7 +332,7 @@ def test_comparison_results_file_is_whole_after_a_failed_write(rng, tmp_path, mo
     from pathlib import Path
     from types import SimpleNamespace
 
-    from keras_imnn.training import comparison
+    from keras_imnn.training.experiments import comparison
 
     monkeypatch.setattr(comparison, "train_on", lambda *a, **k: SimpleNamespace(info={"epochs_run": 1},
                                                                                 metrics={"accuracy": 0.5}))
@@ -331,7 +341,7 @@ def test_comparison_results_file_is_whole_after_a_failed_write(rng, tmp_path, mo
     path = tmp_path / "results.json"
     kwargs = dict(sizes=[16], progress=False, results_path=path)
     variant = ("inv", "magnet_inv", False, {})
-    comparison.run_variants([variant], data, None, data, seeds=[0], **kwargs)
+    comparison.run_variants([variant], magnets(data), seeds=[0], **kwargs)
     previous = path.read_text()
     write_text = Path.write_text
 
@@ -341,21 +351,21 @@ def test_comparison_results_file_is_whole_after_a_failed_write(rng, tmp_path, mo
 
     monkeypatch.setattr(Path, "write_text", full_disk)
     with pytest.raises(OSError, match="No space left"):
-        comparison.run_variants([variant], data, None, data, seeds=[0, 1], **kwargs)
+        comparison.run_variants([variant], magnets(data), seeds=[0, 1], **kwargs)
     assert path.read_text() == previous and len(json.loads(previous)) == 1
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]  # no temporary file left
 
 def test_summary_table_follows_the_variants_order_not_the_run_order(tmp_path):
-    from keras_imnn.training.comparison import plot_comparison, summarize
+    from keras_imnn.training.experiments.comparison import plot_comparison, summarize
 
     runs = [{"variant": v, "n_train": n, "seed": s, "test_metrics": {"mae": m, "r2": 0.5}}
             for v, n, m in (("cnn + aug", 100, 0.3), ("inv", 100, 0.1), ("cnn", 200, 0.2), ("cnn", 100, 0.2))
             for s, m in ((0, m), (1, m + 0.02))]
-    table, stats = summarize(runs, "photonic", order=["cnn", "cnn + aug", "inv"])
+    table, stats = summarize(runs, PHOTONIC, order=["cnn", "cnn + aug", "inv"])
     rows = [line.split(" | ")[:3] for line in table.splitlines()[2:]]
     assert rows == [["| cnn", "100", "2"], ["| cnn + aug", "100", "2"], ["| inv", "100", "2"], ["| cnn", "200", "2"]]
     assert stats[("inv", 100, "mae")] == pytest.approx((0.11, 0.01))
-    plot_comparison(stats, "photonic", tmp_path / "curves.png")  # two sizes: learning curves, log MAE axis
+    plot_comparison(stats, PHOTONIC, tmp_path / "curves.png")  # two sizes: learning curves, log MAE axis
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -255,6 +255,6 @@ def _replay_cells(n: int, seed: int) -> np.ndarray:
 
 def _finetune(model: keras.Model, x: np.ndarray, y: np.ndarray, epochs: int, seed: int) -> None:
     """Fine-tune ``model`` in place on labelled cells (every layer, small steps)."""
-    from keras_imnn.training.finetune import finetune
+    from keras_imnn.training.loop.finetune import finetune
 
     finetune(model, x, y, epochs=epochs, patience=epochs, seed=seed, **FINETUNE)

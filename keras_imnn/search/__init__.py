@@ -3,7 +3,7 @@
     result = keras_imnn.search.dilations((x, y), (x_val, y_val), base="photonic_inv_dilated",
                                          max_layers=4, widths=(16, 32), budget=50, seed=0, out="nas")
     model = keras_imnn.load("photonic_inv_dilated", pretrained=False, **result.best_overrides)
-    keras_imnn.search.compare(result, train_pool, validation, test, top=3, seeds=(0, 1, 2), out="nas")
+    keras_imnn.search.compare(result, task_data, top=3, seeds=(0, 1, 2), out="nas")
 
 Every trial is an exactly invariant zoo model; its objective is the validation metric averaged
 over at least two training seeds. ``compare`` re-trains the winners against the zoo on the test split.

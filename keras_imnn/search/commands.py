@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from keras_imnn.cli_options import (
     add_group_option,
-    add_training_options,
     nonnegative_int,
     positive_float,
     positive_int,
@@ -17,50 +16,49 @@ from keras_imnn.cli_options import (
 )
 
 if TYPE_CHECKING:
-    from keras_imnn.training.splits import Splits
+    from keras_imnn.training.data.task_data import TaskData
 
 
 def _nas(args: argparse.Namespace) -> int:
     from keras_imnn.atomic import output_lock
     from keras_imnn.models.registry import get_spec
     from keras_imnn.tasks import get_task
-    from keras_imnn.training.splits import check_lattice, source_lattice, splits_from_args
+    from keras_imnn.training.data.task_data import task_data_from_args
 
     spec = get_spec(args.name)
+    task = get_task(spec.task)
     if args.n_train is None:
-        args.n_train = get_task(spec.task).scarce_n_train
+        args.n_train = task.scarce_n_train
     if args.retrain_only and not args.retrain_top:
         raise ValueError("--retrain-only needs --retrain-top K")
-    check_lattice(args.name, source_lattice(args.dataset or spec.dataset, npz=args.npz, npz_dir=args.npz_dir,
-                                            data_dir=args.data_dir), {"group": args.group} if args.group else {})
-    (pool, validation, test), source = splits_from_args(args, spec.dataset, args.seed, task=spec.task)
+    data = task_data_from_args(args, task, args.seed, spec.dataset,
+                               models=[(args.name, {"group": args.group} if args.group else {})])
     with output_lock(args.out):  # a second search into the same --out is refused, not raced
-        return _search(args, (pool, validation, test), source)
+        return _search(args, data)
 
 
-def _search(args: argparse.Namespace, splits: Splits, source: str) -> int:
-    """The search and the re-training of its winners (``splits``: pool, validation, test), under ``--out``'s lock."""
+def _search(args: argparse.Namespace, data: TaskData) -> int:
+    """The search (on ``data.train``'s pool) and the re-training of its winners, under ``--out``'s lock."""
     from keras_imnn.search import compare, dilations
     from keras_imnn.training.settings import TrainSettings
 
-    pool, validation, test = splits
     search = Path(args.out)
     settings = TrainSettings.from_args(args)
     if not args.retrain_only:
         overrides = {"group": args.group} if args.group else {}
-        search = dilations(pool.take(args.n_train, args.seed), validation, base=args.name,
+        search = dilations(data.train.take(args.n_train, args.seed), data.validation, base=args.name,
                            max_layers=args.max_layers, max_dilation=args.max_dilation, widths=tuple(args.widths),
                            kernel_sizes=tuple(args.kernel_sizes), budget=args.budget, algorithm=args.algorithm,
                            seeds=tuple(args.seeds), settings=settings, seed=args.seed,
                            top=max(args.top, args.retrain_top), out=args.out, resume=args.resume,
-                           max_minutes=args.max_minutes, verbose=1, info={"data": str(source)}, **overrides)
+                           total_minutes=args.total_minutes, verbose=1, info={"data": data.source}, **overrides)
         print(json.dumps({"start": search.record["start"], "top": search.top[:args.top],
                           **{k: str(v) for k, v in search.paths.items()}}, indent=1))
     if args.retrain_top:
         runs = Path(args.out) / "retrain" / "comparison.json"
         if not (args.resume or args.retrain_only):  # a new search: an earlier one's winners would mix in
             runs.unlink(missing_ok=True)
-        comparison = compare(search, pool, validation, test, top=args.retrain_top, seeds=args.retrain_seeds,
+        comparison = compare(search, data, top=args.retrain_top, seeds=args.retrain_seeds,
                              n_train=args.n_train, baselines=not args.no_baselines,
                              settings=replace(settings, epochs=args.retrain_epochs or args.epochs), out=runs.parent)
         print(comparison.table)
@@ -70,7 +68,8 @@ def _search(args: argparse.Namespace, splits: Splits, source: str) -> int:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register `nas`."""
-    from keras_imnn.training.splits import add_split_arguments
+    from keras_imnn.training.data.task_data import add_data_options
+    from keras_imnn.training.settings import add_settings_options
 
     p = sub.add_parser("nas", help="architecture search (keras-tuner) over the conv stack of an invariant model",
                        description="Search the number of periodic conv layers, their dilations, width, kernel "
@@ -80,13 +79,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        "are re-trained with --retrain-seeds and compared with the zoo on the test split "
                        "(OUT/retrain/).")
     p.add_argument("name", help="an invariant zoo model: photonic_inv_dilated, magnet_inv_dilated, ...")
-    add_split_arguments(p, n_validation=500)
+    add_data_options(p, n_validation=500)
     p.add_argument("--n-train", type=positive_int,
                    help="training examples, the data-scarce setting (default: 400 photonic cells, 2 000 magnet states)")
     p.add_argument("--budget", type=positive_int, default=50, help="number of trials")
     p.add_argument("--algorithm", default="bayesian", choices=("bayesian", "hyperband"))
     p.add_argument("--seeds", type=seed_int, nargs="+", default=[0, 1], help="training seeds per trial (>= 2)")
-    add_training_options(p, epochs=60, patience=10,
+    add_settings_options(p, defaults={"epochs": 60, "patience": 10},
                          helps={"epochs": "epochs per trial (Hyperband: its max_epochs; default: %(default)s)",
                                 "seed": "seed of the search and of the training subset"})
     p.add_argument("--max-layers", type=positive_int, default=4)
@@ -95,7 +94,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kernel-sizes", type=positive_int, nargs="+", default=[3, 5])
     add_group_option(p)
     p.add_argument("--top", type=positive_int, default=5, help="best distinct configurations to report")
-    p.add_argument("--max-minutes", type=positive_float, help="start no new trial after this many minutes")
+    p.add_argument("--total-minutes", type=positive_float,
+                   help="start no new trial (nor re-training run) after this many minutes of the whole job; "
+                        "--max-minutes bounds each training run")
     p.add_argument("--resume", action="store_true",
                    help="continue the search (and the re-training) saved in --out; without it, --out starts afresh")
     p.add_argument("--retrain-top", type=nonnegative_int, default=0, help="re-train the K best on the test split")

@@ -14,8 +14,8 @@ from keras_imnn.atomic import atomic_write_text, read_json
 from keras_imnn.models.registry import get_spec
 from keras_imnn.search.space import searched
 from keras_imnn.tasks import Variant, get_task
-from keras_imnn.training.arrays import Arrays
-from keras_imnn.training.comparison import plot_bars, run_variants, summarize
+from keras_imnn.training.data.task_data import TaskData
+from keras_imnn.training.experiments.comparison import plot_bars, run_variants, summarize
 from keras_imnn.training.settings import DEFAULTS, TrainSettings
 
 
@@ -94,18 +94,18 @@ class Comparison:
 HAND_PICKED = (1, 2, 3)  # the authors' multiscale stack, the reference every search must beat
 
 
-def compare(search: Any, train: Arrays, validation: Arrays | None, test: Arrays, *, top: int = 3,
+def compare(search: Any, data: TaskData, *, top: int = 3,
             seeds: Sequence[int] = (0, 1, 2), n_train: int | None = None, baselines: bool = True,
-            settings: TrainSettings = DEFAULTS, out: str | Path | None = None, max_minutes: float | None = None,
+            settings: TrainSettings = DEFAULTS, out: str | Path | None = None, total_minutes: float | None = None,
             progress: bool = True) -> Comparison:
     """Re-train the search's ``top`` configurations with ``seeds`` and score them on ``test``, next to
     the authors' hand-picked ``[1, 2, 3]`` stack of ``base`` and the zoo's models of the task.
 
     Args:
         search: a ``SearchResult``, a ``search.json`` path or the search's output directory.
-        train: the training pool; each seed trains on its own ``train.take(n_train, seed)`` (the
-            protocol of ``benchmarks/compare_models.py``, so the spread includes the data draw).
-        validation: early stopping; test: the split every model is scored on.
+        data: ``data.train`` is the training pool: each seed trains on its own ``take(n_train, seed)`` (as
+            ``run_variants``, so the spread includes the data draw); ``data.validation`` serves early stopping,
+            ``data.test`` scores every model.
         top: how many of the search's best distinct configurations to re-train.
         seeds: at least 3 for a mean ± std worth comparing.
         n_train: training examples (default: the search's ``n_train``).
@@ -113,7 +113,7 @@ def compare(search: Any, train: Arrays, validation: Arrays | None, test: Arrays,
         settings: training, as ``train_on`` (each run's seed is one of ``seeds``).
         out: directory for ``comparison.json`` (runs; a rerun resumes), ``comparison.md`` and
             ``comparison.png``.
-        max_minutes: start no new run after this many minutes.
+        total_minutes: start no new run after this many minutes (``settings.max_minutes`` bounds each run).
 
     Returns:
         ``Comparison`` with the per-run records and the mean ± std table of the task's summary metrics
@@ -148,8 +148,8 @@ def compare(search: Any, train: Arrays, validation: Arrays | None, test: Arrays,
     root = Path(out) if out is not None else None
     if root is not None:
         root.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + 60 * max_minutes if max_minutes else None
-    results = run_variants(variants, train, validation, test, sizes=[n_train or record["n_train"]],
+    deadline = time.monotonic() + 60 * total_minutes if total_minutes else None
+    results = run_variants(variants, data, sizes=[n_train or record["n_train"]],
                            seeds=list(seeds), settings=settings, deadline=deadline, progress=progress,
                            results_path=root / "comparison.json" if root else None)
     table, stats = summarize(results, task, order=[label for label, *_ in variants])

@@ -14,6 +14,7 @@ import keras
 import keras_tuner as kt
 import numpy as np
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.atomic import atomic_write_text, read_json
 from keras_imnn.models.registry import get_spec, load
 from keras_imnn.search.space import (
@@ -24,10 +25,10 @@ from keras_imnn.search.space import (
     searched,
 )
 from keras_imnn.tasks import Task, get_task
-from keras_imnn.training.arrays import Arrays
-from keras_imnn.training.inputs import check_xy
+from keras_imnn.training.data.inputs import check_xy
+from keras_imnn.training.data.task_data import TaskData
+from keras_imnn.training.loop.train import train_on
 from keras_imnn.training.settings import TrainSettings
-from keras_imnn.training.train import train_on
 
 ALGORITHMS = ("hyperband", "bayesian")
 HYPERBAND_FACTOR = 3
@@ -92,8 +93,10 @@ class DilationTuner(kt.Tuner):
                  **kwargs: Any) -> None:
         super().__init__(oracle, **kwargs)
         self.base, self.space, self.seeds = base, space, seeds
-        self.train, self.validation = train, validation
-        self.metric, _ = get_task(get_spec(base).task).objective
+        task = get_task(get_spec(base).task)
+        # Validation scores the trials: it is their "test" split. The nas command checked the lattice.
+        self.data = TaskData(train, validation, validation, task, source="search")
+        self.metric, _ = task.objective
         self.settings = replace(settings, verbose=0)
         self.fixed, self.deadline = fixed, deadline
         # The oracles may propose a stack again (e.g. differing only in an unused dilation): reuse
@@ -117,7 +120,7 @@ class DilationTuner(kt.Tuner):
         metrics: dict[str, float] = {}
         for seed in self.seeds:
             keras.backend.clear_session()
-            result = train_on(self.base, self.train, self.validation, self.validation,
+            result = train_on(self.base, self.data,
                               settings=replace(self.settings, epochs=epochs, seed=seed),
                               **self.fixed, **self.space.overrides(values))
             metrics[f"{self.metric}_seed_{seed}"] = result.metrics[self.metric]
@@ -156,7 +159,7 @@ def dilations(train: Arrays | tuple[Any, Any], validation: Arrays | tuple[Any, A
               kernel_sizes: tuple[int, ...] = (3, 5), budget: int = 20, algorithm: str = "bayesian",
               seeds: tuple[int, ...] = (0, 1), settings: TrainSettings = SEARCH_SETTINGS, seed: int = 0,
               top: int = 5, out: str | Path | None = None,
-              resume: bool = False, max_minutes: float | None = None, verbose: int = 1,
+              resume: bool = False, total_minutes: float | None = None, verbose: int = 1,
               info: dict[str, Any] | None = None, **overrides: Any) -> SearchResult:
     """Search the conv stack of an invariant zoo model on a small dataset.
 
@@ -188,7 +191,7 @@ def dilations(train: Arrays | tuple[Any, Any], validation: Arrays | tuple[Any, A
         out: directory for ``search.json``, ``search.png`` and the keras-tuner state (``tuner/``);
             None: a temporary directory, nothing kept.
         resume: continue the search saved in ``out`` (finished trials are not rerun).
-        max_minutes: start no new trial after this many minutes.
+        total_minutes: start no new trial after this many minutes (``settings.max_minutes`` bounds each run).
         verbose: keras-tuner's per-trial progress (0: silent).
         info: extra fields for ``search.json`` (e.g. the data source).
         **overrides: fixed ``ModelConfig`` overrides for every trial (e.g. ``group="c2"``).
@@ -207,8 +210,8 @@ def dilations(train: Arrays | tuple[Any, Any], validation: Arrays | tuple[Any, A
     if len(seeds) < 2:
         raise ValueError(f"seeds must hold at least 2 distinct seeds (the objective averages them so that "
                          f"the search does not chase seed noise); got {seeds}")
-    if max_minutes is not None and max_minutes <= 0:
-        raise ValueError(f"max_minutes must be positive; got {max_minutes!r}")
+    if total_minutes is not None and total_minutes <= 0:
+        raise ValueError(f"total_minutes must be positive; got {total_minutes!r}")
     clash = sorted(set(overrides) & {*SEARCHED_FIELDS, "input_shape"})
     if clash:
         raise ValueError(f"{clash} are set by the search (or by the data); remove them from the overrides")
@@ -241,7 +244,7 @@ def dilations(train: Arrays | tuple[Any, Any], validation: Arrays | tuple[Any, A
     tmp = tempfile.TemporaryDirectory() if out is None else None
     root = Path(tmp.name if tmp else out)
     fixed = {**overrides, "input_shape": shape}
-    deadline = time.monotonic() + 60 * max_minutes if max_minutes else None
+    deadline = time.monotonic() + 60 * total_minutes if total_minutes else None
     tuner = DilationTuner(oracle, base=base, space=space, train=train, validation=validation, seeds=seeds,
                           settings=settings, fixed=fixed, deadline=deadline, directory=str(root / "tuner"),
                           project_name=algorithm, overwrite=not resume)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from keras_imnn.training.arrays import Arrays
+from keras_imnn.arrays import Arrays
 
 if TYPE_CHECKING:
     import keras

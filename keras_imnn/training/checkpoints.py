@@ -28,24 +28,17 @@ from pathlib import Path
 import numpy as np
 
 from keras_imnn.atomic import atomic_write_text
-from keras_imnn.cli_options import (
-    add_group_option,
-    add_monitor_option,
-    add_training_options,
-    add_validate_every_option,
-    nonnegative_int,
-    positive_float,
-)
+from keras_imnn.cli_options import add_group_option
 from keras_imnn.models.config import ORBIT_TRAININGS
 from keras_imnn.models.registry import WEIGHTS_DIR, list_models, sha256
 from keras_imnn.models.registry import manifest as read_manifest
 from keras_imnn.physics.photonic.cells import FAMILIES
 from keras_imnn.tasks import TASKS
-from keras_imnn.training.comparison import with_group
-from keras_imnn.training.evaluation import evaluate_by_group
-from keras_imnn.training.settings import TrainSettings
-from keras_imnn.training.splits import add_split_arguments, check_lattice, source_lattice, splits_from_args
-from keras_imnn.training.train import train_on
+from keras_imnn.training.data.task_data import add_data_options, task_data_from_args
+from keras_imnn.training.experiments.comparison import with_group
+from keras_imnn.training.loop.evaluation import evaluate_by_group
+from keras_imnn.training.loop.train import train_on
+from keras_imnn.training.settings import TrainSettings, add_settings_options
 
 
 def record_checkpoint(weights_dir: Path, name: str, entry: dict) -> dict:
@@ -96,51 +89,44 @@ def family_of_test_cells(args: argparse.Namespace) -> np.ndarray | None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("task", choices=tuple(TASKS))
-    add_split_arguments(parser)
+    add_data_options(parser)
     parser.add_argument("--models", nargs="*", help="zoo names (default: all of the task)")
     parser.add_argument("--weights-dir", default=str(WEIGHTS_DIR))
-    add_training_options(parser, epochs=200, patience=20, batch_size=64)
-    parser.add_argument("--max-minutes", type=positive_float,
-                        help="wall-clock budget per model: stop after the first epoch that ends past it")
-    parser.add_argument("--lr-patience", type=nonnegative_int,
-                        help="halve the learning rate after this many epochs without a better validation loss")
-    add_validate_every_option(parser)
+    add_settings_options(parser, defaults={"batch_size": 64})
     parser.add_argument("--orbit-training", choices=ORBIT_TRAININGS,
                         help="how orbit-averaging models train (default: each model's config): exact or sample "
                              "(one random group element per example and step)")
-    add_monitor_option(parser)
     add_group_option(parser)
     parser.add_argument("--initial-weights", type=Path,
                         help="start from this weights file (same architecture, e.g. another checkpoint) instead of "
                              "a fresh initialization")
     args = parser.parse_args(argv)
 
-    dataset = args.dataset or TASKS[args.task].default_dataset
-    settings = TrainSettings.from_args(args, verbose=2, max_minutes=args.max_minutes)
+    task = TASKS[args.task]
+    dataset = args.dataset or task.default_dataset
+    settings = TrainSettings.from_args(args, verbose=2)
     overrides = {"orbit_training": args.orbit_training} if args.orbit_training else {}
-    lattice = source_lattice(args.dataset or dataset, npz=args.npz, npz_dir=args.npz_dir, data_dir=args.data_dir)
     models = with_group([(name, name, False, overrides) for name in args.models or list_models(args.task)], args.group)
-    for _, name, _, model_overrides in models:  # all of them before hours of training
-        check_lattice(name, lattice, model_overrides)
-    splits, source = splits_from_args(args, dataset, args.seed, task=args.task)
+    # Every model is checked against the data before they are read, not after the first hours of training.
+    data = task_data_from_args(args, task, args.seed, models=[(name, o) for _, name, _, o in models])
     families = family_of_test_cells(args)
     initial = {} if args.initial_weights is None else {
         "initial_weights": {"file": args.initial_weights.name, "sha256": sha256(args.initial_weights)}}
     weights_dir = Path(args.weights_dir)
     command = " ".join(shlex.quote(a) for a in [Path(sys.executable).name, "-m", __spec__.name, *sys.argv[1:]])
     for _, name, _, model_overrides in models:
-        result = train_on(name, *splits, settings=settings, initial_weights=args.initial_weights, **model_overrides)
+        result = train_on(name, data, settings=settings, initial_weights=args.initial_weights, **model_overrides)
         file = f"{name}/model.weights.h5"
         (weights_dir / name).mkdir(parents=True, exist_ok=True)
         result.model.save_weights(weights_dir / file)
         by_family = {} if families is None else {
-            "test_metrics_by_family": evaluate_by_group(result.model, splits[2], result.info["task"], families)}
+            "test_metrics_by_family": evaluate_by_group(result.model, data.test, task, families)}
         # The config it was trained with: keras_imnn.load refuses a pretrained load into another one.
         entry = record_checkpoint(weights_dir, name, {
             "file": file, "config": result.info["config"],
             "dataset": dataset, "dataset_version": dataset_version(dataset),
-            "data": source, "n_train": len(splits[0]), "n_validation": len(splits[1]),
-            "n_test": len(splits[2]), "epochs_run": result.info["epochs_run"],
+            "data": data.source, "n_train": len(data.train), "n_validation": len(data.validation),
+            "n_test": len(data.test), "epochs_run": result.info["epochs_run"],
             "wall_minutes": result.info["wall_minutes"], "seed": args.seed, **initial,
             **({"head_refit": result.info["head_refit"]} if "head_refit" in result.info else {}),
             "command": command, "backend": os.environ.get("KERAS_BACKEND", "tensorflow"), "device": describe_device(),

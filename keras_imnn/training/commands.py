@@ -8,16 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from keras_imnn.atomic import check_out, output_lock
-from keras_imnn.cli_options import (
-    add_group_option,
-    add_monitor_option,
-    add_training_options,
-    add_validate_every_option,
-    fraction,
-    nonnegative_int,
-    positive_float,
-    positive_int,
-)
+from keras_imnn.cli_options import add_group_option, fraction, positive_int
 from keras_imnn.errors import UserError
 
 if TYPE_CHECKING:
@@ -25,9 +16,9 @@ if TYPE_CHECKING:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from keras_imnn.training.comparison import with_group
+    from keras_imnn.training.experiments.comparison import with_group
+    from keras_imnn.training.loop.train import train
     from keras_imnn.training.settings import TrainSettings
-    from keras_imnn.training.train import train
 
     overrides = {"orbit_training": args.orbit_training} if args.orbit_training else {}
     augment = args.augment
@@ -39,7 +30,7 @@ def _train(args: argparse.Namespace) -> int:
     with output_lock(args.out):  # a second run to the same --out is refused, not raced
         check_out(args.out, args.overwrite, inputs=[args.data_dir])
         result = train(args.name, args.dataset, n_train=args.n_train, target=args.target, data_dir=args.data_dir,
-                       settings=TrainSettings.from_args(args, max_minutes=args.max_minutes), augment=augment,
+                       settings=TrainSettings.from_args(args), augment=augment,
                        out=args.out, **overrides)
     print(json.dumps({"test_metrics": result.metrics, "out": args.out}, indent=2))
     return 0
@@ -67,12 +58,12 @@ def load_model_or_name(name_or_dir: str) -> keras.Model:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from keras_imnn.arrays import Arrays
     from keras_imnn.tasks import task_of_dataset
-    from keras_imnn.training.arrays import Arrays
-    from keras_imnn.training.data import load_npz, load_split
-    from keras_imnn.training.evaluation import evaluate_arrays
-    from keras_imnn.training.inputs import check_xy, warn_unusual_inputs
-    from keras_imnn.training.model_task import resolve_task, task_of_model
+    from keras_imnn.training.data.inputs import check_xy, warn_unusual_inputs
+    from keras_imnn.training.data.loading import load_npz, load_split
+    from keras_imnn.training.loop.evaluation import evaluate_arrays
+    from keras_imnn.training.loop.model_task import resolve_task, task_of_model
 
     model = load_model_or_name(args.model)
     model_task = task_of_model(model, args.model)
@@ -102,19 +93,19 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _finetune(args: argparse.Namespace) -> int:
-    from keras_imnn.training.data import load_npz
-    from keras_imnn.training.finetune import finetune
-    from keras_imnn.training.model_task import resolve_task, task_of_model
-    from keras_imnn.training.train import save_run
+    from keras_imnn.training.data.loading import load_npz
+    from keras_imnn.training.loop.finetune import finetune
+    from keras_imnn.training.loop.model_task import resolve_task, task_of_model
+    from keras_imnn.training.loop.train import save_run
+    from keras_imnn.training.settings import TrainSettings
 
     with output_lock(args.out):  # a second run to the same --out is refused, not raced
         check_out(args.out, args.overwrite, inputs=[args.data, args.model])
         model = load_model_or_name(args.model)
         task = resolve_task(task_of_model(model, args.model), args.task, args.model)
         data = load_npz(args.data, target=args.target, task=task)
-        model, history = finetune(model, data.x, data.y, task=task, freeze=args.freeze, epochs=args.epochs,
-                                  validation_split=args.validation_split, batch_size=args.batch_size,
-                                  learning_rate=args.learning_rate, patience=args.patience, seed=args.seed)
+        model, history = finetune(model, data.x, data.y, task=task, freeze=args.freeze,
+                                  validation_split=args.validation_split, settings=TrainSettings.from_args(args))
         info = {"base_model": args.model, "model": model.name, "task": task.name, "data": str(args.data),
                 "n": len(data), "freeze": args.freeze, "epochs_run": len(history.history["loss"]),
                 "best_val_loss": min(history.history.get("val_loss", [float("nan")])),
@@ -153,20 +144,13 @@ def _task_option(p: argparse.ArgumentParser, what: str) -> None:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register train / evaluate / finetune."""
     from keras_imnn.models.config import ORBIT_TRAININGS
+    from keras_imnn.training.settings import FINETUNE_DEFAULTS, add_settings_options
 
     p = sub.add_parser("train", help="train a zoo model from scratch on a TFDS dataset")
     p.add_argument("name", help="a name from `keras-imnn list`")
     p.add_argument("--dataset", help="TFDS name, e.g. photonic_crystals/gapped (default: the model's)")
     p.add_argument("--n-train", type=positive_int, help="training examples (default: the whole train split)")
-    add_training_options(p, epochs=200, patience=20)
-    p.add_argument("--max-minutes", type=positive_float,
-                   help="wall-clock budget: stop after the first epoch that ends past it (the best epoch's "
-                        "weights are kept, as with early stopping)")
-    p.add_argument("--lr-patience", type=nonnegative_int,
-                   help="halve the learning rate after this many epochs without a better validation loss "
-                        "(default: a constant learning rate)")
-    add_validate_every_option(p)
-    add_monitor_option(p)
+    add_settings_options(p)
     add_group_option(p)
     p.add_argument("--orbit-training", choices=ORBIT_TRAININGS,
                    help="how an orbit-averaging model trains (default: the model's config): exact (the orbit "
@@ -203,6 +187,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--validation-split", type=fraction, default=0.2,
                    help="fraction of the data held out (seeded) for early stopping and the printed metrics "
                         "(default: 0.2)")
-    add_training_options(p, epochs=100, patience=10)
+    add_settings_options(p, defaults=FINETUNE_DEFAULTS)
     _target_option(p)
     p.set_defaults(func=_finetune)

@@ -5,7 +5,7 @@ takes any ``Lx x Ly``, but a batch is one tensor, so the sizes cannot share a ba
 size's examples into batches of that size alone and spreads every size's batches evenly over the epoch (they
 alternate, in proportion to each size's share), reshuffled every epoch; every example is seen once per epoch.
 ``size_splits`` makes the data (each size's ground state by exact diagonalization and its ε-split, as
-``keras-imnn generate magnet``) and ``fit_sizes`` trains a zoo model on them with ``training.train.fit``.
+``keras-imnn generate magnet``) and ``fit_sizes`` trains a zoo model on them with ``training.loop.train.fit``.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_imnn.training.arrays import Arrays
+from keras_imnn.arrays import Arrays
 from keras_imnn.training.settings import DEFAULTS, TrainSettings
 
 Shape = tuple[int, int]
@@ -100,7 +100,7 @@ def size_splits(lattice: str, shapes: Sequence[Shape], j2: float, *, n_train: in
     translation or an element of the lattice's point group flips, which no invariant model can get right).
     """
     from keras_imnn.physics.magnet.lattices import make_lattice
-    from keras_imnn.training.generalization import scan_point
+    from keras_imnn.training.experiments.generalization import scan_point
 
     out = {}
     for shape in shapes:
@@ -130,7 +130,8 @@ def fit_sizes(model: keras.Model | str, train: Mapping[Shape, Arrays], validatio
         The trained model (the best epoch's weights) and Keras' ``History``.
     """
     from keras_imnn.models.registry import load
-    from keras_imnn.training.train import fit
+    from keras_imnn.tasks import get_task
+    from keras_imnn.training.loop.train import fit
 
     if isinstance(model, str):
         keras.utils.set_random_seed(settings.seed)
@@ -142,5 +143,5 @@ def fit_sizes(model: keras.Model | str, train: Mapping[Shape, Arrays], validatio
                          "magnet_inv_dilated")
     batches = SizeBatches(list(train.values()), settings.batch_size, seed=settings.seed)
     held = SizeBatches(list(validation.values()), settings.batch_size, shuffle=False) if validation else None
-    history = fit(model, batches.dataset(), held.dataset() if held else None, task=task, settings=settings)
+    history = fit(model, batches.dataset(), held.dataset() if held else None, task=get_task(task), settings=settings)
     return model, history

@@ -1,10 +1,26 @@
-"""How a model is trained: one frozen settings object for ``fit``, ``train_on``, comparisons and the search."""
+"""How a model is trained: one frozen settings object, the one home of every training option.
+
+``fit``, ``train``, ``train_on``, ``finetune``, comparisons and the search take a ``TrainSettings``; every command
+that trains makes its options from the fields below (``add_settings_options``: name, type, bounds and help come from
+each field's metadata) and reads them back with ``TrainSettings.from_args``. A new option is a field here and its use
+in ``fit``: no command line, script or signature repeats it.
+"""
 from __future__ import annotations
 
 import argparse
 import math
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+from keras_imnn.cli_options import checked
+
+
+def _option(convert: Callable[[str], Any], help: str, ok: Callable[[Any], bool] | None = None,
+            requirement: str = "", none: str = "", metavar: str | None = None) -> dict[str, Any]:
+    """A field's metadata: how its command-line option converts and checks a value (``ok``, said as
+    ``requirement``; ``none``: what None means, where None is allowed) and its help."""
+    return {"convert": convert, "help": help, "ok": ok, "requirement": requirement, "none": none, "metavar": metavar}
 
 
 @dataclass(frozen=True)
@@ -16,10 +32,10 @@ class TrainSettings:
         batch_size: examples per step (numpy data; a ``tf.data.Dataset`` is batched already).
         learning_rate: Adam's.
         patience: epochs without a better validation (else training) loss before stopping.
-        seed: fixes initialization, shuffles and dropout.
+        seed: fixes initialization, shuffles, dropout and data subsets.
         verbose: Keras' ``fit`` verbosity ("auto", 0, 1 or 2).
-        max_minutes: a wall-clock budget: training stops at the end of the first epoch that ends past it
-            (None: no budget). However training stops, the weights of the best epoch are restored.
+        max_minutes: a wall-clock budget of one training run: it stops at the end of the first epoch that ends past
+            it (None: no budget). However training stops, the weights of the best epoch are restored.
         lr_patience: epochs without a better loss (the one early stopping watches) before the learning
             rate is halved (None: a constant learning rate).
         monitor: what early stopping, best-weight restoring and ``lr_patience`` watch: "loss" or one of the
@@ -30,45 +46,50 @@ class TrainSettings:
             example |G| times: with a few hundred training examples validating costs 8× the training epoch.
     """
 
-    epochs: int = 200
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    patience: int = 20
-    seed: int = 0
+    epochs: int = field(default=200, metadata=_option(int, "the most epochs (default: %(default)s)",
+                                                      lambda v: v >= 1, ">= 1"))
+    batch_size: int = field(default=32, metadata=_option(int, "examples per step (default: %(default)s)",
+                                                         lambda v: v >= 1, ">= 1"))
+    learning_rate: float = field(default=1e-3, metadata=_option(
+        float, "Adam's initial learning rate (default: %(default)g)", lambda v: math.isfinite(v) and v > 0,
+        "a finite number > 0"))
+    patience: int = field(default=20, metadata=_option(
+        int, "early stopping: epochs without a better validation score (default: %(default)s)",
+        lambda v: v >= 0, ">= 0"))
+    seed: int = field(default=0, metadata=_option(
+        int, "fixes initialization, shuffles and data splits (default: %(default)s)", lambda v: 0 <= v < 2**32,
+        "in [0, 2**32)"))
     verbose: Any = "auto"
-    max_minutes: float | None = None
-    lr_patience: int | None = None
-    monitor: str = "loss"
-    validate_every: int = 1
+    max_minutes: float | None = field(default=None, metadata=_option(
+        float, "wall-clock budget of each training run: it stops after the first epoch that ends past it, keeping the "
+        "best epoch's weights (default: none)", lambda v: math.isfinite(v) and v > 0, "a finite number > 0",
+        none="no budget"))
+    lr_patience: int | None = field(default=None, metadata=_option(
+        int, "halve the learning rate after this many epochs without a better monitored score (default: a constant "
+        "learning rate)", lambda v: v >= 0, ">= 0", none="a constant learning rate"))
+    monitor: str = field(default="loss", metadata=_option(
+        str, "what early stopping (and a learning-rate schedule) watch on the validation split: loss, or a metric "
+        "of the task (e.g. mae: the photonic MSE loss follows a few hard cells; default: %(default)s)"))
+    validate_every: int = field(default=1, metadata=_option(
+        int, "score the validation split every K epochs (default %(default)s; patience still counts epochs): an "
+        "orbit-averaged model pays |G| passes per validation example", lambda v: v >= 1,
+        ">= 1 (epochs between validations)", metavar="K"))
 
     def __post_init__(self) -> None:
-        # Refuse what would fail obscurely inside Keras or train nothing (a NaN learning rate
-        # "trains" a NaN model).
-        if self.epochs < 1:
-            raise ValueError(f"epochs must be >= 1; got {self.epochs}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1; got {self.batch_size}")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise ValueError(f"learning_rate must be a finite number > 0; got {self.learning_rate}")
-        if self.patience < 0:
-            raise ValueError(f"patience must be >= 0; got {self.patience}")
-        if self.max_minutes is not None and not (math.isfinite(self.max_minutes) and self.max_minutes > 0):
-            raise ValueError(f"max_minutes must be a finite number > 0 (or None: no budget); got {self.max_minutes}")
-        if self.validate_every < 1:
-            raise ValueError(f"validate_every must be >= 1 (epochs between validations); got {self.validate_every}")
-        if self.lr_patience is not None and self.lr_patience < 0:
-            raise ValueError(f"lr_patience must be >= 0 (or None: a constant learning rate); got {self.lr_patience}")
+        # Refuse what would fail obscurely inside Keras or train nothing (a NaN learning rate "trains" a NaN model):
+        # the same bounds as the command-line options, from the same metadata.
+        for f in fields(self):
+            ok, value = f.metadata.get("ok"), getattr(self, f.name)
+            if ok is None or (value is None and f.metadata["none"]):
+                continue
+            if not ok(value):
+                none = f" (or None: {f.metadata['none']})" if f.metadata["none"] else ""
+                raise ValueError(f"{f.name} must be {f.metadata['requirement']}{none}; got {value}")
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, **changes: Any) -> TrainSettings:
-        """The settings a command's options give (those it has: ``--epochs``, ``--batch-size``, ...).
-
-        ``max_minutes`` is never read from ``args``: the ``--max-minutes`` of ``keras-imnn nas`` and of the
-        benchmarks budgets a whole search, not each run; a command whose option is a run's budget passes it
-        in ``changes``.
-        """
-        given = {f.name: getattr(args, f.name) for f in fields(cls)
-                 if f.name != "max_minutes" and getattr(args, f.name, None) is not None}
+        """The settings a command's options give (those of ``add_settings_options`` it has), with ``changes``."""
+        given = {f.name: getattr(args, f.name) for f in fields(cls) if getattr(args, f.name, None) is not None}
         return cls(**{**given, **changes})
 
     def record(self) -> dict[str, Any]:
@@ -85,3 +106,27 @@ class TrainSettings:
 
 
 DEFAULTS = TrainSettings()  # what a run trains with when given no settings
+#: What fine-tuning (``finetune``, ``keras-imnn finetune``) changes of ``DEFAULTS``: few examples, a short run.
+FINETUNE_DEFAULTS = {"epochs": 100, "patience": 10}
+
+
+def add_settings_options(parser: argparse.ArgumentParser, defaults: Mapping[str, Any] | None = None,
+                         helps: Mapping[str, str] | None = None, exclude: Collection[str] = ()) -> None:
+    """One option per field of ``TrainSettings`` (``--epochs``, ``--batch-size``, ..., ``--validate-every``; not
+    ``verbose`` nor those in ``exclude``), checked by the field's bounds before any work. ``defaults`` replaces a
+    field's default for this command, ``helps`` its help where the command gives it another meaning (both keyed by
+    field name); ``TrainSettings.from_args`` reads them back."""
+    options = [f for f in fields(TrainSettings) if f.metadata and f.name not in exclude]
+    unknown = (set(defaults or {}) | set(helps or {}) | set(exclude)) - {f.name for f in fields(TrainSettings)}
+    if unknown:
+        raise ValueError(f"add_settings_options: no field {sorted(unknown)}; fields: "
+                         f"{[f.name for f in fields(TrainSettings)]}")
+    for f in options:
+        meta = f.metadata
+        kind = meta["convert"]
+        if meta["ok"] is not None:
+            requirement = meta["requirement"].partition(" (")[0]
+            kind = checked(kind, meta["ok"], f"an integer {requirement}" if kind is int else requirement)
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=kind, metavar=meta["metavar"],
+                            default=(defaults or {}).get(f.name, f.default),
+                            help=(helps or {}).get(f.name, meta["help"]))

@@ -4,17 +4,17 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from keras_imnn.tasks import Task, get_task
-from keras_imnn.training.arrays import Arrays
+from keras_imnn.arrays import Arrays
+from keras_imnn.tasks import Task
 
 
-def evaluate_arrays(model: keras.Model, data: Arrays, task: str | Task, batch_size: int = 256) -> dict[str, float]:
-    """Predict ``data.x`` and score it against ``data.y`` for ``task`` (a Task or its name)."""
+def evaluate_arrays(model: keras.Model, data: Arrays, task: Task, batch_size: int = 256) -> dict[str, float]:
+    """Predict ``data.x`` and score it against ``data.y`` for ``task``."""
     pred = model.predict(data.x, batch_size=batch_size, verbose=0)
-    return get_task(task).score(data.y, pred, data.weight)
+    return task.score(data.y, pred, data.weight)
 
 
-def evaluate_by_group(model: keras.Model, data: Arrays, task: str | Task, labels: np.ndarray,
+def evaluate_by_group(model: keras.Model, data: Arrays, task: Task, labels: np.ndarray,
                       batch_size: int = 256) -> dict[str, dict[str, float]]:
     """``task``'s metrics on each group of ``data``: {label: metrics of the examples with that label}.
 
@@ -24,7 +24,6 @@ def evaluate_by_group(model: keras.Model, data: Arrays, task: str | Task, labels
     labels = np.asarray(labels)
     if labels.shape != (len(data),):
         raise ValueError(f"labels must hold one group label per example, shape ({len(data)},); got {labels.shape}")
-    task = get_task(task)
     pred = model.predict(data.x, batch_size=batch_size, verbose=0)
     scores = {}
     for label in np.unique(labels):

@@ -15,22 +15,21 @@ from typing import Any
 
 import keras
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.atomic import atomic_dir, check_out
 from keras_imnn.lattices import LATTICES
 from keras_imnn.models.registry import get_spec, load
-from keras_imnn.tasks import Task, get_task, task_of_dataset
-from keras_imnn.training.arrays import Arrays
-from keras_imnn.training.curves import plot_learning_curve
-from keras_imnn.training.evaluation import evaluate_arrays
-from keras_imnn.training.orbit_head import refit_head, sampled_average
-from keras_imnn.training.orbit_twin import trivial_group_twin
+from keras_imnn.tasks import Task, get_task
+from keras_imnn.training.data.task_data import TaskData, load_task_data
+from keras_imnn.training.loop.curves import plot_learning_curve
+from keras_imnn.training.loop.evaluation import evaluate_arrays
+from keras_imnn.training.loop.orbit_head import refit_head, sampled_average
+from keras_imnn.training.loop.orbit_twin import trivial_group_twin
 from keras_imnn.training.settings import DEFAULTS, TrainSettings
-from keras_imnn.training.splits import check_lattice, lattice_augment, load_task_splits, source_lattice
 
 
-def compile_model(model: keras.Model, task: str | Task, learning_rate: float = 1e-3) -> keras.Model:
+def compile_model(model: keras.Model, task: Task, learning_rate: float = 1e-3) -> keras.Model:
     """Adam with the task's loss and metrics (MSE + MAE; binary cross-entropy on the sign logit + accuracy)."""
-    task = get_task(task)
     # Keras' "auto" turns XLA off on CPU-only TensorFlow; on 2 cores it trains our models 2× faster.
     # KERAS_IMNN_XLA=0 opts out: compiling costs ~10 s per model, more than tiny models train.
     use_xla = keras.backend.backend() == "tensorflow" and os.environ.get("KERAS_IMNN_XLA", "1") != "0"
@@ -96,7 +95,7 @@ def check_monitor(monitor: str, task: Task) -> None:
         raise ValueError(f"monitor must be one of {', '.join(watchable)} for the {task.name} task; got {monitor!r}")
 
 
-def fit(model: keras.Model, train: Any, validation: Any = None, *, task: str | Task,
+def fit(model: keras.Model, train: Any, validation: Any = None, *, task: Task,
         settings: TrainSettings = DEFAULTS) -> keras.callbacks.History:
     """Compile and fit; early stopping (best weights restored) on the validation loss if given, within
     ``settings.max_minutes``, halving the learning rate after ``settings.lr_patience`` epochs without progress.
@@ -108,7 +107,6 @@ def fit(model: keras.Model, train: Any, validation: Any = None, *, task: str | T
     average are refit on its exact output (``orbit_head``; ``history.head_refit``): sampled training fits
     them to single elements' features, inference feeds them the average.
     """
-    task = get_task(task)
     check_monitor(settings.monitor, task)
     keras.utils.set_random_seed(settings.seed)
     compile_model(model, task, settings.learning_rate)
@@ -157,7 +155,7 @@ def train(name: str, dataset: str | None = None, *, n_train: int | None = None, 
         n_train: training examples, a random subset fixed by ``settings.seed`` (None: the whole split).
         target: which label of the data (photonic: "tm" or "te" gap-to-midgap ratio; None: the task's first).
         data_dir: TFDS data directory.
-        settings: epochs, batch size, learning rate, patience, seed, verbosity, time budget, LR schedule.
+        settings: every training option (``TrainSettings``).
         **kwargs: as ``train_on`` (augment, out, model overrides, ...).
 
     Returns:
@@ -166,18 +164,11 @@ def train(name: str, dataset: str | None = None, *, n_train: int | None = None, 
     """
     spec = get_spec(name)
     dataset = dataset or spec.dataset
-    data_task = task_of_dataset(dataset, spec.task)
-    if data_task.name != spec.task:
-        raise ValueError(f"{name!r} is a {spec.task} model and {dataset} holds {data_task.name} data: "
-                         f"train it on {spec.task} data")
-    check_monitor(settings.monitor, data_task)  # before the data is read
-    lattice = source_lattice(dataset, data_dir=data_dir)
-    check_lattice(name, lattice, kwargs)
-    if "augment" in kwargs:
-        kwargs["augment"] = lattice_augment(kwargs["augment"], lattice, name)
-    splits = load_task_splits(dataset, data_dir=data_dir, target=target, n_train=n_train, seed=settings.seed,
-                              task=data_task)
-    return train_on(name, *splits, settings=settings, info={"dataset": dataset, "target": target}, **kwargs)
+    task = get_task(spec.task)
+    check_monitor(settings.monitor, task)  # before the data is read
+    data = load_task_data(dataset, task=task, data_dir=data_dir, target=target, n_train=n_train, seed=settings.seed,
+                          models=[(name, kwargs)])
+    return train_on(name, data, settings=settings, info={"dataset": dataset, "target": target}, **kwargs)
 
 
 def model_overrides(name: str, augment: bool | str, x_shape: Sequence[int], overrides: dict[str, Any]
@@ -197,11 +188,11 @@ def model_overrides(name: str, augment: bool | str, x_shape: Sequence[int], over
     return out
 
 
-def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: Arrays, *,
-             settings: TrainSettings = DEFAULTS, augment: bool | str = False, out: str | Path | None = None,
-             info: dict[str, Any] | None = None, initial_weights: str | Path | None = None,
-             **overrides: Any) -> RunResult:
-    """Train zoo model ``name`` from scratch (for its task) on arrays already loaded; score it on ``test_data``.
+def train_on(name: str, data: TaskData, *, settings: TrainSettings = DEFAULTS, augment: bool | str = False,
+             out: str | Path | None = None, info: dict[str, Any] | None = None,
+             initial_weights: str | Path | None = None, **overrides: Any) -> RunResult:
+    """Train zoo model ``name`` from scratch on ``data.train`` (early stopping on ``data.validation``); score it on
+    ``data.test``. The model must suit the data (``TaskData.check_model``: its task, the lattice's symmetry).
 
     ``augment`` adds random point-group + shift augmentation (for the non-invariant baselines):
     True takes the lattice's group (D4 on square inputs, D2 otherwise), a group name (e.g. "c2")
@@ -210,19 +201,19 @@ def train_on(name: str, train_data: Arrays, val_data: Arrays | None, test_data: 
     from those weights instead of a fresh initialization. The record (``info``) has the training's
     wall-clock time, ``wall_minutes``.
     """
+    augment = data.check_model(name, overrides, augment)
     spec = get_spec(name)
-    task = get_task(spec.task)
     if out is not None:
         check_out(out, overwrite=True)  # hours of training must not end in "permission denied"
-    overrides = model_overrides(name, augment, train_data.x.shape, overrides)
+    overrides = model_overrides(name, augment, data.train.x.shape, overrides)
     keras.utils.set_random_seed(settings.seed)
     model = load(name, weights=initial_weights, **overrides)
     start = time.monotonic()
-    history = fit(model, train_data, val_data, task=task, settings=settings)
+    history = fit(model, data.train, data.validation, task=data.task, settings=settings)
     wall_minutes = (time.monotonic() - start) / 60
-    metrics = evaluate_arrays(model, test_data, task)
+    metrics = evaluate_arrays(model, data.test, data.task)
     record = {
-        "model": name, "task": task.name, **(info or {}), "n_train": len(train_data), "seed": settings.seed,
+        "model": name, "task": data.task.name, **(info or {}), "n_train": len(data.train), "seed": settings.seed,
         "augment": overrides.get("augment") or False,
         **({"initial_weights": str(initial_weights)} if initial_weights is not None else {}),
         "epochs_run": len(history.history["loss"]),

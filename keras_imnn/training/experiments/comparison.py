@@ -2,7 +2,7 @@
 
 Shared by ``benchmarks/compare_models.py`` (learning curves) and ``keras_imnn.search.compare``
 (architecture-search winners against the zoo). A variant is ``(label, zoo name, augment,
-overrides)``; each run trains from scratch on ``train.take(n, seed)`` and is scored on ``test``.
+overrides)``; each run trains from scratch on ``data.train.take(n, seed)`` and is scored on ``data.test``.
 """
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ import numpy as np
 
 from keras_imnn.atomic import atomic_path, atomic_write_text, read_json
 from keras_imnn.models.registry import get_spec
-from keras_imnn.tasks import Task, Variant, get_task
-from keras_imnn.training.arrays import Arrays
+from keras_imnn.tasks import Task, Variant
+from keras_imnn.training.data.task_data import TaskData
+from keras_imnn.training.loop.train import model_overrides, train_on
 from keras_imnn.training.settings import DEFAULTS, TrainSettings
-from keras_imnn.training.train import model_overrides, train_on
 
 
 def with_group(variants: Sequence[Variant], group: str | None) -> list[Variant]:
@@ -33,10 +33,9 @@ def with_group(variants: Sequence[Variant], group: str | None) -> list[Variant]:
             for label, name, augment, overrides in variants]
 
 
-def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays | None, test: Arrays, *,
-                 sizes: Sequence[int | None], seeds: Sequence[int], settings: TrainSettings = DEFAULTS,
-                 results_path: str | Path | None = None, deadline: float | None = None,
-                 progress: bool = True, **train_kwargs: Any) -> list[dict[str, Any]]:
+def run_variants(variants: Sequence[Variant], data: TaskData, *, sizes: Sequence[int | None], seeds: Sequence[int],
+                 settings: TrainSettings = DEFAULTS, results_path: str | Path | None = None,
+                 deadline: float | None = None, progress: bool = True, **train_kwargs: Any) -> list[dict[str, Any]]:
     """Train every variant for every size and seed; return one record per run.
 
     Records (``variant``, ``n_train``, ``seed``, ``epochs_run``, ``seconds``, ``test_metrics``, ``config``,
@@ -46,12 +45,16 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
     instead of standing in for it.
     Runs go seed-major: cut short by ``deadline`` (``time.monotonic()``), every variant and size still
     has its first seeds. Each run trains with ``settings`` and its seed; ``train_kwargs`` go to ``train_on``.
+    Every variant is checked against the data (``TaskData.check_model``) before the first run.
     """
     from tqdm import tqdm
 
     path = Path(results_path) if results_path is not None else None
     results = read_json(path, []) if path is not None else []
-    configs = {label: _config(name, augment, overrides, train.x.shape) for label, name, augment, overrides in variants}
+    variants = [(label, name, data.check_model(name, overrides, augment), overrides)
+                for label, name, augment, overrides in variants]
+    configs = {label: _config(name, augment, overrides, data.train.x.shape)
+               for label, name, augment, overrides in variants}
     for r in results:
         now = configs.get(r["variant"])
         if now is not None and r.get("config", now) != now:  # records from before configs were kept pass
@@ -60,7 +63,7 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
                              "relabel those runs or use another results file")
     done = {(r["variant"], r["n_train"], r["seed"]): r for r in results}
     # Sizes past the train split all become the whole split: one run each, not one per size asked for.
-    sizes = list(dict.fromkeys(len(train) if n is None else min(n, len(train)) for n in sizes))
+    sizes = list(dict.fromkeys(len(data.train) if n is None else min(n, len(data.train)) for n in sizes))
     wanted = [(v, n, s) for s in seeds for n in sizes for v in variants]
     recorded = settings.record()
     for v, n, s in wanted:  # other sizes may have trained with other settings (more epochs for fewer examples)
@@ -74,7 +77,7 @@ def run_variants(variants: Sequence[Variant], train: Arrays, validation: Arrays 
             print(f"time budget reached: {len(results)} runs done; rerun to resume")
             break
         start = time.monotonic()
-        result = train_on(name, train.take(n, seed), validation, test, augment=augment,
+        result = train_on(name, data.with_train(data.train.take(n, seed)), augment=augment,
                           settings=replace(settings, seed=seed, verbose=0), **train_kwargs, **overrides)
         results.append({"variant": label, "n_train": n, "seed": seed, "epochs_run": result.info["epochs_run"],
                         "seconds": round(time.monotonic() - start, 1),  # training and scoring, wall time
@@ -104,7 +107,7 @@ def _config(name: str, augment: bool | str, overrides: dict[str, Any], x_shape: 
     return json.loads(json.dumps(config.to_dict()))
 
 
-def summarize(results: list[dict], task: str | Task, order: Sequence[str] = (),
+def summarize(results: list[dict], task: Task, order: Sequence[str] = (),
               metrics: Sequence[str] | None = None) -> tuple[str, dict]:
     """Markdown table of mean ± std over seeds, per (variant, n_train), variants in ``order`` (their
     labels; others after, as first run); and those stats by ``(variant, n_train, metric)``.
@@ -112,7 +115,7 @@ def summarize(results: list[dict], task: str | Task, order: Sequence[str] = (),
     groups: dict[tuple[str, int], list[dict]] = {}
     for r in results:
         groups.setdefault((r["variant"], r["n_train"]), []).append(r["test_metrics"])
-    names = tuple(metrics) if metrics else get_task(task).summary_metrics
+    names = tuple(metrics) if metrics else task.summary_metrics
     lines = ["| model | n_train | seeds | " + " | ".join(names) + " |", "|---|---|---|" + "---|" * len(names)]
     stats = {}
     rank = {v: i for i, v in enumerate(dict.fromkeys([*order, *(r["variant"] for r in results)]))}
@@ -149,7 +152,7 @@ def _save(fig: Any, path: str | Path, title: str) -> None:
     plt.close(fig)
 
 
-def plot_bars(stats: dict, task: str | Task, path: str | Path, title: str = "") -> None:
+def plot_bars(stats: dict, task: Task, path: str | Path, title: str = "") -> None:
     """One panel per metric: a bar per variant (mean over seeds, error bar = std), one training size."""
     variants = list(dict.fromkeys(v for v, _, _ in stats))  # the table's order
     fig, panels = _panels(stats, 0.9 + 0.35 * len(variants))
@@ -168,7 +171,7 @@ def is_error_metric(metric: str) -> bool:
     return metric.endswith(("mae", "mse", "rmse", "_err"))
 
 
-def plot_curves(stats: dict, task: str | Task, path: str | Path, title: str = "") -> None:
+def plot_curves(stats: dict, task: Task, path: str | Path, title: str = "") -> None:
     """One panel per metric: test metric vs training size, a line per variant (mean, error bars: std over seeds).
 
     Log-log for errors (``is_error_metric``), whose learning curves are about power laws: equal ratios read
@@ -198,7 +201,7 @@ def plot_curves(stats: dict, task: str | Task, path: str | Path, title: str = ""
     _save(fig, path, title)
 
 
-def plot_comparison(stats: dict, task: str | Task, path: str | Path, title: str = "") -> None:
+def plot_comparison(stats: dict, task: Task, path: str | Path, title: str = "") -> None:
     """Learning curves over the training sizes of ``stats``; bars when it holds one size."""
     one_size = len({n for _, n, _ in stats}) == 1
     (plot_bars if one_size else plot_curves)(stats, task, path, title)

@@ -5,7 +5,7 @@ feeds the head ``mean_g trunk(g·x)``. With a nonlinear head (the photonic model
 another input wherever the cell has no symmetry: the general photonic flagship, trained so, scored MAE 0.0033
 on its own smooth training cells with sampled elements and 0.038 at inference. So after such training the
 head is refit on the exact averaged features, the trunk frozen: one forward pass of |G| elements over the
-data, then a few seconds of dense layers (``training.train.fit`` does it; ``history.head_refit`` says so).
+data, then a few seconds of dense layers (``training.loop.train.fit`` does it; ``history.head_refit`` says so).
 """
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from typing import Any
 
 import keras
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.layers import GroupAverage
 from keras_imnn.layers.validation import NonFiniteToNaN
 from keras_imnn.tasks import Task
-from keras_imnn.training.arrays import Arrays
 from keras_imnn.training.settings import TrainSettings
 
 

@@ -20,8 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.atomic import atomic_path, atomic_write_text, read_json
-from keras_imnn.training.arrays import Arrays, hold_out_validation
+from keras_imnn.tasks.magnet_sign import MAGNET_SIGN
+from keras_imnn.training.data.splits import hold_out_validation
+from keras_imnn.training.data.task_data import TaskData
 from keras_imnn.training.settings import TrainSettings
 
 #: The J2 / J1 values of the generalization scans (6×4): square up to 1.0, anisotropic triangular up to 1.4.
@@ -83,6 +86,12 @@ class ScanPoint:
     validation: Arrays
     test: Arrays
     meta: dict[str, Any]
+
+    def task_data(self) -> TaskData:
+        """The splits as ``TaskData`` of the magnet sign task on the point's lattice."""
+        lattice, shape = self.meta["lattice"], tuple(self.meta["shape"])
+        return TaskData(self.train, self.validation, self.test, MAGNET_SIGN, (lattice, shape),
+                        point_label(lattice, shape, self.meta["j2"]))
 
 
 def _cache_name(lattice: str, shape: Sequence[int], j2: float, train_fraction: float, test_size: int,
@@ -146,10 +155,9 @@ def _compute_point(lattice: str, shape: tuple[int, int], j2: float, train_fracti
 
 def _arrays(data: Mapping[str, np.ndarray], split: str, shape: tuple[int, int]) -> Arrays:
     from keras_imnn.physics.magnet.ed import states_to_spins
-    from keras_imnn.tasks import get_task
 
-    return get_task("magnet").arrays({"spins": states_to_spins(data[f"{split}_states"], shape),
-                                      "sign": data[f"{split}_sign"], "weight": data[f"{split}_weight"]})
+    return MAGNET_SIGN.arrays({"spins": states_to_spins(data[f"{split}_states"], shape),
+                              "sign": data[f"{split}_sign"], "weight": data[f"{split}_weight"]})
 
 
 def scan_runs(points: Sequence[Point], seeds: Mapping[str, int]) -> list[tuple[int, Point, str]]:
@@ -172,7 +180,7 @@ def run_scan(points: Sequence[Point], seeds: Mapping[str, int], data: Callable[[
     settings or another model config: then this raises. ``deadline`` (``time.monotonic()``): start no
     run after it.
     """
-    from keras_imnn.training.comparison import run_variants, with_group
+    from keras_imnn.training.experiments.comparison import run_variants, with_group
 
     path = Path(results_path)
     runs = scan_runs(points, seeds)
@@ -194,7 +202,7 @@ def run_scan(points: Sequence[Point], seeds: Mapping[str, int], data: Callable[[
         d, group = loaded[point], lattice_group(point[0], point[1])
         variant = with_group([(label, model, False, {})], group)[0]
         start = time.monotonic()
-        results = run_variants([variant], d.train, d.validation, d.test, sizes=[None], seeds=[seed],
+        results = run_variants([variant], d.task_data(), sizes=[None], seeds=[seed],
                                settings=replace(chosen, seed=seed), results_path=path, progress=False)
         record = results[-1]
         record.update(model=model, lattice=point[0], shape=list(point[1]), j2=point[2], group=group,
@@ -208,9 +216,9 @@ def run_scan(points: Sequence[Point], seeds: Mapping[str, int], data: Callable[[
 
 def scan_stats(results: Sequence[Mapping[str, Any]]) -> dict[tuple[str, float, str, str], tuple[float, float, int]]:
     """``{(lattice, j2, model, metric): (mean, std, n_seeds)}`` over the scan's records (``summarize``'s stats)."""
-    from keras_imnn.training.comparison import summarize
+    from keras_imnn.training.experiments.comparison import summarize
 
-    _, stats = summarize(list(results), "magnet")
+    _, stats = summarize(list(results), MAGNET_SIGN)
     counts: dict[str, int] = {}
     where = {}
     for r in results:
@@ -262,7 +270,7 @@ def plot_scan(results: Sequence[Mapping[str, Any]], metas: Mapping[Point, Mappin
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from keras_imnn.training.comparison import _save
+    from keras_imnn.training.experiments.comparison import _save
 
     stats = scan_stats([r for r in results if r["lattice"] == lattice])
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))

@@ -2,20 +2,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import fields, replace
 from typing import Any
 
 import keras
 import numpy as np
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.layers.validation import NonFiniteToNaN
 from keras_imnn.models.registry import load
 from keras_imnn.tasks import Task
-from keras_imnn.training.arrays import Arrays
-from keras_imnn.training.evaluation import evaluate_arrays
-from keras_imnn.training.inputs import check_xy, warn_unusual_inputs
-from keras_imnn.training.model_task import resolve_task, task_of_model
-from keras_imnn.training.settings import TrainSettings
-from keras_imnn.training.train import fit
+from keras_imnn.training.data.inputs import check_xy, warn_unusual_inputs
+from keras_imnn.training.loop.evaluation import evaluate_arrays
+from keras_imnn.training.loop.model_task import resolve_task, task_of_model
+from keras_imnn.training.loop.train import fit
+from keras_imnn.training.settings import DEFAULTS, FINETUNE_DEFAULTS, TrainSettings
 
 FREEZE = ("trunk", "none")
 #: The most batches a tf.data.Dataset of unknown size may yield: fine-tuning is for small data, and the label
@@ -39,10 +40,9 @@ def replace_head(model: keras.Model, n_outputs: int) -> keras.Model:
 
 
 def finetune(name_or_model: str | keras.Model, x: Any, y: Any = None, *, task: str | Task | None = None,
-             n_outputs: int | None = None, freeze: str = "trunk", epochs: int = 100,
-             validation_split: float = 0.2, validation_data: Any = None, batch_size: int = 32,
-             learning_rate: float = 1e-3, patience: int = 10, seed: int = 0,
-             verbose: Any = "auto") -> tuple[keras.Model, keras.callbacks.History]:
+             n_outputs: int | None = None, freeze: str = "trunk", validation_split: float = 0.2,
+             validation_data: Any = None, settings: TrainSettings | None = None,
+             **options: Any) -> tuple[keras.Model, keras.callbacks.History]:
     """Fine-tune a pretrained zoo model (or any Keras model) on your data in one call.
 
     Args:
@@ -58,7 +58,9 @@ def finetune(name_or_model: str | keras.Model, x: Any, y: Any = None, *, task: s
         freeze: "trunk" (train only the dense head) or "none" (train everything).
         validation_split: fraction of numpy data held out (seeded) for early stopping.
         validation_data: or an explicit ``(x, y)`` / ``tf.data.Dataset`` for validation.
-        epochs, batch_size, learning_rate, patience, seed, verbose: the training (``TrainSettings``).
+        settings: the training (``TrainSettings``; default: ``DEFAULTS`` with ``FINETUNE_DEFAULTS``, 100 epochs
+            and patience 10); its seed also fixes the validation split.
+        **options: fields of ``TrainSettings`` to change in ``settings`` (``epochs=20``, ``monitor="mae"``, ...).
 
     Returns:
         ``(model, history)``: the fitted ``keras.Model`` (best validation weights) and its history;
@@ -74,8 +76,11 @@ def finetune(name_or_model: str | keras.Model, x: Any, y: Any = None, *, task: s
         raise ValueError(f"freeze must be one of {FREEZE}; got {freeze!r}")
     if not 0.0 <= validation_split < 1.0:
         raise ValueError(f"validation_split must be in [0, 1); got {validation_split}")
-    settings = TrainSettings(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, patience=patience,
-                             seed=seed, verbose=verbose)
+    known = {f.name for f in fields(TrainSettings)}
+    if set(options) - known:
+        raise TypeError(f"finetune() got unknown options {sorted(set(options) - known)}: the training options are "
+                        f"the fields of TrainSettings: {sorted(known)}")
+    settings = replace(settings or replace(DEFAULTS, **FINETUNE_DEFAULTS), **options)
     label = name_or_model if isinstance(name_or_model, str) else f"model {name_or_model.name!r}"
     task = resolve_task(task_of_model(name_or_model), task, label)
     model = load(name_or_model) if isinstance(name_or_model, str) else name_or_model
@@ -101,7 +106,7 @@ def finetune(name_or_model: str | keras.Model, x: Any, y: Any = None, *, task: s
         if validation_data is not None:
             train, validation = data, check_xy(*_pair(validation_data), model, task, width)
         elif validation_split > 0:
-            train, validation = data.split(validation_split, seed)
+            train, validation = data.split(validation_split, settings.seed)
             if len(train) == 0:
                 raise ValueError(f"validation_split={validation_split} of {len(data)} samples leaves none for "
                                  "training: need at least 2 samples (one for validation, one for training); "

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.npz import read_npz
-from keras_imnn.tasks import TASKS, Task, get_task, task_of_dataset
-from keras_imnn.training.arrays import Arrays
+from keras_imnn.tasks import TASKS, Task, task_of_dataset
 
 
 def arrays_from_examples(examples: Mapping[str, np.ndarray], target: str | None = None,
-                         task: str | Task | None = None) -> Arrays:
+                         task: Task | None = None) -> Arrays:
     """``Arrays`` of a dict of features: plain ``x`` and ``y``, or a task's dataset (a TFDS batch or a
     generated .npz; ``target`` picks its label). Its task is ``task`` (the model's: tasks may share an input
     feature, as the photonic ones share "eps"), else the first whose input feature is there."""
@@ -23,7 +23,7 @@ def arrays_from_examples(examples: Mapping[str, np.ndarray], target: str | None 
         x, y = np.asarray(examples["x"]), np.asarray(examples["y"])
         return Arrays(x, y.reshape(len(y), -1) if y.ndim == 1 else y)
     if task is not None:
-        return get_task(task).arrays(examples, target)
+        return task.arrays(examples, target)
     for candidate in TASKS.values():
         if candidate.input_feature in examples:
             return candidate.arrays(examples, target)
@@ -33,7 +33,7 @@ def arrays_from_examples(examples: Mapping[str, np.ndarray], target: str | None 
 
 
 def load_split(dataset: str, split: str, n: int | None = None, *, data_dir: str | None = None,
-               target: str | None = None, task: str | Task | None = None) -> Arrays:
+               target: str | None = None, task: Task | None = None) -> Arrays:
     """The first ``n`` examples (all if None) of ``split`` of a TFDS dataset, as arrays (the labels of
     ``task``, the model's, where the dataset serves several: ``task_of_dataset``).
 
@@ -55,7 +55,7 @@ def load_split(dataset: str, split: str, n: int | None = None, *, data_dir: str 
     return task.arrays(batch, target)
 
 
-def load_npz(path: str | Path, target: str | None = None, task: str | Task | None = None) -> Arrays:
+def load_npz(path: str | Path, target: str | None = None, task: Task | None = None) -> Arrays:
     """Arrays from an .npz with ``x`` and ``y`` (or the output of ``keras-imnn generate``: the labels of ``task``,
     the model's, as ``arrays_from_examples``)."""
     examples = read_npz(path)

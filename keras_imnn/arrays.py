@@ -1,12 +1,10 @@
-"""The (x, y[, weight]) numpy arrays every training, evaluation and comparison run works on."""
+"""The (x, y[, weight]) numpy arrays a task reads its data into and every training, evaluation and comparison
+run works on (numpy only: tasks, training and search import it)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-
-# Datasets without a validation split hold out this fraction of train (seeded by the run's seed + 1).
-VALIDATION_FRACTION = 0.1
 
 
 @dataclass
@@ -44,9 +42,3 @@ class Arrays:
         order = np.random.default_rng(seed).permutation(len(self))
         n_held = max(1, int(round(fraction * len(self))))
         return self.subset(np.sort(order[n_held:])), self.subset(np.sort(order[:n_held]))
-
-
-def hold_out_validation(train: Arrays, seed: int) -> tuple[Arrays, Arrays]:
-    """(train, validation) for data that ship no validation split."""
-    return train.split(VALIDATION_FRACTION, seed + 1)
-

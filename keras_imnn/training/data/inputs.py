@@ -8,10 +8,10 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_imnn.arrays import Arrays
 from keras_imnn.domain import Domain, warn_out_of_domain
 from keras_imnn.models.registry import list_models, model_domain
-from keras_imnn.tasks import Task, get_task
-from keras_imnn.training.arrays import Arrays
+from keras_imnn.tasks import Task
 
 
 def input_domain(model: keras.Model) -> Domain | None:
@@ -22,7 +22,7 @@ def input_domain(model: keras.Model) -> Domain | None:
     return model_domain(model.name, tuple(model.input_shape[1:]))
 
 
-def check_xy(x: Any, y: Any, model: keras.Model, task: str | Task, n_outputs: int | None = None) -> Arrays:
+def check_xy(x: Any, y: Any, model: keras.Model, task: Task, n_outputs: int | None = None) -> Arrays:
     """Validate numpy inputs against ``model`` and ``task``; say what is wrong and what is accepted.
 
     Args:
@@ -61,7 +61,7 @@ def check_xy(x: Any, y: Any, model: keras.Model, task: str | Task, n_outputs: in
                          f"(n, {n_outputs}), or n_outputs={y.shape[1]} for a new head of that width")
     if not np.isfinite(y).all():
         raise ValueError(f"y contains {np.count_nonzero(~np.isfinite(y))} NaN or infinite values")
-    return Arrays(x.astype(np.float32), get_task(task).check_y(y).astype(np.float32))
+    return Arrays(x.astype(np.float32), task.check_y(y).astype(np.float32))
 
 
 def warn_unusual_inputs(model: keras.Model, batches: Iterable[np.ndarray]) -> None:
