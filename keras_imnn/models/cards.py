@@ -89,9 +89,13 @@ def model_card(name: str, preset: dict[str, Any], entry: dict[str, Any] | None) 
         training.append(("started from", f"`{entry['initial_weights']['file']}`"))
     lines += ["## Training data", "", *_table(("", ""), training), "", "Command:", "", "```",
               entry["command"], "```", ""]
-    if "head_refit" in entry:
-        before = ", ".join(f"{k} {_number(v)}" for k, v in entry["head_refit"]["test_metrics_before"].items())
-        lines += [f"Head refit: {entry['head_refit']['how']} (test metrics before: {before}).", ""]
+    refit = entry.get("head_refit")
+    if refit and "test_metrics_before" in refit:  # the refit as a script, before fit ran it itself
+        before = ", ".join(f"{k} {_number(v)}" for k, v in refit["test_metrics_before"].items())
+        lines += [f"Head refit: {refit['how']} (test metrics before: {before}).", ""]
+    elif refit:
+        lines += [f"Head refit on the exact orbit average: {refit['epochs']} epochs, {refit['seconds']:g} s, loss "
+                  f"{_number(refit['loss_before'])} → {_number(refit['loss_after'])}.", ""]
     lines += ["## Test metrics", "", *_table(("metric", "value"), list(entry["test_metrics"].items())), ""]
     by_family = entry.get("test_metrics_by_family")
     if by_family:
