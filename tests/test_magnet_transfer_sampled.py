@@ -1,20 +1,12 @@
-"""The 36-spin path of benchmarks/bench_magnet_transfer.py (sets drawn from a ground state held as orbits),
+"""The 36-spin path of ``training.experiments.transfer`` (sets drawn from a ground state held as orbits),
 on 4x4 where the expanded ground state checks it."""
-import argparse
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 pytest.importorskip("quspin")
 
 from keras_imnn.physics.magnet import ed, representatives  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("bench_transfer", ROOT / "benchmarks" / "bench_magnet_transfer.py")
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
+from keras_imnn.training.experiments.transfer import load_sets, sampled_sets  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +17,7 @@ def ground_states():
 
 def test_sampled_sets_carry_the_expanded_signs_and_leave_out_the_finetuning_states(ground_states):
     gs, ref = ground_states
-    args = argparse.Namespace(finetune_states=300, eval_states=5000, seed=0)
-    sets = bench.sampled_sets(gs, args)
+    sets = sampled_sets(gs, finetune_states=300, eval_states=5000, seed=0)
     x_tune, y_tune = sets["tune"]
     x_all, y_all, w_all, _ = sets["all"]
     x_rest, y_rest, _, _ = sets["others"]
@@ -43,6 +34,5 @@ def test_sampled_sets_carry_the_expanded_signs_and_leave_out_the_finetuning_stat
 
 
 def test_missing_36_spin_ground_state_is_one_clear_line(tmp_path):
-    args = argparse.Namespace(ground_state_dir=str(tmp_path), cache_dir=None)
-    with pytest.raises(SystemExit, match="no ground state .*magnet_36_spins.py"):
-        bench.load_sets(("square", (6, 6), 0.5), args)
+    with pytest.raises(FileNotFoundError, match="no ground state .*magnet_36_spins.py"):
+        load_sets(("square", (6, 6), 0.5), finetune_states=300, eval_states=5000, seed=0, ground_state_dir=tmp_path)

@@ -67,24 +67,33 @@ def size_test_set(lattice: str, shape: tuple[int, int], j2: float, *, n_drawn: i
                        f"{n_drawn} states drawn ∝ ψ², {n_uniform} uniform (symmetric sector)")
 
 
+def predict_signs(model: keras.Model | Callable[[np.ndarray], np.ndarray], x: np.ndarray,
+                  batch_size: int = 1024) -> np.ndarray:
+    """``(n,)`` int64 0/1 sign labels of spins ``x`` ``(n, Lx, Ly, 1)``: a Keras model's sign logit > 0, or a rule's
+    labels (e.g. the Marshall rule, for reference)."""
+    if not isinstance(model, keras.Model):
+        return np.asarray(model(x), dtype=np.int64)
+    return (np.ravel(model.predict(x, batch_size=batch_size, verbose=0)) > 0).astype(np.int64)
+
+
+def overlap_standard_error(overlap: float, n: int) -> float:
+    """Standard error sqrt((1 − o²)/n) of a sign overlap estimated as the mean of sgn·sgn_pred over ``n`` states
+    drawn ∝ |ψ|²."""
+    return float(np.sqrt(max(0.0, 1 - overlap**2) / n))
+
+
 def score_signs(model: keras.Model | Callable[[np.ndarray], np.ndarray], test: SignTestSet,
                 batch_size: int = 1024) -> dict[str, float]:
     """``{"sign_overlap", "accuracy"}`` of ``model`` on ``test``, with ``"sign_overlap_se"`` where the overlap is
     estimated from drawn states. ``model``: a Keras model (a sign logit) or a rule, spins ``(n, Lx, Ly, 1)`` → ``(n,)``
-    0/1 labels (e.g. the Marshall rule, for reference)."""
-
-    def predict(x: np.ndarray) -> np.ndarray:
-        if not isinstance(model, keras.Model):
-            return np.asarray(model(x), dtype=np.int64)
-        return (np.ravel(model.predict(x, batch_size=batch_size, verbose=0)) > 0).astype(np.int64)
-
-    pred = predict(test.x)
+    0/1 labels (``predict_signs``)."""
+    pred = predict_signs(model, test.x, batch_size)
     overlap = sign_overlap(test.signs, pred, test.weights)
     out = {"sign_overlap": overlap}
     if test.weights is None:
-        out["sign_overlap_se"] = float(np.sqrt(max(0.0, 1 - overlap**2) / len(pred)))
+        out["sign_overlap_se"] = overlap_standard_error(overlap, len(pred))
     if test.x_uniform is None:
         out["accuracy"] = sign_accuracy(test.signs, pred)
     else:
-        out["accuracy"] = sign_accuracy(test.signs_uniform, predict(test.x_uniform))
+        out["accuracy"] = sign_accuracy(test.signs_uniform, predict_signs(model, test.x_uniform, batch_size))
     return out
