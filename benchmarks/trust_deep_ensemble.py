@@ -36,8 +36,7 @@ RESULTS = Path(__file__).resolve().parents[1] / "docs" / "trust" / "deep_ensembl
 
 def _scores(err: np.ndarray, std: np.ndarray) -> dict[str, float]:
     return {"mae": float(np.mean(np.abs(err))), "coverage_2std": cal.coverage(err, std),
-            "spearman": cal.spearman(std, err),
-            "nll": float(np.mean(0.5 * np.log(2 * np.pi * std**2) + err**2 / (2 * std**2)))}
+            "spearman": cal.spearman(std, err), "nll": cal.gaussian_nll(err, std)}
 
 
 def main() -> None:

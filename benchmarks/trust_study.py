@@ -87,9 +87,8 @@ def _regression_scores(err: np.ndarray, stds: dict[str, np.ndarray], group: np.n
                        names: list[str]) -> dict:
     scores = {"n": len(err), "mae": float(np.mean(np.abs(err)))}
     for method, std in stds.items():
-        nll = float(np.mean(0.5 * np.log(2 * np.pi * std**2) + err**2 / (2 * std**2)))
         scores[method] = {"coverage_2std": cal.coverage(err, std), "spearman": cal.spearman(std, err),
-                          "nll": nll, "reliability": cal.reliability(err, std, NOMINAL).tolist()}
+                          "nll": cal.gaussian_nll(err, std), "reliability": cal.reliability(err, std, NOMINAL).tolist()}
     scores["groups"] = {names[g]: {"n": int(np.sum(group == g)), "mae": float(np.mean(np.abs(err[group == g]))),
                                    **{m: {"coverage_2std": cal.coverage(err[group == g], s[group == g]),
                                           "spearman": cal.spearman(s[group == g], err[group == g])}

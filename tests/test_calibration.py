@@ -1,5 +1,6 @@
 """keras_imnn.uncertainty.calibration: fitted on one sample, the std covers ~95 % of fresh errors at 2 std."""
 import numpy as np
+import pytest
 
 from keras_imnn.uncertainty import calibration as cal
 
@@ -50,3 +51,10 @@ def test_combined_calibration_covers_errors_either_term_explains():
     var, d2, err = combined_sample(rng, 8000, far=10.0)  # farther from the training features than calibrated
     heads = cal.regression_std(var, np.asarray(heads_fit["a"]), np.asarray(heads_fit["b"]))
     assert cal.coverage(err, cal.combined_std(var, d2, fit)) > cal.coverage(err, heads) + 0.05
+
+
+def test_gaussian_nll_is_the_mean_negative_log_density():
+    from scipy import stats
+
+    err, std = np.array([[0.0, 0.3], [-1.0, 2.0]]), np.array([[1.0, 0.5], [2.0, 0.1]])
+    assert cal.gaussian_nll(err, std) == pytest.approx(-np.mean(stats.norm.logpdf(err, scale=std)))

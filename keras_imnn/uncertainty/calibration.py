@@ -111,6 +111,11 @@ def coverage(err: np.ndarray, std: np.ndarray, k: float = 2.0) -> float:
     return float(np.mean(np.abs(err) <= k * std))
 
 
+def gaussian_nll(err: np.ndarray, std: np.ndarray) -> float:
+    """Mean Gaussian negative log-likelihood of the errors under std, per entry (lower is better)."""
+    return float(np.mean(0.5 * np.log(2 * np.pi * std**2) + err**2 / (2 * std**2)))
+
+
 def reliability(err: np.ndarray, std: np.ndarray, nominal: np.ndarray) -> np.ndarray:
     """Observed coverage of the central Gaussian intervals of each ``nominal`` probability."""
     ratio = np.abs(np.ravel(err)) / np.maximum(np.ravel(std), 1e-30)
