@@ -65,6 +65,16 @@ def _distance_to_center(n: int) -> np.ndarray:
     return np.hypot(x[:, None], x[None, :])
 
 
+def _periodic_offset(center: float, n: int) -> np.ndarray:
+    """``(n,)`` signed distance of each pixel centre from ``center`` along one axis, wrapped to [-1/2, 1/2)."""
+    return (pixel_centers(n) - center + 0.5) % 1.0 - 0.5
+
+
+def _square_distance(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """``(n, n)`` max-norm distance from offsets along rows ``dx`` and columns ``dy``: squares are its level sets."""
+    return np.maximum(np.abs(dx)[:, None], np.abs(dy)[None, :])
+
+
 def rods(radius: float, eps_rod: float, eps_background: float = 1.0,
          n: int = N_PIXELS) -> np.ndarray:
     """Circular rod of radius ``radius`` (lattice units) centred in the cell, ``(n, n)`` float64.
@@ -193,7 +203,7 @@ def _shape_mask(rng: np.random.Generator, kind: str, n: int) -> np.ndarray:
     angle ~ U(0, π). The centre lies on the half-pixel grid (k/2n), so an axis-aligned shape keeps
     its symmetry on the pixels exactly (and the solver uses it).
     """
-    dx, dy = ((pixel_centers(n) - c + 0.5) % 1.0 - 0.5 for c in rng.integers(0, 2 * n, 2) / (2 * n))
+    dx, dy = (_periodic_offset(c, n) for c in rng.integers(0, 2 * n, 2) / (2 * n))
     x = dx[None, :, None, None] + _IMAGES[:, None, None, None]  # (3, n, 1, 1): x image, i, j, y image
     y = dy[None, None, :, None] + _IMAGES[None, None, None, :]  # (1, 1, n, 3)
     if kind in ("ellipse", "rectangle", "cross") and rng.random() < 0.5:
@@ -257,7 +267,7 @@ def _draw_textbook(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float,
     if rng.random() < 0.75:
         inside = _distance_to_center(n) <= radius
     else:
-        inside = np.maximum(np.abs(x)[:, None], np.abs(x)[None, :]) <= min(radius, 0.47)
+        inside = _square_distance(x, x) <= min(radius, 0.47)
     if inside.all() or not inside.any():
         inside = _distance_to_center(n) <= 0.25
     return (inside, eps_low, eps_high) if rod else (inside, eps_high, eps_low)
@@ -281,7 +291,7 @@ def _draw_veins(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, fl
         width = rng.integers(1, 3) / n
         outer = rng.uniform(0.15, 0.45)
         x = pixel_centers(n) - 0.5
-        r = np.maximum(np.abs(x)[:, None], np.abs(x)[None, :]) if rng.random() < 0.5 else _distance_to_center(n)
+        r = _square_distance(x, x) if rng.random() < 0.5 else _distance_to_center(n)
         mask = (r <= outer) & (r > outer - width - 0.5 / n)
         mask = np.roll(mask, rng.integers(0, n, 2), (0, 1))
     if mask.all():
@@ -294,17 +304,14 @@ def _draw_veins(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, fl
 def _draw_sizes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, float]:
     """2–4 circles or squares of clearly different sizes (one large, the others ~ U(0.2, 0.6) of it)
     anywhere in the cell, of one material: the general mix's ``several`` shapes are of like size."""
-    x = pixel_centers(n)
     big = rng.uniform(0.12, 0.35)
     mask = np.zeros((n, n), bool)
     for size in (big, *big * rng.uniform(0.2, 0.6, rng.integers(1, 4))):
-        c = rng.uniform(0.0, 1.0, 2)
-        dx = (x - c[0] + 0.5) % 1.0 - 0.5
-        dy = (x - c[1] + 0.5) % 1.0 - 0.5
+        dx, dy = (_periodic_offset(c, n) for c in rng.uniform(0.0, 1.0, 2))
         if rng.random() < 0.7:
             mask |= np.hypot(dx[:, None], dy[None, :]) <= size
         else:
-            mask |= np.maximum(np.abs(dx)[:, None], np.abs(dy)[None, :]) <= size
+            mask |= _square_distance(dx, dy) <= size
     if not mask.any():
         mask[n // 2, n // 2] = True
     return (mask, *_draw_materials(rng)) if not mask.all() else _draw_sizes(rng, n)
