@@ -57,6 +57,14 @@ def tables(results: dict) -> str:
     return "\n".join(lines)
 
 
+def split_file(name: str, data: Path, split: str) -> Path:
+    """The study's file of ``split`` for ``name``: the gapped-only model is tested on ``gapped`` cells."""
+    from keras_imnn.models.registry import get_spec
+
+    prefix = "gapped_" if get_spec(name).dataset.endswith("gapped") and split == "test" else ""
+    return data / f"{prefix}{split}.npz"
+
+
 def shipped_reliability(name: str, data: Path, split: str) -> np.ndarray:
     """Observed coverage at ``NOMINAL`` of the shipped members and calibration (``keras_imnn.predict``, end to
     end) on the study's cells."""
@@ -67,8 +75,7 @@ def shipped_reliability(name: str, data: Path, split: str) -> np.ndarray:
     from keras_imnn.npz import read_npz
     from keras_imnn.tasks import get_task
 
-    prefix = "gapped_" if get_spec(name).dataset.endswith("gapped") and split == "test" else ""
-    raw = read_npz(data / f"{prefix}{split}.npz")
+    raw = read_npz(split_file(name, data, split))
     truth = get_task(get_spec(name).task).arrays(raw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", keras_imnn.DomainWarning)
@@ -82,11 +89,8 @@ def reliability_png(results: dict, data: Path, out: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from keras_imnn.models.registry import get_spec
-
     # A name whose test cells are not in ``data`` (the gapped model's gapped_test.npz) is left out of the picture.
-    photonic = [n for n, r in results.items() if r["task"] != "magnet"
-                and (data / ("gapped_test.npz" if get_spec(n).dataset.endswith("gapped") else "test.npz")).exists()]
+    photonic = [n for n, r in results.items() if r["task"] != "magnet" and split_file(n, data, "test").exists()]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
     for ax, split, title in zip(axes, ("test", "ood"), (f"test cells ({data.name}/test.npz)", "own OOD cells")):
         ax.plot([0, 1], [0, 1], "k:", lw=1, label="ideal")
