@@ -31,9 +31,8 @@ TRAIN_START = 2500  # the general checkpoints' first training cell
 
 
 def _solver_cells(paths: list[Path]) -> dict[str, np.ndarray]:
-    files = [read_npz(p) for p in paths]
-    return {k: np.concatenate([f[k] for f in files]) for k in KEYS} | {
-        "source": np.zeros(sum(len(f["eps"]) for f in files), np.int64)}
+    return _join(*({k: f[k] for k in KEYS} | {"source": np.zeros(len(f["eps"]), np.int64)}
+                   for f in map(read_npz, paths)))
 
 
 def teacher_cells(config: str, seed: int, start: int, n: int) -> dict[str, np.ndarray]:
