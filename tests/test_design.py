@@ -10,10 +10,12 @@ import pytest
 
 from keras_imnn.cli import main
 from keras_imnn.design import GapObjective, maximize_gap
-from keras_imnn.design.labels import solver_labels
+from keras_imnn.design.labels import solver_labels, solver_settings
 from keras_imnn.design.loop import initial_latents
 from keras_imnn.design.parameterization import (
     DensityMap,
+    boundary,
+    boundary_flips,
     d4_average,
     enforce_min_feature,
     from_orbit_values,
@@ -57,7 +59,28 @@ def test_history_fields_are_monotone(small_run):
         assert np.all(np.diff(h.beta[h.round == r]) >= 0)
     assert np.all(np.diff(h.seconds) > 0) and np.all(np.diff(h.best_verified) >= 0)
     assert np.all(np.diff(h.labelled) >= 0) and h.labelled[0] > 0
+    # Round 2 adds at most 2 designs (2 starts, one β stage): the rest are the best design's labelled neighbours.
+    assert h.labelled[1] - h.labelled[0] > 2
     assert h.best_verified[-1] == pytest.approx(small_run.score)
+
+
+def test_designs_are_verified_at_the_cutoff_of_the_surrogates_labels(small_run):
+    assert small_run.solver.cutoff("tm") == solver_settings("photonic_crystals/general").cutoff("tm") == 7
+    assert small_run.summary()["n_max_tm"] == small_run.summary()["n_max_te"] == 7
+    assert solver_settings("photonic_crystals/gapped").cutoff("tm") == 5  # that dataset's: the solver's default
+    at_5 = band_gaps(band_structure(small_run.eps, k_grid(16), 2, "tm", n_max=5))
+    assert small_run.verified != pytest.approx(float(at_5[0][0] / at_5[1][0]), abs=1e-9)
+
+
+def test_neighbours_flip_boundary_orbits_and_stay_symmetric():
+    mask = rods(0.2, 12.0) > 1
+    rng = np.random.default_rng(0)
+    edge = boundary(mask)
+    for v in boundary_flips(mask, 20, rng, symmetric=True):
+        changed = v != mask
+        assert changed.any() and np.all(edge[changed])
+        assert np.array_equal(v, v.T) and np.array_equal(v, v[::-1])
+    assert all(1 <= (v != mask).sum() <= 3 for v in boundary_flips(mask, 20, rng, symmetric=False))
 
 
 def test_a_short_run_improves_the_verified_gap_over_its_starts():
@@ -82,6 +105,7 @@ def test_a_short_run_improves_the_verified_gap_over_its_starts():
     (dict(rounds=0), "rounds must be"),
     (dict(betas=(8.0, 2.0)), "non-decreasing"),
     (dict(tolerance=-1), "tolerance must be a positive"),
+    (dict(neighbours=-1), "neighbours must be an integer >= 0"),
     (dict(min_feature=20), "min_feature must be"),
     (dict(target_frequency=0.0), "target_frequency must be"),
     (dict(model="photonic_inv_dilated", polarization="te"), "needs a band-edge model"),

@@ -36,6 +36,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="at most this many rounds of design → solver labels → fine-tuning (default 4)")
     p.add_argument("--replay", type=nonnegative_int, default=16,
                    help="training-like cells added to each fine-tuning (default 16)")
+    p.add_argument("--neighbours", type=nonnegative_int, default=8,
+                   help="variants of the best design labelled before each fine-tuning (default 8)")
     p.add_argument("--seed", type=seed_int, default=0, help="seed of the starts (default 0)")
     p.add_argument("--out", required=True, help="output folder (new or empty, else --overwrite)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder (all of it)")
@@ -55,6 +57,7 @@ def _design(args: argparse.Namespace) -> int:
         result = maximize_gap(args.model, tuple(args.eps), args.polarization, tuple(args.bands), args.seed,
                               target_frequency=args.target_frequency, symmetric=not args.no_symmetry,
                               starts=args.starts, steps=args.steps, rounds=args.rounds, replay=args.replay,
+                              neighbours=args.neighbours,
                               min_feature=args.min_feature)
         edges_model = result.model if result.model.output_shape[-1] != 1 else load("photonic_edges_inv_dilated")
         predicted_edges = np.asarray(edges_model.predict(result.eps[None, ..., None], verbose=0))[0]

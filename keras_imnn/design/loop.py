@@ -1,10 +1,12 @@
 """Inverse design through the surrogate, verified and corrected by the solver (active learning).
 
 A round: several starts climb the surrogate's score by Adam on the latent density while the projection
-sharpens (β continuation); the binary cell of every start after every β stage is labelled by the solver; the
-surrogate is fine-tuned on all labelled designs plus a replay of cells like its training data, so it stops
-believing in gaps that are not there. The run ends when the best verified design's prediction agrees with the
-solver within ``tolerance`` or after ``rounds`` rounds.
+sharpens (β continuation); the binary cell of every start after every β stage is labelled by the solver, at the
+cutoffs of the surrogate's training labels; before a fine-tuning, so are a few variants of the best design
+(boundary pixels flipped), which teach the surrogate the slope around it; the surrogate is fine-tuned on all
+labelled cells plus a replay of cells like its training data, so it stops believing in gaps that are not there.
+The run ends when the best verified design's prediction agrees with the solver within ``tolerance`` or after
+``rounds`` rounds.
 """
 from __future__ import annotations
 
@@ -18,12 +20,13 @@ from keras import ops
 from tqdm.auto import tqdm
 
 from keras_imnn.design.gradients import check_backend, value_and_grad
-from keras_imnn.design.labels import solver_labels
+from keras_imnn.design.labels import solver_labels, solver_settings
 from keras_imnn.design.objectives import GapObjective
-from keras_imnn.design.parameterization import DensityMap, N, enforce_min_feature, min_feature_ok
+from keras_imnn.design.parameterization import DensityMap, N, boundary_flips, enforce_min_feature, min_feature_ok
 from keras_imnn.design.result import DesignHistory, DesignResult
 from keras_imnn.domain import PhotonicDomain
 from keras_imnn.errors import UserError
+from keras_imnn.physics.photonic.dataset import SolverSettings
 
 #: Projection sharpness per stage: from a blurred density to an (almost) binary one.
 BETAS = (2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
@@ -43,8 +46,9 @@ def _positive(value: Any, name: str) -> float:
     return float(value)
 
 
-def _resolve_model(model: str | keras.Model | None, objective: GapObjective) -> tuple[keras.Model, PhotonicDomain]:
-    """The surrogate (a fresh copy: fine-tuning changes it) and its validity domain."""
+def _resolve_model(model: str | keras.Model | None,
+                   objective: GapObjective) -> tuple[keras.Model, PhotonicDomain, SolverSettings]:
+    """The surrogate (a fresh copy: fine-tuning changes it), its validity domain and its labels' solver settings."""
     from keras_imnn.models.registry import get_spec, load, model_domain
 
     model = objective.default_model() if model is None else model
@@ -53,15 +57,15 @@ def _resolve_model(model: str | keras.Model | None, objective: GapObjective) -> 
         if spec.task not in ("photonic", "photonic_edges"):
             raise ValueError(f"model must be a photonic zoo model (gap ratio or band edges); {model!r} is a "
                              f"{spec.task} model")
-        domain = model_domain(spec.name)
+        domain, settings = model_domain(spec.name), solver_settings(spec.dataset)
         model = load(model)
     else:
-        domain = PhotonicDomain()
+        domain, settings = PhotonicDomain(), solver_settings()
     if tuple(model.input_shape[1:]) != (N, N, 1) or model.output_shape[-1] not in (1, 32):
         raise ValueError(f"model must map (batch, {N}, {N}, 1) cells to 1 output (TM 1-2 gap/midgap) or 32 band "
                          f"edges; got {model.input_shape} → {model.output_shape}")
     objective.from_model_output(ops.zeros((1, model.output_shape[-1])))  # the ratio model's objectives only
-    return model, domain
+    return model, domain, settings
 
 
 def _check_eps(eps: Sequence[float], domain: PhotonicDomain) -> tuple[float, float]:
@@ -104,7 +108,7 @@ def maximize_gap(model: str | keras.Model | None = None, eps: Sequence[float] = 
                  target_frequency: float | None = None, symmetric: bool = True, starts: int = 4,
                  steps: int = 30, betas: Sequence[float] = BETAS, learning_rate: float = 0.1,
                  filter_radius: float = 2.0, min_feature: float | None = None, rounds: int = 4,
-                 tolerance: float = 0.02, replay: int = 16, finetune_epochs: int = 20,
+                 tolerance: float = 0.02, replay: int = 16, neighbours: int = 8, finetune_epochs: int = 20,
                  progress: bool = True) -> DesignResult:
     """Design a two-tone unit cell with the widest gap, by gradients through a surrogate, checked by the solver.
 
@@ -126,6 +130,9 @@ def maximize_gap(model: str | keras.Model | None = None, eps: Sequence[float] = 
         rounds: at most this many rounds of optimize → label with the solver → fine-tune.
         tolerance: stop once the best design's prediction is within this of the solver's value.
         replay: cells like the surrogate's training data, labelled once, added to every fine-tuning.
+        neighbours: variants of the best design so far (1-3 boundary pixels or D4 orbits flipped), labelled before
+            each fine-tuning: the surrogate learns the objective's slope around the design; a better one becomes
+            the best design.
         finetune_epochs: epochs of each fine-tuning.
         progress: a tqdm bar over the gradient steps.
 
@@ -137,7 +144,7 @@ def maximize_gap(model: str | keras.Model | None = None, eps: Sequence[float] = 
     seed = _positive_int(seed, "seed", 0)
     starts, steps, rounds = (_positive_int(v, n) for v, n in ((starts, "starts"), (steps, "steps"),
                                                                   (rounds, "rounds")))
-    replay = _positive_int(replay, "replay", 0)
+    replay, neighbours = _positive_int(replay, "replay", 0), _positive_int(neighbours, "neighbours", 0)
     finetune_epochs = _positive_int(finetune_epochs, "finetune_epochs")
     learning_rate, tolerance = _positive(learning_rate, "learning_rate"), _positive(tolerance, "tolerance")
     betas = [_positive(b, "each beta") for b in betas]
@@ -148,7 +155,7 @@ def maximize_gap(model: str | keras.Model | None = None, eps: Sequence[float] = 
     if min_feature is not None and not (isinstance(min_feature, (int, float)) and 1 <= min_feature <= N / 4):
         raise ValueError(f"min_feature must be None or a number of pixels in [1, {N // 4}]; got {min_feature!r}")
     check_backend()
-    model, domain = _resolve_model(model, objective)
+    model, domain, settings = _resolve_model(model, objective)
     lo, hi = _check_eps(eps, domain)
     edges_model = model.output_shape[-1] != 1
     radius = max(filter_radius, min_feature / 2 + 1) if min_feature is not None else filter_radius
@@ -170,6 +177,34 @@ def maximize_gap(model: str | keras.Model | None = None, eps: Sequence[float] = 
     log: dict[str, list] = {k: [] for k in ("step", "round", "beta", "surrogate")}
     per_round: dict[str, list] = {k: [] for k in ("seconds", "predicted", "verified", "best_verified", "labelled")}
     best: dict[str, Any] | None = None
+    rng = np.random.default_rng(seed)
+
+    def verify(masks: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """Label the new in-domain cells of ``masks`` with the solver, keep them for fine-tuning, update ``best``;
+        the best of them (cell, verified ratio), or None where none is new and in the domain."""
+        nonlocal best
+        if min_feature is not None:
+            masks = enforce_min_feature(masks, min_feature)
+        cells = dmap.cells(masks)
+        keep = [i for i, c in enumerate(cells) if c.tobytes() not in seen]
+        seen.update(cells[i].tobytes() for i in keep)
+        cells = cells[keep]
+        cells = cells[domain.check(cells)[0]] if len(cells) else cells
+        if not len(cells):
+            return None
+        y, edges = solver_labels(cells, edges_model, settings)
+        x_lab.append(cells)
+        y_lab.append(y)
+        ratio_v, mid_v = (ops.convert_to_numpy(a) for a in objective.ratio_and_midgap(edges))
+        score_v = ops.convert_to_numpy(objective.score(ratio_v, mid_v))
+        ok = min_feature_ok(cells > lo, min_feature) if min_feature is not None else np.ones(len(cells), bool)
+        i = int(np.argmax(score_v + 1e3 * ok))  # a design that passes the fabrication check beats any that does not
+        key = (bool(ok[i]), float(score_v[i]))
+        if best is None or key > best["key"]:
+            best = dict(key=key, eps=cells[i], verified=max(float(ratio_v[i]), 0.0),
+                        verified_midgap=float(mid_v[i]), ok=bool(ok[i]))
+        return cells[i], max(float(ratio_v[i]), 0.0)
+
     total = steps * (len(betas) + (rounds - 1) * len(betas[len(betas) // 2:]))
     bar = tqdm(total=total, unit="step", desc=f"design {objective.describe()}", disable=not progress)
     with bar:
@@ -187,35 +222,14 @@ def maximize_gap(model: str | keras.Model | None = None, eps: Sequence[float] = 
                         log[key].append(v)
                     bar.update()
                 masks.append(dmap.binary(latent.value))
-            masks = np.concatenate(masks)
-            if min_feature is not None:
-                masks = enforce_min_feature(masks, min_feature)
-            cells = dmap.cells(masks)
-            keep = [i for i, c in enumerate(cells) if c.tobytes() not in seen]
-            seen.update(cells[i].tobytes() for i in keep)
-            cells = cells[keep]
-            inside = domain.check(cells)[0] if len(cells) else np.zeros(0, bool)
-            cells = cells[inside]
-            if len(cells):
-                y, edges = solver_labels(cells, edges_model)
-                x_lab.append(cells)
-                y_lab.append(y)
-                ratio_v, mid_v = (ops.convert_to_numpy(a) for a in objective.ratio_and_midgap(edges))
-                score_v = ops.convert_to_numpy(objective.score(ratio_v, mid_v))
-                ok = (min_feature_ok(cells > lo, min_feature) if min_feature is not None
-                      else np.ones(len(cells), bool))
-                # A design that passes the fabrication check beats any that does not.
-                i = int(np.argmax(score_v + 1e3 * ok))
-                ratio_p, mid_p = predict(cells[i:i + 1])
-                per_round["predicted"].append(max(float(ratio_p[0]), 0.0))
-                per_round["verified"].append(max(float(ratio_v[i]), 0.0))
-                key = (bool(ok[i]), float(score_v[i]))
-                if best is None or key > best["key"]:
-                    best = dict(key=key, eps=cells[i], verified=max(float(ratio_v[i]), 0.0),
-                                verified_midgap=float(mid_v[i]), ok=bool(ok[i]))
-            else:
+            found = verify(np.concatenate(masks))
+            if found is None:
                 per_round["predicted"].append(np.nan)
                 per_round["verified"].append(np.nan)
+            else:
+                cell, verified = found
+                per_round["predicted"].append(max(float(predict(cell[None])[0][0]), 0.0))
+                per_round["verified"].append(verified)
             per_round["seconds"].append(time.perf_counter() - t0)
             per_round["best_verified"].append(-np.inf if best is None else best["key"][1])
             per_round["labelled"].append(sum(len(x) for x in x_lab))
@@ -226,9 +240,12 @@ def maximize_gap(model: str | keras.Model | None = None, eps: Sequence[float] = 
             if abs(predicted_now - best["verified"]) <= tolerance or r == rounds - 1:
                 bar.total = bar.n  # stopped early: the bar ends full
                 break
+            if neighbours:
+                verify(boundary_flips(best["eps"] > lo, neighbours, rng, symmetric))
             if replay_x is None:
                 replay_x = _replay_cells(replay, seed)
-                replay_y = solver_labels(replay_x, edges_model)[0] if replay else np.zeros((0, y_lab[0].shape[1]))
+                replay_y = (solver_labels(replay_x, edges_model, settings)[0] if replay
+                            else np.zeros((0, y_lab[0].shape[1])))
             _finetune(model, np.concatenate([*x_lab, replay_x]), np.concatenate([*y_lab, replay_y]),
                       finetune_epochs, seed)
             step = value_and_grad(scores)
@@ -243,7 +260,8 @@ def maximize_gap(model: str | keras.Model | None = None, eps: Sequence[float] = 
                         predicted_midgap=None if mid_p is None else float(mid_p[0]),
                         verified_midgap=best["verified_midgap"], score=best["key"][1], objective=objective,
                         eps_range=(lo, hi), in_domain=True, min_feature=min_feature,
-                        min_feature_ok=None if min_feature is None else best["ok"], history=history, model=model)
+                        min_feature_ok=None if min_feature is None else best["ok"], history=history, model=model,
+                        solver=settings)
 
 
 def _replay_cells(n: int, seed: int) -> np.ndarray:

@@ -99,6 +99,30 @@ class DensityMap:
         return np.where(mask, hi, lo).astype(np.float64)
 
 
+def boundary(mask: np.ndarray) -> np.ndarray:
+    """``(32, 32)`` bool: the pixels of ``mask`` with a 4-neighbour of the other material (periodic)."""
+    edge = np.zeros_like(mask)
+    for axis in (0, 1):
+        for step in (1, -1):
+            edge |= np.roll(mask, step, axis) != mask
+    return edge
+
+
+def boundary_flips(mask: np.ndarray, n: int, rng: np.random.Generator, symmetric: bool,
+                   max_flips: int = 3) -> np.ndarray:
+    """``n`` variants ``(n, 32, 32)`` of one bool ``mask``: each flips 1 to ``max_flips`` pixels on the material
+    :func:`boundary`, whole D4 orbits where ``symmetric`` (variants of a C4v design stay C4v). A variant may
+    repeat another; fewer boundary pixels than flips: fewer."""
+    orbits = orbit_representatives(N) if symmetric else np.arange(N * N).reshape(N, N)
+    candidates = np.unique(orbits[boundary(mask)])
+    out = np.repeat(mask[None], n, axis=0)
+    for variant in out:
+        chosen = rng.choice(candidates, min(int(rng.integers(1, max_flips + 1)), len(candidates)), replace=False)
+        flip = np.isin(orbits, chosen)
+        variant[flip] = ~variant[flip]
+    return out
+
+
 def disk(diameter: float) -> np.ndarray:
     """Boolean footprint of a disk of ``diameter`` pixels (odd side)."""
     r = (diameter - 1) / 2.0

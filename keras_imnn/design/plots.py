@@ -48,12 +48,12 @@ def plot_bands(result: DesignResult, predicted_edges: np.ndarray, out: str | Pat
     plt = _pyplot()
     cell = result.eps[None]
     path = gamma_x_m_path(_POINTS_BETWEEN)
-    true_edges = solver_labels(cell, edges_model=True)[1][0]  # (2, 8, 2)
+    true_edges = solver_labels(cell, edges_model=True, settings=result.solver)[1][0]  # (2, 8, 2)
     pred = np.asarray(predicted_edges, np.float64).reshape(2, -1, 2)
     fig, (ax, side) = plt.subplots(1, 2, figsize=(8, 4.2), width_ratios=(3, 1), sharey=True, layout="constrained")
     corners = np.arange(4) * (_POINTS_BETWEEN + 1)
     for p, pol in enumerate(("tm", "te")):
-        bands = band_structure(cell, path, pred.shape[1], pol, progress=False)[0]
+        bands = band_structure(cell, path, pred.shape[1], pol, n_max=result.solver.cutoff(pol), progress=False)[0]
         ax.plot(bands, color=_COLORS[pol], lw=1, ls="-" if pol == "tm" else "--", label=[pol.upper()] + [None] * 7)
         for b in range(pred.shape[1]):
             x = b + (0.15 if pol == "te" else -0.15)

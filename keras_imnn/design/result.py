@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from keras_imnn.design.objectives import GapObjective
+from keras_imnn.physics.photonic.dataset import SolverSettings
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class DesignResult:
     Attributes:
         eps: ``(32, 32)`` float64 cell, exactly two-tone in {ε_min, ε_max}.
         predicted, verified: gap/midgap of the objective's bands by the surrogate (as it is after the run) and by
-            the solver (k_grid(16), default cutoffs); 0 where there is no gap.
+            the solver (k_grid(16), at ``solver``'s cutoffs); 0 where there is no gap.
         predicted_midgap, verified_midgap: the midgaps, ωa/2πc (None for the ratio model, which predicts none).
         objective: what was maximized; ``score`` its verified value (the ratio less any target-frequency miss).
         eps_range: (ε_min, ε_max).
@@ -50,6 +51,7 @@ class DesignResult:
             pass the morphological check on the binary cell (None without a constraint).
         history: :class:`DesignHistory`.
         model: the surrogate after the run's fine-tuning (``keras.Model``).
+        solver: the solver settings of every verified number: those of the surrogate's training labels.
     """
 
     eps: np.ndarray
@@ -65,6 +67,7 @@ class DesignResult:
     min_feature_ok: bool | None
     history: DesignHistory
     model: Any = field(repr=False, compare=False)
+    solver: SolverSettings = field(default_factory=SolverSettings)
 
     @property
     def error(self) -> float:
@@ -77,5 +80,6 @@ class DesignResult:
                 "predicted": self.predicted, "verified": self.verified, "error": self.error,
                 "predicted_midgap": self.predicted_midgap, "verified_midgap": self.verified_midgap,
                 "score": self.score, "in_domain": self.in_domain, "min_feature": self.min_feature,
-                "min_feature_ok": self.min_feature_ok, "rounds": len(self.history.seconds),
+                "min_feature_ok": self.min_feature_ok, "n_max_tm": self.solver.cutoff("tm"),
+                "n_max_te": self.solver.cutoff("te"), "rounds": len(self.history.seconds),
                 "seconds": float(self.history.seconds[-1]), "labelled": int(self.history.labelled[-1])}
