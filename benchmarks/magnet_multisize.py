@@ -35,6 +35,7 @@ from keras_imnn.cli_options import positive_int
 from keras_imnn.physics.magnet.ed import spins_to_states
 from keras_imnn.physics.magnet.lattices import make_lattice
 from keras_imnn.physics.magnet.signs import marshall_signs
+from keras_imnn.tasks import get_task
 from keras_imnn.training.loop.train import save_run
 from keras_imnn.training.multisize import fit_sizes, size_splits
 from keras_imnn.training.settings import TrainSettings, add_settings_options
@@ -82,7 +83,7 @@ def score_own(model: keras.Model, point) -> dict[str, float]:
     """The project's test metrics on a training size's own test split (uniform states; overlap by their |ψ|²)."""
     from keras_imnn.training.loop.evaluation import evaluate_arrays
 
-    return {k: round(float(v), 4) for k, v in evaluate_arrays(model, point.test, "magnet").items()}
+    return {k: round(float(v), 4) for k, v in evaluate_arrays(model, point.test, get_task("magnet")).items()}
 
 
 def main() -> None:

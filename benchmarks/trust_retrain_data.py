@@ -1,6 +1,6 @@
 """Split files for fine-tuning the photonic checkpoints on the ``varied`` cells without forgetting the rest.
 
-    python benchmarks/trust_retrain_data.py --data DIR --out OUT_DIR [--replay 4000] [--smooth 1000]
+    python benchmarks/trust_retrain_data.py --data DIR --out OUT_DIR [--replay 4000] [--smooth 1000] [--tm-labels D]
 
 DIR holds what benchmarks/trust_data.py writes: ``varied_train*.npz``, ``varied_val.npz``, ``varied_test.npz``
 (solver labels, config ``varied``), general ``val.npz`` and ``test.npz``. OUT_DIR gets ``train.npz``,
@@ -11,8 +11,11 @@ checkpoints' own training cells) and ``--smooth`` of the smooth config (seed 1) 
 checkpoints themselves: the TM gap ratio by photonic_inv_dilated, the 32 band edges by
 photonic_edges_inv_dilated (rehearsal by distillation, as in "learning without forgetting", Li & Hoiem 2017:
 labelling 5 000 general cells with the solver would cost ~3 CPU hours here, and on those cells the teachers are
-within 0.002 / 0.8 % of it). validation and test: varied and general cells, solver labels only. Each file
-carries ``source`` (0 solver, 1 teacher) and ``family``.
+within 0.002 / 0.8 % of it). ``--tm-labels D``: the solver's TM gap and midgap of the first general replay cells
+(D/general_tm_<start>.npz, chunks of consecutive cells from 2500 with ``eps``, ``tm_gap``, ``tm_midgap``; TM 1-2 alone
+costs 0.4 CPU s a cell) replace the teacher's, for the flagship. validation and test: varied and general cells,
+solver labels only. Each file carries ``source`` (0 solver, 1 teacher, 2 TM by the solver and edges by the teacher)
+and ``family``.
 """
 from __future__ import annotations
 
@@ -46,6 +49,18 @@ def teacher_cells(config: str, seed: int, start: int, n: int) -> dict[str, np.nd
             "family": cells.family, "source": np.ones(n, np.int64)}
 
 
+def with_solver_tm(teacher: dict[str, np.ndarray], paths: list[Path]) -> dict[str, np.ndarray]:
+    """``teacher`` (general cells from ``TRAIN_START``) with the TM gap and midgap of ``paths``, the solver's labels
+    of its first cells in order (checked cell by cell)."""
+    tm = _join(*({k: f[k] for k in ("eps", "tm_gap", "tm_midgap")} for f in map(read_npz, paths)))
+    n = len(tm["eps"])
+    if n > len(teacher["eps"]) or not np.array_equal(tm["eps"], teacher["eps"][:n]):
+        raise ValueError(f"the TM labels in {paths[0].parent} are not of general cells {TRAIN_START}.. in order")
+    out = {k: v.copy() for k, v in teacher.items()}
+    out["tm_gap"][:n], out["tm_midgap"][:n], out["source"][:n] = tm["tm_gap"], tm["tm_midgap"], 2
+    return out
+
+
 def _join(*parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {k: np.concatenate([p[k] for p in parts]).astype(parts[0][k].dtype) for k in parts[0]}
 
@@ -56,17 +71,22 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--replay", type=int, default=4000)
     parser.add_argument("--smooth", type=int, default=1000)
+    parser.add_argument("--tm-labels", type=Path, help="folder of the solver's TM labels of general replay cells")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     varied = sorted(args.data.glob("varied_train*.npz"))
-    train = _join(_solver_cells(varied), teacher_cells("general", 0, TRAIN_START, args.replay),
-                  teacher_cells("smooth", 1, 0, args.smooth))
+    replay = teacher_cells("general", 0, TRAIN_START, args.replay)
+    if args.tm_labels:
+        starts = sorted(int(p.stem.rsplit("_", 1)[1]) for p in args.tm_labels.glob("general_tm_*.npz"))
+        replay = with_solver_tm(replay, [args.tm_labels / f"general_tm_{s}.npz" for s in starts])
+    train = _join(_solver_cells(varied), replay, teacher_cells("smooth", 1, 0, args.smooth))
     splits = {"train": train,
               "validation": _solver_cells([args.data / "varied_val.npz", args.data / "val.npz"]),
               "test": _solver_cells([args.data / "varied_test.npz", args.data / "test.npz"])}
     for name, arrays in splits.items():
         write_arrays(args.out / f"{name}.npz", arrays, {})
-        print(f"{name}: {len(arrays['eps'])} cells ({int(arrays['source'].sum())} teacher-labelled)", flush=True)
+        print(f"{name}: {len(arrays['eps'])} cells (source 0/1/2: {np.bincount(arrays['source'], minlength=3)})",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -112,6 +112,29 @@ def test_saved_models_and_losses_round_trip(rng, tmp_path):
     # |0.1 − 0.0| / 0.05 and |0.99 − 1.0| / 1.05, averaged.
     value = loss(np.array([[0.0, 1.0]]), np.array([[0.1, 0.99]]))
     assert float(value) == pytest.approx((2.0 + 0.01 / 1.05) / 2, rel=1e-5)
+    # Weighted: the same terms, 3 : 1.
+    weighted = keras.losses.deserialize(keras.losses.serialize(RelativeAbsoluteError(floor=0.05, weights=[3, 1])))
+    assert weighted.weights == [3.0, 1.0]
+    value = weighted(np.array([[0.0, 1.0]]), np.array([[0.1, 0.99]]))
+    assert float(value) == pytest.approx((3 * 2.0 + 0.01 / 1.05) / 4, rel=1e-5)
+    for bad in ([0, 0], [1, -1], [[1, 1]], [1, np.nan]):
+        with pytest.raises(ValueError, match="one finite non-negative weight per output"):
+            RelativeAbsoluteError(weights=bad)
+
+
+def test_a_gap_objective_weighs_half_the_loss_on_its_edges():
+    from dataclasses import replace
+
+    from keras_imnn.design.objectives import GapObjective
+
+    weights = np.asarray(GapObjective("te", (1, 2)).edge_weights())
+    focus = np.flatnonzero(weights != 1)
+    assert focus.tolist() == [17, 18]  # TE band 1 max, TE band 2 min
+    assert weights[focus].sum() == pytest.approx(weights.sum() / 2)
+    both = np.asarray(GapObjective("both", (3, 4)).edge_weights())
+    assert np.flatnonzero(both != 1).tolist() == [5, 6, 21, 22]
+    task = replace(get_task("photonic_edges"), edge_weights=tuple(weights))
+    assert task.loss().weights == pytest.approx(weights.tolist())
 
 
 def test_named_quantities_are_the_solvers_gaps(labelled_cells):

@@ -61,6 +61,18 @@ class GapObjective:
         target = "" if self.target_frequency is None else f", centred at ωa/2πc = {self.target_frequency:g}"
         return f"{what} gap/midgap of bands {self.bands[0]}-{self.bands[1]}{target}"
 
+    def edge_weights(self) -> tuple[float, ...]:
+        """Weights of the 32 band edges (``tasks.photonic_edges`` layout) that give the edges the objective reads
+        (top of band b, bottom of band b+1, in each polarization it needs) half the weight of a loss."""
+        weights = np.ones((2, MAX_BAND, 2))
+        b = self.bands[0] - 1
+        for pol in self.polarizations:
+            row = ("tm", "te").index(pol)
+            weights[row, b, 1] = weights[row, b + 1, 0] = 0.0
+        focus = weights == 0
+        weights[focus] = weights.sum() / focus.sum()
+        return tuple(weights.ravel().tolist())
+
     def ratio_and_midgap(self, edges: Any) -> tuple[Any, Any]:
         """Signed gap/midgap (negative where the bands overlap: a slope to climb) and midgap, each ``(S,)``,
         from band edges ``(S, 2, n_bands, 2)`` (any array ``keras.ops`` takes)."""

@@ -18,7 +18,8 @@ class DesignHistory:
     the projection sharpness (non-decreasing within a round); ``surrogate`` the score of each start's continuous
     design by the surrogate. Per round (``(n_rounds,)``): ``seconds`` wall time since the start; ``predicted`` and
     ``verified`` the round's best binary design by the surrogate (before fine-tuning on it) and by the solver;
-    ``best_verified`` the best verified score so far (non-decreasing); ``labelled`` designs labelled so far.
+    ``best_verified`` the best verified score so far (non-decreasing); ``labelled`` cells labelled so far (designs
+    and their neighbours).
     """
 
     step: np.ndarray

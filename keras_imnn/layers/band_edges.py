@@ -2,9 +2,11 @@
 relative error they train on."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
 
@@ -71,15 +73,25 @@ class BandEdges(keras.layers.Layer):
 @keras.saving.register_keras_serializable(package="keras_imnn")
 class RelativeAbsoluteError(keras.losses.Loss):
     """Mean of ``|y_pred − y_true| / (|y_true| + floor)``: the relative error band edges are judged by, kept
-    finite where an edge is 0 (band 1 starts at ω = 0 at Γ), where it weighs as an edge of ``floor``."""
+    finite where an edge is 0 (band 1 starts at ω = 0 at Γ), where it weighs as an edge of ``floor``.
+    ``weights`` ``(k,)``: a weighted mean over the k outputs instead (say, the edges of one gap weigh most)."""
 
-    def __init__(self, floor: float = 0.01, name: str = "relative_absolute_error", **kwargs: Any) -> None:
+    def __init__(self, floor: float = 0.01, weights: Sequence[float] | None = None,
+                 name: str = "relative_absolute_error", **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
         self.floor = float(floor)
+        if weights is not None and (np.ndim(weights) != 1 or not np.all(np.isfinite(weights))
+                                    or np.any(np.asarray(weights) < 0) or not np.sum(weights) > 0):
+            raise ValueError(f"weights must be one finite non-negative weight per output, not all 0; got {weights!r}")
+        self.weights = None if weights is None else [float(w) for w in weights]
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
         y_true = ops.cast(y_true, y_pred.dtype)
-        return ops.mean(ops.abs(y_pred - y_true) / (ops.abs(y_true) + self.floor), axis=-1)
+        relative = ops.abs(y_pred - y_true) / (ops.abs(y_true) + self.floor)
+        if self.weights is None:
+            return ops.mean(relative, axis=-1)
+        weights = ops.convert_to_tensor(np.asarray(self.weights) / np.sum(self.weights), y_pred.dtype)
+        return ops.sum(relative * weights, axis=-1)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "floor": self.floor}
+        return {**super().get_config(), "floor": self.floor, "weights": self.weights}

@@ -70,12 +70,15 @@ def edge_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class PhotonicEdges(Task):
-    """Relative absolute error on the 32 edges (the edges are judged by relative error); labels: ``band_edges``."""
+    """Relative absolute error on the 32 edges (the edges are judged by relative error); labels: ``band_edges``.
+    ``edge_weights`` ``(32,)``: the loss weighs the edges so (None: equally), e.g. to fine-tune for one gap."""
+
+    edge_weights: tuple[float, ...] | None = None
 
     def loss(self) -> keras.losses.Loss:
         from keras_imnn.layers import RelativeAbsoluteError
 
-        return RelativeAbsoluteError()
+        return RelativeAbsoluteError(weights=self.edge_weights)
 
     def metrics(self) -> list[keras.metrics.Metric]:
         import keras

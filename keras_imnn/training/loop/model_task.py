@@ -48,7 +48,7 @@ def resolve_task(model_task: Task | None, requested: str | Task | None, model_la
                              f"give the task explicitly")
         return model_task
     task = get_task(requested)
-    if model_task is not None and task is not model_task:
+    if model_task is not None and task.name != model_task.name:  # a variant of the model's task (its loss) agrees
         raise ValueError(f"{model_label} is a {model_task.name} model; it cannot be trained for the "
                          f"{task.name} task (leave the task out to use the model's)")
     return task
