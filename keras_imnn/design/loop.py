@@ -201,7 +201,7 @@ def maximize_gap(model: str | keras.Model | None = None, eps: Sequence[float] = 
         i = int(np.argmax(score_v + 1e3 * ok))  # a design that passes the fabrication check beats any that does not
         key = (bool(ok[i]), float(score_v[i]))
         if best is None or key > best["key"]:
-            best = dict(key=key, eps=cells[i], verified=max(float(ratio_v[i]), 0.0),
+            best = dict(key=key, eps=cells[i], y=y[i], verified=max(float(ratio_v[i]), 0.0),
                         verified_midgap=float(mid_v[i]), ok=bool(ok[i]))
         return cells[i], max(float(ratio_v[i]), 0.0)
 
@@ -230,13 +230,16 @@ def maximize_gap(model: str | keras.Model | None = None, eps: Sequence[float] = 
                 cell, verified = found
                 per_round["predicted"].append(max(float(predict(cell[None])[0][0]), 0.0))
                 per_round["verified"].append(verified)
-            agree = False
+            agree, near = False, []
             if best is not None:
                 predicted_now = max(float(predict(best["eps"][None])[0][0]), 0.0)
                 bar.set_postfix(predicted=f"{predicted_now:.3f}", verified=f"{best['verified']:.3f}")
                 agree = abs(predicted_now - best["verified"]) <= tolerance
+                near = [(best["eps"][None], best["y"][None])]
                 if not agree and neighbours:
+                    count = len(x_lab)
                     verify(boundary_flips(best["eps"] > lo, neighbours, rng, symmetric))
+                    near += list(zip(x_lab[count:], y_lab[count:]))
             per_round["seconds"].append(time.perf_counter() - t0)
             per_round["best_verified"].append(-np.inf if best is None else best["key"][1])
             per_round["labelled"].append(sum(len(x) for x in x_lab))
@@ -250,8 +253,14 @@ def maximize_gap(model: str | keras.Model | None = None, eps: Sequence[float] = 
                 replay_x = _replay_cells(replay, seed)
                 replay_y = (solver_labels(replay_x, edges_model, settings)[0] if replay
                             else np.zeros((0, y_lab[0].shape[1])))
-            _finetune(model, np.concatenate([*x_lab, replay_x]), np.concatenate([*y_lab, replay_y]),
-                      finetune_epochs, seed, objective if edges_model else None)
+            x_all, y_all = np.concatenate([*x_lab, replay_x]), np.concatenate([*y_lab, replay_y])
+            # The best design and its neighbours weigh as much as all the rest: the surrogate must be right there
+            # (among scattered designs a handful of near cells hardly moved its prediction).
+            x_near, y_near = (np.concatenate(a) for a in zip(*near))
+            copies = max(1, len(x_all) // len(x_near))
+            _finetune(model, np.concatenate([x_all, np.repeat(x_near, copies, 0)]),
+                      np.concatenate([y_all, np.repeat(y_near, copies, 0)]), finetune_epochs, seed,
+                      objective if edges_model else None)
             step = value_and_grad(scores)
     if best is None:
         raise UserError(f"no design stayed in the surrogate's validity domain ({domain.describe()}); try other "
