@@ -51,13 +51,13 @@ def teacher_cells(config: str, seed: int, start: int, n: int) -> dict[str, np.nd
 
 def with_solver_tm(teacher: dict[str, np.ndarray], paths: list[Path]) -> dict[str, np.ndarray]:
     """``teacher`` (general cells from ``TRAIN_START``) with the TM gap and midgap of ``paths``, the solver's labels
-    of its first cells in order (checked cell by cell)."""
+    of its first cells in order (checked cell by cell; labels past the teacher's cells are not used)."""
     tm = _join(*({k: f[k] for k in ("eps", "tm_gap", "tm_midgap")} for f in map(read_npz, paths)))
-    n = len(tm["eps"])
-    if n > len(teacher["eps"]) or not np.array_equal(tm["eps"], teacher["eps"][:n]):
+    n = min(len(tm["eps"]), len(teacher["eps"]))
+    if not np.array_equal(tm["eps"][:n], teacher["eps"][:n]):
         raise ValueError(f"the TM labels in {paths[0].parent} are not of general cells {TRAIN_START}.. in order")
     out = {k: v.copy() for k, v in teacher.items()}
-    out["tm_gap"][:n], out["tm_midgap"][:n], out["source"][:n] = tm["tm_gap"], tm["tm_midgap"], 2
+    out["tm_gap"][:n], out["tm_midgap"][:n], out["source"][:n] = tm["tm_gap"][:n], tm["tm_midgap"][:n], 2
     return out
 
 
@@ -73,12 +73,17 @@ def main() -> None:
     parser.add_argument("--smooth", type=int, default=1000)
     parser.add_argument("--tm-labels", type=Path, help="folder of the solver's TM labels of general replay cells")
     args = parser.parse_args()
+    tm_paths = []
+    if args.tm_labels:
+        starts = sorted(int(p.stem.rsplit("_", 1)[1]) for p in args.tm_labels.glob("general_tm_*.npz"))
+        if not starts:
+            parser.error(f"--tm-labels {args.tm_labels}: no general_tm_<start>.npz files there")
+        tm_paths = [args.tm_labels / f"general_tm_{s}.npz" for s in starts]
     args.out.mkdir(parents=True, exist_ok=True)
     varied = sorted(args.data.glob("varied_train*.npz"))
     replay = teacher_cells("general", 0, TRAIN_START, args.replay)
-    if args.tm_labels:
-        starts = sorted(int(p.stem.rsplit("_", 1)[1]) for p in args.tm_labels.glob("general_tm_*.npz"))
-        replay = with_solver_tm(replay, [args.tm_labels / f"general_tm_{s}.npz" for s in starts])
+    if tm_paths:
+        replay = with_solver_tm(replay, tm_paths)
     train = _join(_solver_cells(varied), replay, teacher_cells("smooth", 1, 0, args.smooth))
     splits = {"train": train,
               "validation": _solver_cells([args.data / "varied_val.npz", args.data / "val.npz"]),

@@ -21,7 +21,7 @@ def solver_settings(dataset: str | None = None) -> SolverSettings:
     """The solver's cutoffs for the labels of ``dataset`` (a TFDS name; None: the zoo's general photonic data):
     a surrogate is checked against numbers made as its training labels were (general: n_max 7 for TM and TE)."""
     config = (dataset or DEFAULT_DATASET).split("/")[-1]
-    return SolverSettings(n_max=DATASET_N_MAX.get(config, DATASET_N_MAX["general"]))
+    return SolverSettings(n_max=DATASET_N_MAX[config])
 
 
 def solver_labels(cells: np.ndarray, edges_model: bool,

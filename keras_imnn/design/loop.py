@@ -199,11 +199,11 @@ def maximize_gap(model: str | keras.Model | None = None, eps: Sequence[float] = 
         score_v = ops.convert_to_numpy(objective.score(ratio_v, mid_v))
         ok = min_feature_ok(cells > lo, min_feature) if min_feature is not None else np.ones(len(cells), bool)
         i = int(np.argmax(score_v + 1e3 * ok))  # a design that passes the fabrication check beats any that does not
-        key = (bool(ok[i]), float(score_v[i]))
+        key, verified = (bool(ok[i]), float(score_v[i])), max(float(ratio_v[i]), 0.0)
         if best is None or key > best["key"]:
-            best = dict(key=key, eps=cells[i], y=y[i], verified=max(float(ratio_v[i]), 0.0),
-                        verified_midgap=float(mid_v[i]), ok=bool(ok[i]))
-        return cells[i], max(float(ratio_v[i]), 0.0)
+            best = dict(key=key, eps=cells[i], y=y[i], verified=verified, verified_midgap=float(mid_v[i]),
+                        ok=bool(ok[i]))
+        return cells[i], verified
 
     total = steps * (len(betas) + (rounds - 1) * len(betas[len(betas) // 2:]))
     bar = tqdm(total=total, unit="step", desc=f"design {objective.describe()}", disable=not progress)
