@@ -1,6 +1,7 @@
 """Split files for fine-tuning the photonic checkpoints on the ``varied`` cells without forgetting the rest.
 
     python benchmarks/trust_retrain_data.py --data DIR --out OUT_DIR [--replay 4000] [--smooth 1000] [--tm-labels D]
+    python benchmarks/trust_retrain_data.py --data DIR --out OUT_DIR --tm-labels D --tm-only
 
 DIR holds what benchmarks/trust_data.py writes: ``varied_train*.npz``, ``varied_val.npz``, ``varied_test.npz``
 (solver labels, config ``varied``), general ``val.npz`` and ``test.npz``. OUT_DIR gets ``train.npz``,
@@ -16,6 +17,11 @@ within 0.002 / 0.8 % of it). ``--tm-labels D``: the solver's TM gap and midgap o
 costs 0.4 CPU s a cell) replace the teacher's, for the flagship. validation and test: varied and general cells,
 solver labels only. Each file carries ``source`` (0 solver, 1 teacher, 2 TM by the solver and edges by the teacher)
 and ``family``.
+
+``--tm-only``: files for the gap models alone, every label the solver's and no teacher (for a retraining rather
+than a fine-tune): train = the varied cells + every chunk in D (``<config>_tm_<start>.npz`` of
+benchmarks/label_tm.py, general and varied), validation and test as above; the keys ``eps``, ``tm_gap``,
+``tm_midgap``, ``family`` and ``source`` only.
 """
 from __future__ import annotations
 
@@ -30,11 +36,12 @@ from keras_imnn.physics.photonic.cells import sample_unit_cells
 from keras_imnn.physics.photonic.commands import write_arrays
 
 KEYS = ("eps", "tm_gap", "tm_midgap", "band_edges", "family")
+TM_KEYS = ("eps", "tm_gap", "tm_midgap", "family")
 TRAIN_START = 2500  # the general checkpoints' first training cell
 
 
-def _solver_cells(paths: list[Path]) -> dict[str, np.ndarray]:
-    return _join(*({k: f[k] for k in KEYS} | {"source": np.zeros(len(f["eps"]), np.int64)}
+def _solver_cells(paths: list[Path], keys: tuple[str, ...] = KEYS) -> dict[str, np.ndarray]:
+    return _join(*({k: f[k] for k in keys} | {"source": np.zeros(len(f["eps"]), np.int64)}
                    for f in map(read_npz, paths)))
 
 
@@ -61,6 +68,12 @@ def with_solver_tm(teacher: dict[str, np.ndarray], paths: list[Path]) -> dict[st
     return out
 
 
+def _chunks(folder: Path, config: str) -> list[Path]:
+    """``folder``'s ``<config>_tm_<start>.npz`` chunks in cell order."""
+    paths = folder.glob(f"{config}_tm_*.npz")
+    return sorted(paths, key=lambda p: int(p.stem.rsplit("_", 1)[1]))
+
+
 def _join(*parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {k: np.concatenate([p[k] for p in parts]).astype(parts[0][k].dtype) for k in parts[0]}
 
@@ -72,22 +85,29 @@ def main() -> None:
     parser.add_argument("--replay", type=int, default=4000)
     parser.add_argument("--smooth", type=int, default=1000)
     parser.add_argument("--tm-labels", type=Path, help="folder of the solver's TM labels of general replay cells")
+    parser.add_argument("--tm-only", action="store_true",
+                        help="solver labels only, TM keys only: varied cells + every chunk in --tm-labels")
     args = parser.parse_args()
+    if args.tm_only and not args.tm_labels:
+        parser.error("--tm-only takes its training cells from --tm-labels; give that folder")
     tm_paths = []
     if args.tm_labels:
-        starts = sorted(int(p.stem.rsplit("_", 1)[1]) for p in args.tm_labels.glob("general_tm_*.npz"))
-        if not starts:
+        tm_paths = _chunks(args.tm_labels, "general")
+        if not tm_paths:
             parser.error(f"--tm-labels {args.tm_labels}: no general_tm_<start>.npz files there")
-        tm_paths = [args.tm_labels / f"general_tm_{s}.npz" for s in starts]
     args.out.mkdir(parents=True, exist_ok=True)
     varied = sorted(args.data.glob("varied_train*.npz"))
-    replay = teacher_cells("general", 0, TRAIN_START, args.replay)
-    if tm_paths:
-        replay = with_solver_tm(replay, tm_paths)
-    train = _join(_solver_cells(varied), replay, teacher_cells("smooth", 1, 0, args.smooth))
+    keys = TM_KEYS if args.tm_only else KEYS
+    if args.tm_only:
+        train = _solver_cells(varied + _chunks(args.tm_labels, "varied") + tm_paths, keys)
+    else:
+        replay = teacher_cells("general", 0, TRAIN_START, args.replay)
+        if tm_paths:
+            replay = with_solver_tm(replay, tm_paths)
+        train = _join(_solver_cells(varied), replay, teacher_cells("smooth", 1, 0, args.smooth))
     splits = {"train": train,
-              "validation": _solver_cells([args.data / "varied_val.npz", args.data / "val.npz"]),
-              "test": _solver_cells([args.data / "varied_test.npz", args.data / "test.npz"])}
+              "validation": _solver_cells([args.data / "varied_val.npz", args.data / "val.npz"], keys),
+              "test": _solver_cells([args.data / "varied_test.npz", args.data / "test.npz"], keys)}
     for name, arrays in splits.items():
         write_arrays(args.out / f"{name}.npz", arrays, {})
         print(f"{name}: {len(arrays['eps'])} cells (source 0/1/2: {np.bincount(arrays['source'], minlength=3)})",
