@@ -26,6 +26,7 @@ benchmarks/label_tm.py, general and varied), validation and test as above; the k
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 import numpy as np
@@ -69,9 +70,9 @@ def with_solver_tm(teacher: dict[str, np.ndarray], paths: list[Path]) -> dict[st
 
 
 def _chunks(folder: Path, config: str) -> list[Path]:
-    """``folder``'s ``<config>_tm_<start>.npz`` chunks in cell order."""
-    paths = folder.glob(f"{config}_tm_*.npz")
-    return sorted(paths, key=lambda p: int(p.stem.rsplit("_", 1)[1]))
+    """``folder``'s ``<config>_tm_<start>.npz`` chunks in cell order (not a chunk still being written)."""
+    starts = (re.fullmatch(rf"{config}_tm_(\d+)\.npz", p.name) for p in folder.iterdir())
+    return [folder / f"{config}_tm_{s}.npz" for s in sorted(int(m[1]) for m in starts if m)]
 
 
 def _join(*parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
