@@ -6,7 +6,7 @@ DIR holds ``ood.npz`` (benchmarks/trust_ood_cells.py: seven kinds drawn by their
 ``varied_test.npz`` and the general ``test.npz`` (benchmarks/trust_data.py). Scores each group (OOD kind, or
 family of the test cells) with the task's own metrics (``evaluate_by_group``): photonic_inv_dilated's TM gap
 MAE, photonic_edges_inv_dilated's median relative error of TM and TE bands 1-4. ``--weights-dir`` loads the
-checkpoints from another folder (a candidate before it is shipped).
+checkpoints from another folder (a candidate before it is shipped); ``--names`` scores only these models.
 Results merge into docs/trust/kinds.json under ``--label``; ``--table`` prints the Markdown table of every label.
 """
 from __future__ import annotations
@@ -44,10 +44,11 @@ def groups(data: Path) -> dict[str, tuple[dict, np.ndarray]]:
     return out
 
 
-def score(weights_dir: Path | None, data: Path) -> dict:
+def score(weights_dir: Path | None, data: Path, names: list[str]) -> dict:
     result = {}
     splits = groups(data)
-    for name, keys in METRICS.items():
+    for name in names:
+        keys = METRICS[name]
         task = get_task(get_spec(name).task)
         model = _model(name, weights_dir)
         result[name] = {}
@@ -81,11 +82,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path)
     parser.add_argument("--label")
     parser.add_argument("--weights-dir", type=Path)
+    parser.add_argument("--names", nargs="+", choices=list(METRICS), default=list(METRICS))
     parser.add_argument("--table", action="store_true")
     args = parser.parse_args()
     results = read_json(RESULTS, default={})
     if args.label:
-        results[args.label] = score(args.weights_dir, args.data)
+        results[args.label] = score(args.weights_dir, args.data, args.names)
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(RESULTS, json.dumps(results, indent=1) + "\n")
     if args.table:
