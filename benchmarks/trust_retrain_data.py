@@ -20,7 +20,7 @@ and ``family``.
 
 ``--tm-only``: files for the gap models alone, every label the solver's and no teacher (for a retraining rather
 than a fine-tune): train = the varied cells + every chunk in D (``<config>_tm_<start>.npz`` of
-benchmarks/label_tm.py, general and varied), validation and test as above; the keys ``eps``, ``tm_gap``,
+benchmarks/label_tm.py: general, varied and smooth), validation and test as above; the keys ``eps``, ``tm_gap``,
 ``tm_midgap``, ``family`` and ``source`` only.
 """
 from __future__ import annotations
@@ -87,7 +87,7 @@ def main() -> None:
     parser.add_argument("--smooth", type=int, default=1000)
     parser.add_argument("--tm-labels", type=Path, help="folder of the solver's TM labels of general replay cells")
     parser.add_argument("--tm-only", action="store_true",
-                        help="solver labels only, TM keys only: varied cells + every chunk in --tm-labels")
+                        help="solver labels only, TM keys only: the varied cells + every chunk in --tm-labels")
     args = parser.parse_args()
     if args.tm_only and not args.tm_labels:
         parser.error("--tm-only takes its training cells from --tm-labels; give that folder")
@@ -100,7 +100,8 @@ def main() -> None:
     varied = sorted(args.data.glob("varied_train*.npz"))
     keys = TM_KEYS if args.tm_only else KEYS
     if args.tm_only:
-        train = _solver_cells(varied + _chunks(args.tm_labels, "varied") + tm_paths, keys)
+        train = _solver_cells(varied + _chunks(args.tm_labels, "varied") + _chunks(args.tm_labels, "smooth") + tm_paths,
+                              keys)
     else:
         replay = teacher_cells("general", 0, TRAIN_START, args.replay)
         if tm_paths:
