@@ -1,4 +1,4 @@
-"""Split files for fine-tuning or retraining the photonic checkpoints on the ``varied`` cells without forgetting the rest.
+"""Split files for fine-tuning or retraining the photonic checkpoints on ``varied`` cells without forgetting the rest.
 
     python benchmarks/trust_retrain_data.py --data DIR --out OUT_DIR [--replay 4000] [--smooth 1000] [--tm-labels D]
     python benchmarks/trust_retrain_data.py --data DIR --out OUT_DIR --tm-labels D --tm-only
