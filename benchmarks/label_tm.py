@@ -11,6 +11,7 @@ skipped, and each is written atomically, so a killed run resumes where it stoppe
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from pathlib import Path
 
@@ -20,6 +21,22 @@ from keras_imnn.physics.photonic import dataset
 from keras_imnn.physics.photonic.cells import sample_unit_cells
 from keras_imnn.physics.photonic.commands import write_arrays
 from keras_imnn.physics.photonic.solver import band_gaps, band_structure, k_grid
+
+
+def chunk_path(out: Path, config: str, start: int) -> Path:
+    return out / f"{config}_tm_{start}.npz"
+
+
+def chunks(folder: Path, config: str) -> list[Path]:
+    """``folder``'s chunks of ``config`` in cell order (not a file still being written); ValueError if they do not
+    follow each other (a gap, or chunks of another ``--chunk`` overlapping), which would repeat or skip cells."""
+    found = (re.fullmatch(rf"{config}_tm_(\d+)\.npz", p.name) for p in folder.iterdir())
+    starts = sorted(int(m[1]) for m in found if m)
+    for start, following in zip(starts, starts[1:]):
+        with np.load(chunk_path(folder, config, start)) as f:
+            if start + len(f["family"]) != following:
+                raise ValueError(f"{folder}: {config} chunk {start} does not end where chunk {following} begins")
+    return [chunk_path(folder, config, s) for s in starts]
 
 
 def label_chunk(config: str, start: int, n: int) -> dict[str, np.ndarray]:
@@ -43,12 +60,14 @@ def main() -> None:
     parser.add_argument("--worker", type=int, default=0)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
+    if args.start < 0 or args.n < 1 or args.chunk < 1 or args.workers < 1:
+        parser.error("START must be >= 0 and N, --chunk and --workers >= 1")
     if not 0 <= args.worker < args.workers:
         parser.error(f"--worker must be in 0..{args.workers - 1}, got {args.worker}")
     args.out.mkdir(parents=True, exist_ok=True)
     starts = range(args.start, args.start + args.n, args.chunk)
     for start in list(starts)[args.worker::args.workers]:
-        path = args.out / f"{args.config}_tm_{start}.npz"
+        path = chunk_path(args.out, args.config, start)
         if path.exists():
             continue
         began = time.perf_counter()

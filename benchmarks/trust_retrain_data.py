@@ -26,10 +26,10 @@ benchmarks/label_tm.py: general, varied and smooth), validation and test as abov
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 import numpy as np
+from label_tm import chunks
 
 import keras_imnn
 from keras_imnn.npz import read_npz
@@ -69,12 +69,6 @@ def with_solver_tm(teacher: dict[str, np.ndarray], paths: list[Path]) -> dict[st
     return out
 
 
-def _chunks(folder: Path, config: str) -> list[Path]:
-    """``folder``'s ``<config>_tm_<start>.npz`` chunks in cell order (not a chunk still being written)."""
-    starts = (re.fullmatch(rf"{config}_tm_(\d+)\.npz", p.name) for p in folder.iterdir())
-    return [folder / f"{config}_tm_{s}.npz" for s in sorted(int(m[1]) for m in starts if m)]
-
-
 def _join(*parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {k: np.concatenate([p[k] for p in parts]).astype(parts[0][k].dtype) for k in parts[0]}
 
@@ -93,16 +87,19 @@ def main() -> None:
         parser.error("--tm-only takes its training cells from --tm-labels; give that folder")
     tm_paths = []
     if args.tm_labels:
-        tm_paths = _chunks(args.tm_labels, "general")
+        try:
+            tm_paths, varied_tm, smooth_tm = (chunks(args.tm_labels, c) for c in ("general", "varied", "smooth"))
+        except (OSError, ValueError) as e:
+            parser.error(f"--tm-labels: {e}")
         if not tm_paths:
             parser.error(f"--tm-labels {args.tm_labels}: no general_tm_<start>.npz files there")
     args.out.mkdir(parents=True, exist_ok=True)
     varied = sorted(args.data.glob("varied_train*.npz"))
-    keys = TM_KEYS if args.tm_only else KEYS
     if args.tm_only:
-        train = _solver_cells(varied + _chunks(args.tm_labels, "varied") + _chunks(args.tm_labels, "smooth") + tm_paths,
-                              keys)
+        keys = TM_KEYS
+        train = _solver_cells(varied + varied_tm + smooth_tm + tm_paths, keys)
     else:
+        keys = KEYS
         replay = teacher_cells("general", 0, TRAIN_START, args.replay)
         if tm_paths:
             replay = with_solver_tm(replay, tm_paths)
