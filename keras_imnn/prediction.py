@@ -14,7 +14,9 @@ from keras_imnn.models.registry import get_spec, list_models, load, model_domain
 from keras_imnn.models.zoo import ModelSpec
 from keras_imnn.tasks import get_task
 from keras_imnn.uncertainty.calibration import combined_std, regression_std, sign_probability
-from keras_imnn.uncertainty.heads import features_and_outputs, head_outputs, load_uncertainty
+from keras_imnn.uncertainty.ensemble import member_outputs
+from keras_imnn.uncertainty.heads import features_and_outputs, head_outputs
+from keras_imnn.uncertainty.shipped import Uncertainty, load_uncertainty
 
 
 @dataclass(frozen=True)
@@ -22,15 +24,16 @@ class Prediction:
     """What a zoo model says about a batch of b inputs, and how far to trust it.
 
     Attributes:
-        mean: ``(b, outputs)`` the prediction, in the model's units: the TM gap-to-midgap ratio (≥ 0) for the
-            photonic gap models; the 32 band edges (ωa/2πc, layout of DESIGN.md "Band edges", ordered) for the
-            edges models; for the magnet models the calibrated *probability* (not the logit) that the
-            ground-state amplitude is negative.
+        mean: ``(b, outputs)`` the prediction, in the model's units (for a name shipped as a deep ensemble,
+            the mean of its members): the TM gap-to-midgap ratio (≥ 0) for the photonic gap models; the 32
+            band edges (ωa/2πc, layout of DESIGN.md "Band edges", ordered) for the edges models; for the
+            magnet models the calibrated *probability* (not the logit) that the ground-state amplitude is
+            negative.
         std: ``(b, outputs)`` the calibrated standard deviation of the error of ``mean`` (about 95 % of errors
             lie within 2 std on the held-out split; for magnets sqrt(p (1 - p)), the std of the 0/1 label's
             error given a calibrated p). NaN for a model object rather than a zoo name (the shipped calibration
             belongs to the shipped checkpoint, not to a fine-tuned or retrained copy: calibrate your own with
-            ``keras_imnn.uncertainty``) and for a name shipped without a head ensemble.
+            ``keras_imnn.uncertainty``) and for a name shipped without an ensemble.
         in_domain: ``(b,)`` bool, False where the input is unlike the training data (``keras_imnn.domain``).
         reasons: one string per input, why it is out of domain ("" when in domain).
     """
@@ -62,8 +65,8 @@ def _as_array(x: Any, input_shape: tuple[int | None, ...]) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=4)
-def _pretrained(name: str, weights_dir: str | None) -> tuple[keras.Model, Any]:
-    """The shipped model as (features, outputs) model and its head members with calibration (None without)."""
+def _pretrained(name: str, weights_dir: str | None) -> tuple[keras.Model, Uncertainty | None]:
+    """The shipped model as (features, outputs) model and its uncertainty (None without)."""
     return features_and_outputs(load(name, weights_dir=weights_dir)), load_uncertainty(name, weights_dir)
 
 
@@ -80,7 +83,7 @@ def predict(name_or_model: str | keras.Model, x: Any, *, batch_size: int = 256,
     """Predict ``x`` with a zoo model, with a calibrated std and the validity domain of every input.
 
     Args:
-        name_or_model: a zoo name (its sha256-checked checkpoint, head ensemble and calibration are loaded), or
+        name_or_model: a zoo name (its sha256-checked checkpoint, ensemble and calibration are loaded), or
             a ``keras.Model`` named after a zoo name (e.g. from ``keras_imnn.finetune``): its outputs, checked
             against that name's domain, with NaN std.
         x: photonic cells ``(b, 32, 32)`` / ``(b, 32, 32, 1)`` of ε, or spins 0/1 ``(b, Lx, Ly[, 1])``, as a numpy
@@ -116,13 +119,18 @@ def predict(name_or_model: str | keras.Model, x: Any, *, batch_size: int = 256,
         features, outputs = np.zeros((0, model.outputs[0].shape[-1])), np.zeros((0, cfg.outputs))
     if uncertainty is None:
         return Prediction(task.point_prediction(outputs), np.full_like(outputs, np.nan), in_domain, reasons)
-    heads, calibration, novelty = uncertainty
-    var = head_outputs(heads, features, cfg).var(axis=0) if len(cells) else np.zeros_like(outputs)
+    calibration = uncertainty.calibration
+    if uncertainty.checkpoints:  # a deep ensemble: the members' mean and variance
+        runs = np.concatenate([outputs[None], member_outputs(uncertainty.checkpoints, cells, batch_size)]) \
+            if len(cells) else outputs[None]
+        outputs, var = runs.mean(axis=0), runs.var(axis=0)
+    else:
+        var = head_outputs(uncertainty.heads, features, cfg).var(axis=0) if len(cells) else np.zeros_like(outputs)
     if calibration["kind"] == "sign":
         p = sign_probability(outputs, var, calibration["temperature"], calibration["variance_weight"])
         return Prediction(p, np.sqrt(p * (1 - p)), in_domain, reasons)
     if calibration["kind"] == "combined":
-        std = combined_std(var, novelty.distance2(features), calibration)
+        std = combined_std(var, uncertainty.novelty.distance2(features), calibration)
     else:
         std = regression_std(var, np.asarray(calibration["a"]), np.asarray(calibration["b"]))
     return Prediction(task.point_prediction(outputs), std, in_domain, reasons)

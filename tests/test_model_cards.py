@@ -79,5 +79,7 @@ def test_a_card_renders_optional_uncertainty_when_the_entry_has_it():
                                                           "metrics": scores}}
     text = model_card("photonic_inv", preset, entry)
     assert "deep ensemble; 5 members" in text and "| ood | heads | 7 | coverage_2std 0.69 |" in text
+    entry["uncertainty"] = {"method": "whole checkpoints", "checkpoints": [{}] * 4}  # and the shipped one
+    assert "whole checkpoints; 5 members" in model_card("photonic_inv", preset, entry)
     entry.pop("uncertainty")
     assert "## Uncertainty" not in model_card("photonic_inv", preset, entry)

@@ -1,4 +1,5 @@
 """keras_imnn.predict: shapes, inputs, the validity domain, calibrated std and the shipped ensembles' integrity."""
+import json
 import shutil
 import warnings
 
@@ -8,9 +9,11 @@ import pytest
 import keras_imnn
 from keras_imnn.cli import main
 from keras_imnn.domain import DomainWarning
-from keras_imnn.models.registry import manifest
+from keras_imnn.models.registry import manifest, sha256
 from keras_imnn.physics.photonic.cells import holes, rods, sample_unit_cells
-from keras_imnn.uncertainty.heads import features_and_outputs, load_uncertainty
+from keras_imnn.uncertainty.calibration import combined_std
+from keras_imnn.uncertainty.heads import features_and_outputs
+from keras_imnn.uncertainty.shipped import load_uncertainty
 
 CELLS = sample_unit_cells(6, "general", 7).eps  # seed 7: never trained on
 SPINS = np.array([np.random.default_rng(i).permutation([0, 1] * 12).reshape(6, 4) for i in range(5)])
@@ -47,7 +50,8 @@ def test_every_shipped_name_predicts_with_finite_std():
 def test_the_knn_term_widens_the_std_of_a_cell_far_from_the_training_cells():
     name = "photonic_inv_dilated"
     far = holes(0.45, 20.0)[None]  # a thin ε 20 grid: in the domain, unlike the generator's cells
-    heads, calibration, novelty = load_uncertainty(name)
+    shipped = load_uncertainty(name)
+    calibration, novelty = shipped.calibration, shipped.novelty
     assert calibration["kind"] == "combined"
     model = features_and_outputs(keras_imnn.load(name))
     features = np.asarray(model.predict(np.concatenate([CELLS, far])[..., None], verbose=0)[0], np.float64)
@@ -121,6 +125,43 @@ def test_gap_is_never_negative():
     np.testing.assert_allclose(result.mean, np.maximum(raw, 0), atol=1e-5)
 
 
+@pytest.fixture(scope="module")
+def deep_ensemble(tmp_path_factory):
+    """A weights folder where photonic_inv ships as a deep ensemble: its checkpoint and 4 perturbed copies."""
+    name, root = "photonic_inv", tmp_path_factory.mktemp("weights")
+    shutil.copytree(keras_imnn.models.registry.WEIGHTS_DIR / name, root / name)
+    entries = json.loads((keras_imnn.models.registry.WEIGHTS_DIR / "manifest.json").read_text())
+    block = entries[name]["uncertainty"]
+    for member in block.pop("members"):
+        (root / member["file"]).unlink()
+    model, rng, block["checkpoints"] = keras_imnn.load(name), np.random.default_rng(0), []
+    shipped = model.get_weights()
+    for i in range(1, 5):
+        model.set_weights([w * (1 + 0.05 * rng.standard_normal(w.shape)).astype(w.dtype) for w in shipped])
+        path = root / name / f"ensemble_member_{i}.weights.h5"
+        model.save_weights(path)
+        block["checkpoints"].append({"file": f"{name}/{path.name}", "sha256": sha256(path)})
+    (root / "manifest.json").write_text(json.dumps(entries))
+    return name, root
+
+
+def test_a_deep_ensemble_predicts_its_members_mean_with_their_calibrated_spread(deep_ensemble):
+    name, root = deep_ensemble
+    shipped = load_uncertainty(name, root)
+    assert len(shipped.checkpoints) == 4 and not shipped.heads
+    model = features_and_outputs(keras_imnn.load(name, weights_dir=root))
+    features, first = model.predict(CELLS[..., None], verbose=0)
+    runs = np.stack([first, *(m.predict(CELLS[..., None], verbose=0) for m in shipped.checkpoints)]).astype(float)
+    assert np.all(runs.std(axis=0) > 0), "the members disagree"
+    result, _ = predict_quietly(name, CELLS, weights_dir=root)
+    np.testing.assert_allclose(result.mean, np.maximum(runs.mean(axis=0), 0), atol=1e-6)
+    expected = combined_std(runs.var(axis=0), shipped.novelty.distance2(np.asarray(features, float)),
+                            shipped.calibration)
+    np.testing.assert_allclose(result.std, expected, rtol=1e-4)
+    plain, _ = predict_quietly(name, CELLS)  # the same checkpoint with its head ensemble
+    assert not np.allclose(plain.mean, result.mean)
+
+
 def test_a_model_object_gets_its_outputs_and_nan_std():
     model = keras_imnn.load("photonic_inv_dilated")
     result = keras_imnn.predict(model, CELLS)
@@ -131,14 +172,14 @@ def test_a_model_object_gets_its_outputs_and_nan_std():
         keras_imnn.predict(model, CELLS)
 
 
-@pytest.mark.parametrize("listed", [lambda block: block["members"][0], lambda block: block["knn"]],
-                         ids=["head member", "knn features"])
-def test_a_tampered_uncertainty_file_is_refused(tmp_path, listed):
-    name = "photonic_inv_dilated"
-    entry = manifest()[name]
-    shutil.copy(keras_imnn.models.registry.WEIGHTS_DIR / "manifest.json", tmp_path / "manifest.json")
-    shutil.copytree(keras_imnn.models.registry.WEIGHTS_DIR / name, tmp_path / name)
-    member = tmp_path / listed(entry["uncertainty"])["file"]
+@pytest.mark.parametrize("kind", ["members", "knn", "checkpoints"])
+def test_a_tampered_uncertainty_file_is_refused(tmp_path, deep_ensemble, kind):
+    name, ensemble_root = deep_ensemble
+    source = ensemble_root if kind == "checkpoints" else keras_imnn.models.registry.WEIGHTS_DIR
+    shutil.copy(source / "manifest.json", tmp_path / "manifest.json")
+    shutil.copytree(source / name, tmp_path / name)
+    listed = json.loads((tmp_path / "manifest.json").read_text())[name]["uncertainty"][kind]
+    member = tmp_path / (listed[0] if isinstance(listed, list) else listed)["file"]
     data = bytearray(member.read_bytes())
     data[len(data) // 2] ^= 1  # one bit of a weight
     member.write_bytes(bytes(data))

@@ -107,7 +107,8 @@ def model_card(name: str, preset: dict[str, Any], entry: dict[str, Any] | None) 
                   f"Known weak kinds: {weakest}.", ""]
     uncertainty = entry.get("uncertainty")
     if uncertainty:
-        lines += ["## Uncertainty", "", f"{uncertainty['method']}; {len(uncertainty.get('members', []))} members, "
+        count = len(uncertainty.get("members", [])) or len(uncertainty.get("checkpoints", [])) + 1
+        lines += ["## Uncertainty", "", f"{uncertainty['method']}; {count} members, "
                   f'sha256-checked. `keras_imnn.predict("{name}", x).std` is the calibrated std of the error.', ""]
         # Per split (the test split, out-of-distribution cells) and method: the methods compared on the same cells.
         rows = [(split, method, scores["n"], ", ".join(f"{k} {_number(v)}" for k, v in numbers.items()))

@@ -7,14 +7,13 @@ exactly invariant for the "inv" models). The members' spread on a cell stands in
 (Lakshminarayanan et al. 2017) at a few KB per member; ``calibration`` maps it to the std of the error.
 
 Members are saved as ``.npz`` files of their kernels and biases (``kernel_0``, ``bias_0``, …) under
-``weights/<name>/`` and listed, with their sha256, in the manifest entry's ``"uncertainty"``, beside the
-photonic names' training features for the k-NN novelty (``keras_imnn.uncertainty.novelty``).
+``weights/<name>/`` and listed, with their sha256, in the manifest entry's ``"uncertainty"``
+(``keras_imnn.uncertainty.shipped`` loads them).
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import keras
 import numpy as np
@@ -22,9 +21,6 @@ import numpy as np
 from keras_imnn.atomic import atomic_path
 from keras_imnn.layers import BandEdges
 from keras_imnn.models.config import ModelConfig
-from keras_imnn.models.registry import check_sha256, pretrained_entry
-from keras_imnn.npz import read_npz
-from keras_imnn.uncertainty.novelty import Novelty
 
 Head = list[tuple[np.ndarray, np.ndarray]]  # (kernel, bias) per dense layer
 
@@ -87,27 +83,3 @@ def save_head(path: str | os.PathLike, head: Head) -> None:
     with atomic_path(Path(path)) as tmp:
         np.savez(tmp, **{f"{kind}_{i}": w for i, layer in enumerate(head)
                          for kind, w in zip(("kernel", "bias"), layer)})
-
-
-def _checked(root: Path, listed: dict[str, str], what: str) -> Path:
-    path = root / listed["file"]
-    if not path.is_file():
-        raise FileNotFoundError(f"{what} {path} listed in the manifest in {root} is missing")
-    check_sha256(path, listed["sha256"])
-    return path
-
-
-def load_uncertainty(name: str, weights_dir: str | os.PathLike | None = None
-                     ) -> tuple[list[Head], dict[str, Any], Novelty | None] | None:
-    """``name``'s head members, calibration and k-NN novelty (None if the block lists no ``"knn"``), the files
-    sha256-checked against the manifest; None if the name has no uncertainty."""
-    entry, root = pretrained_entry(name, weights_dir)
-    block = entry.get("uncertainty")
-    if block is None:
-        return None
-    heads = []
-    for member in block["members"]:
-        arrays = read_npz(_checked(root, member, "ensemble member"), made_by="keras_imnn.uncertainty.heads.save_head")
-        heads.append([(arrays[f"kernel_{i}"], arrays[f"bias_{i}"]) for i in range(len(arrays) // 2)])
-    novelty = Novelty.read(_checked(root, block["knn"], "k-NN feature file")) if "knn" in block else None
-    return heads, block["calibration"], novelty
