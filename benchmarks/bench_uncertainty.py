@@ -1,8 +1,8 @@
 """Cells per second with and without uncertainty, and the edges model with it against the band solver.
 
 On the same fresh ``general`` cells (seed 7), in one run on one machine: ``model.predict`` of the pretrained
-Keras model (no uncertainty, no domain check) against ``keras_imnn.predict`` (domain check, head ensemble,
-calibrated std), after a warm-up call of each; and the band solver computing the same 32 edges (TM + TE bands
+Keras model (no uncertainty, no domain check) against ``keras_imnn.predict`` (domain check, the ensemble's
+members, calibrated std), after a warm-up call of each; and the band solver computing the same 32 edges (TM + TE bands
 1–8 on ``k_grid(16)`` at the ``general`` cutoff, as benchmarks/bench_surrogate_speed.py times it).
 
     PYTHONPATH=. python benchmarks/bench_uncertainty.py --cells 32 --workers 1

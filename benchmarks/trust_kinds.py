@@ -6,7 +6,8 @@ DIR holds ``ood.npz`` (benchmarks/trust_ood_cells.py: seven kinds drawn by their
 ``varied_test.npz`` and the general ``test.npz`` (benchmarks/trust_data.py). Scores each group (OOD kind, or
 family of the test cells) with the task's own metrics (``evaluate_by_group``): photonic_inv_dilated's TM gap
 MAE, photonic_edges_inv_dilated's median relative error of TM and TE bands 1-4. ``--weights-dir`` loads the
-checkpoints from another folder (a candidate before it is shipped); ``--names`` scores only these models.
+checkpoint from another folder (a candidate before it is shipped; otherwise a name shipped as a deep ensemble is
+scored on its members' mean, as ``keras_imnn.predict`` gives it); ``--names`` scores only these models.
 Results merge into docs/trust/kinds.json under ``--label``; ``--table`` prints the Markdown table of every label.
 """
 from __future__ import annotations
@@ -23,6 +24,8 @@ from keras_imnn.npz import read_npz
 from keras_imnn.physics.photonic.cells import FAMILIES
 from keras_imnn.tasks import get_task
 from keras_imnn.training.loop.evaluation import evaluate_by_group
+from keras_imnn.uncertainty.ensemble import averaged
+from keras_imnn.uncertainty.shipped import load_uncertainty
 
 RESULTS = Path(__file__).resolve().parents[1] / "docs" / "trust" / "kinds.json"
 METRICS = {"photonic_inv_dilated": ("mae",),
@@ -30,7 +33,12 @@ METRICS = {"photonic_inv_dilated": ("mae",),
 
 
 def _model(name: str, weights_dir: Path | None):
-    return load(name) if weights_dir is None else load(name, weights=weights_dir / name / "model.weights.h5")
+    """The shipped prediction (a deep ensemble's mean where the name ships one), or a candidate checkpoint."""
+    if weights_dir is not None:
+        return load(name, weights=weights_dir / name / "model.weights.h5")
+    uncertainty = load_uncertainty(name)
+    members = uncertainty.checkpoints if uncertainty else []
+    return averaged([load(name), *members], name) if members else load(name)
 
 
 def groups(data: Path) -> dict[str, tuple[dict, np.ndarray]]:

@@ -17,8 +17,8 @@ from keras_imnn.uncertainty import calibration as cal
 
 #: The models whose per-family / per-kind rows the page shows (results.json holds every model's).
 GROUPED = ("photonic_inv_dilated", "photonic_edges_inv_dilated")
-METHODS = {"combined": "combined (shipped)", "heads": "head ensemble", "constant": "constant std",
-           "knn": "5-NN feature distance", "d4_tta": "D4 test-time spread"}
+METHODS = {"combined": "combined (shipped)", "deep_ensemble": "deep ensemble", "heads": "head ensemble",
+           "constant": "constant std", "knn": "5-NN feature distance", "d4_tta": "D4 test-time spread"}
 
 
 def _fmt(x: float, spec: str = ".2f") -> str:
@@ -102,7 +102,7 @@ def reliability_png(results: dict, data: Path, out: Path) -> None:
         ax.set_title(title, fontsize=10)
     axes[0].set_ylabel("observed share of |error| inside")
     axes[0].legend(fontsize=7)
-    fig.suptitle("Reliability of keras_imnn.predict's std (head ensemble + 5-NN feature distance, "
+    fig.suptitle("Reliability of keras_imnn.predict's std (ensemble spread + 5-NN feature distance, "
                  "calibrated on validation cells)")
     fig.tight_layout()
     fig.savefig(out, dpi=100)

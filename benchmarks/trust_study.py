@@ -1,6 +1,7 @@
 """How far to trust a prediction (docs/trust.md): fit, calibrate and score each pretrained name's uncertainty.
 
-    python benchmarks/trust_study.py --data DIR [--names N ...] [--members 5] [--write]
+    python benchmarks/trust_study.py --data DIR [--names N ...] [--members 5] [--checkpoints W ...]
+        [--calibrate-on OOD2.npz] [--write]
 
 DIR holds what benchmarks/trust_data.py and trust_ood_cells.py write (general ``train``/``val``/``test``,
 ``gapped_*`` for photonic_inv_dilated_gapped, ``ood.npz``) and ``magnet_6x4/`` from ``keras-imnn generate magnet
@@ -10,14 +11,20 @@ DIR holds what benchmarks/trust_data.py and trust_ood_cells.py write (general ``
 the alternatives on the same cells (a constant std; the distance to the 5 nearest training cells in feature space;
 both together, "combined" (``calibration.fit_combined``), shipped for photonic names;
 for the non-invariant CNNs the spread over the 8 D4 copies of a cell, test-time augmentation; for magnets
-temperature scaling alone). With ``--write`` the members go to
-``weights/<name>/head_member_<i>.npz`` and the manifest entry gains ``"uncertainty"``; results always go to
-``docs/trust/results.json`` (merged by name).
+temperature scaling alone). ``--checkpoints`` (one photonic name) makes the name a deep ensemble: the shipped
+checkpoint and these weights files of the same architecture, each trained with its own seed; the prediction is
+their mean, their variance the spread of the shipped "combined" std, the heads an alternative.
+``--calibrate-on`` adds cells of another draw of the OOD kinds (``trust_ood_cells.py --seed``, not the scored one)
+to the photonic calibration cells, so that the std also holds on kinds of cells the training never drew. With
+``--write``
+the members go to ``weights/<name>/head_member_<i>.npz`` (or the checkpoints to ``ensemble_member_<i>.weights.h5``)
+and the manifest entry gains ``"uncertainty"``; results always go to ``docs/trust/results.json`` (merged by name).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -33,6 +40,7 @@ from keras_imnn.physics.photonic.cells import FAMILIES
 from keras_imnn.tasks import get_task
 from keras_imnn.training.data.splits import npz_dir_splits
 from keras_imnn.uncertainty import calibration as cal
+from keras_imnn.uncertainty.ensemble import member_outputs
 from keras_imnn.uncertainty.heads import features_and_outputs, head_outputs, save_head, train_heads
 from keras_imnn.uncertainty.novelty import Novelty
 
@@ -54,13 +62,18 @@ NOMINAL = np.round(np.arange(0.05, 1.0, 0.05), 2)
 MAGNET_TRAIN = 5000
 
 
-def _photonic_splits(data: Path, name: str, task) -> dict[str, tuple[Arrays, np.ndarray, list[str]]]:
+def _photonic_splits(data: Path, name: str, task, calibrate_on: Path | None
+                     ) -> dict[str, tuple[Arrays, np.ndarray, list[str]]]:
     """split → (arrays, group index per cell, group names): families for test, kinds for the OOD cells."""
     prefix = "gapped_" if get_spec(name).dataset.endswith("gapped") else ""
     out = {}
     for split in ("train", "val", "test"):
         raw = read_npz(data / f"{prefix}{split}.npz")
         out[split] = (task.arrays(raw), raw["family"], list(FAMILIES))
+    if calibrate_on is not None:  # only the fits read the validation groups' arrays
+        val, family, families = out["val"]
+        extra = task.arrays(read_npz(calibrate_on))
+        out["val"] = (Arrays.concatenate([val, extra]), np.concatenate([family, np.full(len(extra), -1)]), families)
     raw = read_npz(data / "ood.npz")
     out["ood"] = (task.arrays(raw), raw["kind"], [str(k) for k in raw["kinds"]])
     return out
@@ -108,18 +121,30 @@ def _sign_scores(y: np.ndarray, probs: dict[str, np.ndarray]) -> dict:
     return out
 
 
-def study(name: str, data: Path, members: int, write: bool) -> dict:
+def study(name: str, data: Path, members: int, write: bool, checkpoints: list[Path],
+          calibrate_on: Path | None = None) -> dict:
     spec, task = get_spec(name), get_task(get_spec(name).task)
     began = time.perf_counter()
     model = features_and_outputs(load(name))
-    splits = _magnet_splits(data, task) if spec.task == "magnet" else _photonic_splits(data, name, task)
+    splits = _magnet_splits(data, task) if spec.task == "magnet" else _photonic_splits(data, name, task,
+                                                                                        calibrate_on)
     run = {k: [np.asarray(o, np.float64) for o in model.predict(a.x, batch_size=256, verbose=0)]
            for k, (a, _, _) in splits.items()}
+    result: dict = {"task": spec.task, "members": members, "n_train": len(splits["train"][0]),
+                    "n_val": len(splits["val"][0])}
+    if checkpoints:  # the prediction becomes the deep ensemble's mean
+        others = [load(name, weights=p) for p in checkpoints]
+        runs = {k: np.concatenate([run[k][1][None], member_outputs(others, a.x)])
+                for k, (a, _, _) in splits.items() if k != "train"}
+        result["checkpoints"] = len(checkpoints) + 1
+        result["mae_shipped_checkpoint"] = {k: float(np.mean(np.abs(task.point_prediction(run[k][1]) - splits[k][0].y)))
+                                            for k in runs}
+        for k, r in runs.items():
+            run[k][1] = r.mean(axis=0)
+        deep = {k: r.var(axis=0) for k, r in runs.items()}
     heads = train_heads(run["train"][0].astype(np.float32), splits["train"][0].y, spec.config, task.loss(),
                         members=members, seed=0)
     var = {k: head_outputs(heads, f, spec.config).var(axis=0) for k, (f, _) in run.items()}
-    result: dict = {"task": spec.task, "members": members, "n_train": len(splits["train"][0]),
-                    "n_val": len(splits["val"][0])}
     if spec.task == "magnet":
         y = {k: a.y for k, (a, _, _) in splits.items()}
         fits = {"heads": cal.fit_sign(run["val"][1], var["val"], y["val"]),
@@ -130,7 +155,7 @@ def study(name: str, data: Path, members: int, write: bool) -> dict:
                for m, f in fits.items()}})
     else:
         err = {k: task.point_prediction(run[k][1]) - a.y for k, (a, _, _) in splits.items()}
-        spreads = {"heads": var}
+        spreads = {"heads": var, **({"deep_ensemble": deep} if checkpoints else {})}
         if spec.config.arch != "inv":  # the "inv" models are exactly D4-invariant: their spread is 0
             spreads["d4_tta"] = {k: _d4_variance(model, splits[k][0].x) for k in ("val", "test", "ood")}
         novelty = Novelty.fit(run["train"][0])  # its float16 copy, as shipped
@@ -138,25 +163,34 @@ def study(name: str, data: Path, members: int, write: bool) -> dict:
         spreads["knn"] = {k: np.repeat(v, var[k].shape[1], axis=1) for k, v in knn.items()}
         fits = {m: cal.fit_regression(v["val"], err["val"]) for m, v in spreads.items()}
         fits["constant"] = cal.fit_regression(var["val"], err["val"], spread=False)
-        fits["combined"] = cal.fit_combined(var["val"], knn["val"], err["val"])
+        shipped = deep if checkpoints else var
+        fits["combined"] = cal.fit_combined(shipped["val"], knn["val"], err["val"])
         for split in ("test", "ood"):
             stds = {m: cal.regression_std((spreads.get(m) or var)[split], np.asarray(f["a"]), np.asarray(f["b"]))
                     for m, f in fits.items() if m != "combined"}
-            stds["combined"] = cal.combined_std(var[split], knn[split], fits["combined"])
+            stds["combined"] = cal.combined_std(shipped[split], knn[split], fits["combined"])
             _, group, names = splits[split]
             result[split] = _regression_scores(err[split], stds, group, names)
     result["calibration"] = fits
     result["seconds"] = round(time.perf_counter() - began, 1)
     if write:
-        _write(name, heads, fits["heads" if spec.task == "magnet" else "combined"], result,
+        _write(name, heads, checkpoints, fits["heads" if spec.task == "magnet" else "combined"], result,
                None if spec.task == "magnet" else novelty)
     return result
 
 
-def _write(name: str, heads: list, calibration: dict, result: dict, novelty: Novelty | None) -> None:
+def _write(name: str, heads: list, checkpoints: list[Path], calibration: dict, result: dict,
+           novelty: Novelty | None) -> None:
+    folder = WEIGHTS_DIR / name
+    for stale in [*folder.glob("head_member_*.npz"), *folder.glob("ensemble_member_*.weights.h5")]:
+        stale.unlink()  # the other method's members, or more of them than now
     files = []
-    for i, head in enumerate(heads):
-        path = WEIGHTS_DIR / name / f"head_member_{i}.npz"
+    for i, checkpoint in enumerate(checkpoints, start=1):
+        path = folder / f"ensemble_member_{i}.weights.h5"
+        shutil.copyfile(checkpoint, path)
+        files.append({"file": f"{name}/{path.name}", "sha256": sha256(path)})
+    for i, head in enumerate([] if checkpoints else heads):
+        path = folder / f"head_member_{i}.npz"
         save_head(path, head)
         files.append({"file": f"{name}/{path.name}", "sha256": sha256(path)})
     headline = {split: {k: ({m: x for m, x in v.items() if m != "reliability"} if isinstance(v, dict) else v)
@@ -168,11 +202,13 @@ def _write(name: str, heads: list, calibration: dict, result: dict, novelty: Nov
         novelty.save(path)
         knn = {"knn": {"file": f"{name}/{path.name}", "sha256": sha256(path)}}
     entries = manifest(WEIGHTS_DIR)
+    members = (f"a deep ensemble of {len(checkpoints) + 1} whole checkpoints (this one and {len(checkpoints)} "
+               "trained with their own seeds; the prediction is their mean)" if checkpoints
+               else f"{len(heads)} bootstrap heads on the frozen trunk")
     entries[name]["uncertainty"] = {
-        "method": f"{len(heads)} bootstrap heads on the frozen trunk"
-                  + ("" if novelty is None else " and the 5-NN distance to the training features") +
+        "method": members + ("" if novelty is None else " and the 5-NN distance to the training features") +
                   "; std calibrated on held-out cells (keras_imnn.uncertainty)",
-        "members": files, **knn, "calibration": calibration, "metrics": headline,
+        "checkpoints" if checkpoints else "members": files, **knn, "calibration": calibration, "metrics": headline,
         "command": "python benchmarks/trust_study.py " + " ".join(sys.argv[1:]),
         "n_train": result["n_train"], "n_val": result["n_val"]}
     atomic_write_text(WEIGHTS_DIR / "manifest.json", _json(dict(sorted(entries.items())), indent=2))
@@ -183,10 +219,16 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--names", nargs="+", default=[n for n in list_models() if n in manifest()])
     parser.add_argument("--members", type=int, default=5)
+    parser.add_argument("--checkpoints", nargs="+", type=Path, default=[],
+                        help="weights files of more whole members of the one photonic name: a deep ensemble")
+    parser.add_argument("--calibrate-on", type=Path,
+                        help="cells of another OOD draw added to the photonic names' calibration cells")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
+    if args.checkpoints and (len(args.names) != 1 or get_spec(args.names[0]).task == "magnet"):
+        parser.error("--checkpoints belong to one photonic name: give exactly one --names")
     for name in args.names:
-        result = study(name, args.data, args.members, args.write)
+        result = study(name, args.data, args.members, args.write, args.checkpoints, args.calibrate_on)
         results = read_json(RESULTS, default={})
         results[name] = result
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
