@@ -92,7 +92,7 @@ def reliability_png(results: dict, data: Path, out: Path) -> None:
     # A name whose test cells are not in ``data`` (the gapped model's gapped_test.npz) is left out of the picture.
     photonic = [n for n, r in results.items() if r["task"] != "magnet" and split_file(n, data, "test").exists()]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
-    for ax, split, title in zip(axes, ("test", "ood"), (f"test cells ({data.name}/test.npz)", "own OOD cells")):
+    for ax, split, title in zip(axes, ("test", "ood"), ("the study's test cells", "own OOD cells")):
         ax.plot([0, 1], [0, 1], "k:", lw=1, label="ideal")
         for name in photonic:
             ax.plot(NOMINAL, shipped_reliability(name, data, split), marker=".", label=name)

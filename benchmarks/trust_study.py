@@ -1,7 +1,7 @@
 """How far to trust a prediction (docs/trust.md): fit, calibrate and score each pretrained name's uncertainty.
 
     python benchmarks/trust_study.py --data DIR [--names N ...] [--members 5] [--checkpoints W ...]
-        [--calibrate-on OOD2.npz] [--write]
+        [--calibrate-on OOD2.npz] [--recalibrate] [--write]
 
 DIR holds what benchmarks/trust_data.py and trust_ood_cells.py write (general ``train``/``val``/``test``,
 ``gapped_*`` for photonic_inv_dilated_gapped, ``ood.npz``) and ``magnet_6x4/`` from ``keras-imnn generate magnet
@@ -15,10 +15,11 @@ temperature scaling alone). ``--checkpoints`` (one photonic name) makes the name
 checkpoint and these weights files of the same architecture, each trained with its own seed; the prediction is
 their mean, their variance the spread of the shipped "combined" std, the heads an alternative.
 ``--calibrate-on`` adds cells of another draw of the OOD kinds (``trust_ood_cells.py --seed``, not the scored one)
-to the photonic calibration cells, so that the std also holds on kinds of cells the training never drew. With
-``--write``
-the members go to ``weights/<name>/head_member_<i>.npz`` (or the checkpoints to ``ensemble_member_<i>.weights.h5``)
-and the manifest entry gains ``"uncertainty"``; results always go to ``docs/trust/results.json`` (merged by name).
+to the photonic calibration cells, so that the std also holds on kinds of cells the training never drew.
+``--recalibrate`` keeps the shipped members and training features (no ``train`` file is read) and refits only
+the calibration. With ``--write`` the members go to ``weights/<name>/head_member_<i>.npz`` (or the checkpoints to
+``ensemble_member_<i>.weights.h5``) and the manifest entry gains ``"uncertainty"`` (``--recalibrate``: only its
+calibration, scores and command change); results always go to ``docs/trust/results.json`` (merged by name).
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ from keras_imnn.uncertainty import calibration as cal
 from keras_imnn.uncertainty.ensemble import member_outputs
 from keras_imnn.uncertainty.heads import features_and_outputs, head_outputs, save_head, train_heads
 from keras_imnn.uncertainty.novelty import Novelty
+from keras_imnn.uncertainty.shipped import load_uncertainty
 
 
 def _json(value: object, indent: int) -> str:
@@ -62,12 +64,12 @@ NOMINAL = np.round(np.arange(0.05, 1.0, 0.05), 2)
 MAGNET_TRAIN = 5000
 
 
-def _photonic_splits(data: Path, name: str, task, calibrate_on: Path | None
+def _photonic_splits(data: Path, name: str, task, calibrate_on: Path | None, train: bool = True
                      ) -> dict[str, tuple[Arrays, np.ndarray, list[str]]]:
     """split → (arrays, group index per cell, group names): families for test, kinds for the OOD cells."""
     prefix = "gapped_" if get_spec(name).dataset.endswith("gapped") else ""
     out = {}
-    for split in ("train", "val", "test"):
+    for split in ("train", "val", "test")[0 if train else 1:]:
         raw = read_npz(data / f"{prefix}{split}.npz")
         out[split] = (task.arrays(raw), raw["family"], list(FAMILIES))
     if calibrate_on is not None:  # only the fits read the validation groups' arrays
@@ -122,16 +124,20 @@ def _sign_scores(y: np.ndarray, probs: dict[str, np.ndarray]) -> dict:
 
 
 def study(name: str, data: Path, members: int, write: bool, checkpoints: list[Path],
-          calibrate_on: Path | None = None) -> dict:
+          calibrate_on: Path | None = None, recalibrate: bool = False) -> dict:
+    """Fit ``name``'s members and calibration (``recalibrate``: only the calibration, on the shipped members and
+    training features) and score them against the alternatives; ``write`` ships them."""
     spec, task = get_spec(name), get_task(get_spec(name).task)
     began = time.perf_counter()
     model = features_and_outputs(load(name))
+    shipped_block = load_uncertainty(name) if recalibrate else None
     splits = _magnet_splits(data, task) if spec.task == "magnet" else _photonic_splits(data, name, task,
-                                                                                        calibrate_on)
+                                                                                        calibrate_on, not recalibrate)
     run = {k: [np.asarray(o, np.float64) for o in model.predict(a.x, batch_size=256, verbose=0)]
            for k, (a, _, _) in splits.items()}
-    result: dict = {"task": spec.task, "members": members, "n_train": len(splits["train"][0]),
-                    "n_val": len(splits["val"][0])}
+    n_train = manifest()[name]["uncertainty"]["n_train"] if recalibrate else len(splits["train"][0])
+    result: dict = {"task": spec.task, "members": len(shipped_block.heads) if recalibrate else members,
+                    "n_train": n_train, "n_val": len(splits["val"][0])}
     if checkpoints:  # the prediction becomes the deep ensemble's mean
         others = [load(name, weights=p) for p in checkpoints]
         runs = {k: np.concatenate([run[k][1][None], member_outputs(others, a.x)])
@@ -142,8 +148,8 @@ def study(name: str, data: Path, members: int, write: bool, checkpoints: list[Pa
         for k, r in runs.items():
             run[k][1] = r.mean(axis=0)
         deep = {k: r.var(axis=0) for k, r in runs.items()}
-    heads = train_heads(run["train"][0].astype(np.float32), splits["train"][0].y, spec.config, task.loss(),
-                        members=members, seed=0)
+    heads = shipped_block.heads if recalibrate else train_heads(
+        run["train"][0].astype(np.float32), splits["train"][0].y, spec.config, task.loss(), members=members, seed=0)
     var = {k: head_outputs(heads, f, spec.config).var(axis=0) for k, (f, _) in run.items()}
     if spec.task == "magnet":
         y = {k: a.y for k, (a, _, _) in splits.items()}
@@ -158,7 +164,7 @@ def study(name: str, data: Path, members: int, write: bool, checkpoints: list[Pa
         spreads = {"heads": var, **({"deep_ensemble": deep} if checkpoints else {})}
         if spec.config.arch != "inv":  # the "inv" models are exactly D4-invariant: their spread is 0
             spreads["d4_tta"] = {k: _d4_variance(model, splits[k][0].x) for k in ("val", "test", "ood")}
-        novelty = Novelty.fit(run["train"][0])  # its float16 copy, as shipped
+        novelty = shipped_block.novelty if recalibrate else Novelty.fit(run["train"][0])  # float16, as shipped
         knn = {k: novelty.distance2(f) for k, (f, _) in run.items()}
         spreads["knn"] = {k: np.repeat(v, var[k].shape[1], axis=1) for k, v in knn.items()}
         fits = {m: cal.fit_regression(v["val"], err["val"]) for m, v in spreads.items()}
@@ -175,12 +181,23 @@ def study(name: str, data: Path, members: int, write: bool, checkpoints: list[Pa
     result["seconds"] = round(time.perf_counter() - began, 1)
     if write:
         _write(name, heads, checkpoints, fits["heads" if spec.task == "magnet" else "combined"], result,
-               None if spec.task == "magnet" else novelty)
+               None if spec.task == "magnet" else novelty, recalibrate)
     return result
 
 
 def _write(name: str, heads: list, checkpoints: list[Path], calibration: dict, result: dict,
-           novelty: Novelty | None) -> None:
+           novelty: Novelty | None, recalibrated: bool = False) -> None:
+    headline = {split: {k: ({m: x for m, x in v.items() if m != "reliability"} if isinstance(v, dict) else v)
+                        for k, v in result[split].items() if k != "groups"}
+                for split in ("test", "ood") if split in result}
+    entries = manifest(WEIGHTS_DIR)
+    command = "python benchmarks/trust_study.py " + " ".join(sys.argv[1:])
+    if recalibrated:  # the member and feature files stay as they are
+        block = entries[name]["uncertainty"]
+        block.update(calibration=calibration, metrics=headline, command=f"{block['command']}; then {command}",
+                     n_val=result["n_val"])
+        atomic_write_text(WEIGHTS_DIR / "manifest.json", _json(dict(sorted(entries.items())), indent=2))
+        return
     folder = WEIGHTS_DIR / name
     for stale in [*folder.glob("head_member_*.npz"), *folder.glob("ensemble_member_*.weights.h5")]:
         stale.unlink()  # the other method's members, or more of them than now
@@ -193,15 +210,11 @@ def _write(name: str, heads: list, checkpoints: list[Path], calibration: dict, r
         path = folder / f"head_member_{i}.npz"
         save_head(path, head)
         files.append({"file": f"{name}/{path.name}", "sha256": sha256(path)})
-    headline = {split: {k: ({m: x for m, x in v.items() if m != "reliability"} if isinstance(v, dict) else v)
-                        for k, v in result[split].items() if k != "groups"}
-                for split in ("test", "ood") if split in result}
     knn = {}
     if novelty is not None:
         path = WEIGHTS_DIR / name / "knn_features.npz"
         novelty.save(path)
         knn = {"knn": {"file": f"{name}/{path.name}", "sha256": sha256(path)}}
-    entries = manifest(WEIGHTS_DIR)
     members = (f"a deep ensemble of {len(checkpoints) + 1} whole checkpoints (this one and {len(checkpoints)} "
                "trained with their own seeds; the prediction is their mean)" if checkpoints
                else f"{len(heads)} bootstrap heads on the frozen trunk")
@@ -209,8 +222,7 @@ def _write(name: str, heads: list, checkpoints: list[Path], calibration: dict, r
         "method": members + ("" if novelty is None else " and the 5-NN distance to the training features") +
                   "; std calibrated on held-out cells (keras_imnn.uncertainty)",
         "checkpoints" if checkpoints else "members": files, **knn, "calibration": calibration, "metrics": headline,
-        "command": "python benchmarks/trust_study.py " + " ".join(sys.argv[1:]),
-        "n_train": result["n_train"], "n_val": result["n_val"]}
+        "command": command, "n_train": result["n_train"], "n_val": result["n_val"]}
     atomic_write_text(WEIGHTS_DIR / "manifest.json", _json(dict(sorted(entries.items())), indent=2))
 
 
@@ -223,12 +235,20 @@ def main() -> None:
                         help="weights files of more whole members of the one photonic name: a deep ensemble")
     parser.add_argument("--calibrate-on", type=Path,
                         help="cells of another OOD draw added to the photonic names' calibration cells")
+    parser.add_argument("--recalibrate", action="store_true",
+                        help="keep the shipped members and training features; refit only the calibration")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     if args.checkpoints and (len(args.names) != 1 or get_spec(args.names[0]).task == "magnet"):
         parser.error("--checkpoints belong to one photonic name: give exactly one --names")
+    if args.recalibrate and args.checkpoints:
+        parser.error("--recalibrate keeps the shipped members: it takes no --checkpoints")
+    missing = [n for n in args.names if args.recalibrate and "uncertainty" not in manifest().get(n, {})]
+    if missing:
+        parser.error(f"--recalibrate needs shipped members; none for {', '.join(missing)}")
     for name in args.names:
-        result = study(name, args.data, args.members, args.write, args.checkpoints, args.calibrate_on)
+        result = study(name, args.data, args.members, args.write, args.checkpoints, args.calibrate_on,
+                       args.recalibrate)
         results = read_json(RESULTS, default={})
         results[name] = result
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
