@@ -16,8 +16,9 @@ checkpoint and these weights files of the same architecture, each trained with i
 their mean, their variance the spread of the shipped "combined" std, the heads an alternative.
 ``--calibrate-on`` adds cells of another draw of the OOD kinds (``trust_ood_cells.py --seed``, not the scored one)
 to the photonic calibration cells, so that the std also holds on kinds of cells the training never drew.
-``--recalibrate`` keeps the shipped members and training features (no ``train`` file is read) and refits only
-the calibration. With ``--write`` the members go to ``weights/<name>/head_member_<i>.npz`` (or the checkpoints to
+``--recalibrate`` keeps the shipped members and training features (no ``train`` file is read) and refits only the
+calibration (with ``--checkpoints``: the heads stay an alternative, the checkpoints become the members). With
+``--write`` the members go to ``weights/<name>/head_member_<i>.npz`` (or the checkpoints to
 ``ensemble_member_<i>.weights.h5``) and the manifest entry gains ``"uncertainty"`` (``--recalibrate``: only its
 calibration, scores and command change); results always go to ``docs/trust/results.json`` (merged by name).
 """
@@ -192,10 +193,11 @@ def _write(name: str, heads: list, checkpoints: list[Path], calibration: dict, r
                 for split in ("test", "ood") if split in result}
     entries = manifest(WEIGHTS_DIR)
     command = "python benchmarks/trust_study.py " + " ".join(sys.argv[1:])
-    if recalibrated:  # the member and feature files stay as they are
-        block = entries[name]["uncertainty"]
-        block.update(calibration=calibration, metrics=headline, command=f"{block['command']}; then {command}",
-                     n_val=result["n_val"])
+    if recalibrated:  # the training features (and the members unless checkpoints replace them): the earlier fit's
+        command = f"{entries[name]['uncertainty']['command']}; then {command}"
+    if recalibrated and not checkpoints:
+        entries[name]["uncertainty"].update(calibration=calibration, metrics=headline, command=command,
+                                            n_val=result["n_val"])
         atomic_write_text(WEIGHTS_DIR / "manifest.json", _json(dict(sorted(entries.items())), indent=2))
         return
     folder = WEIGHTS_DIR / name
@@ -241,8 +243,6 @@ def main() -> None:
     args = parser.parse_args()
     if args.checkpoints and (len(args.names) != 1 or get_spec(args.names[0]).task == "magnet"):
         parser.error("--checkpoints belong to one photonic name: give exactly one --names")
-    if args.recalibrate and args.checkpoints:
-        parser.error("--recalibrate keeps the shipped members: it takes no --checkpoints")
     missing = [n for n in args.names if args.recalibrate and "uncertainty" not in manifest().get(n, {})]
     if missing:
         parser.error(f"--recalibrate needs shipped members; none for {', '.join(missing)}")
