@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_imnn.arrays import Arrays
-from keras_imnn.atomic import atomic_write_text, read_json
+from keras_imnn.atomic import atomic_path, atomic_write_text, read_json
 from keras_imnn.groups import orbit
 from keras_imnn.models.registry import WEIGHTS_DIR, get_spec, list_models, load, manifest, sha256
 from keras_imnn.npz import read_npz
@@ -131,13 +131,13 @@ def study(name: str, data: Path, members: int, write: bool, checkpoints: list[Pa
     spec, task = get_spec(name), get_task(get_spec(name).task)
     began = time.perf_counter()
     model = features_and_outputs(load(name))
-    shipped_block = load_uncertainty(name) if recalibrate else None
+    kept = load_uncertainty(name) if recalibrate else None  # the shipped members and training features
     splits = _magnet_splits(data, task) if spec.task == "magnet" else _photonic_splits(data, name, task,
                                                                                         calibrate_on, not recalibrate)
     run = {k: [np.asarray(o, np.float64) for o in model.predict(a.x, batch_size=256, verbose=0)]
            for k, (a, _, _) in splits.items()}
     n_train = manifest()[name]["uncertainty"]["n_train"] if recalibrate else len(splits["train"][0])
-    result: dict = {"task": spec.task, "members": len(shipped_block.heads) if recalibrate else members,
+    result: dict = {"task": spec.task, "members": len(kept.heads) if recalibrate else members,
                     "n_train": n_train, "n_val": len(splits["val"][0])}
     if checkpoints:  # the prediction becomes the deep ensemble's mean
         others = [load(name, weights=p) for p in checkpoints]
@@ -149,7 +149,7 @@ def study(name: str, data: Path, members: int, write: bool, checkpoints: list[Pa
         for k, r in runs.items():
             run[k][1] = r.mean(axis=0)
         deep = {k: r.var(axis=0) for k, r in runs.items()}
-    heads = shipped_block.heads if recalibrate else train_heads(
+    heads = kept.heads if recalibrate else train_heads(
         run["train"][0].astype(np.float32), splits["train"][0].y, spec.config, task.loss(), members=members, seed=0)
     var = {k: head_outputs(heads, f, spec.config).var(axis=0) for k, (f, _) in run.items()}
     if spec.task == "magnet":
@@ -165,17 +165,17 @@ def study(name: str, data: Path, members: int, write: bool, checkpoints: list[Pa
         spreads = {"heads": var, **({"deep_ensemble": deep} if checkpoints else {})}
         if spec.config.arch != "inv":  # the "inv" models are exactly D4-invariant: their spread is 0
             spreads["d4_tta"] = {k: _d4_variance(model, splits[k][0].x) for k in ("val", "test", "ood")}
-        novelty = shipped_block.novelty if recalibrate else Novelty.fit(run["train"][0])  # float16, as shipped
+        novelty = kept.novelty if recalibrate else Novelty.fit(run["train"][0])  # float16, as shipped
         knn = {k: novelty.distance2(f) for k, (f, _) in run.items()}
         spreads["knn"] = {k: np.repeat(v, var[k].shape[1], axis=1) for k, v in knn.items()}
         fits = {m: cal.fit_regression(v["val"], err["val"]) for m, v in spreads.items()}
         fits["constant"] = cal.fit_regression(var["val"], err["val"], spread=False)
-        shipped = deep if checkpoints else var
-        fits["combined"] = cal.fit_combined(shipped["val"], knn["val"], err["val"])
+        spread = deep if checkpoints else var  # what the shipped std is built on
+        fits["combined"] = cal.fit_combined(spread["val"], knn["val"], err["val"])
         for split in ("test", "ood"):
             stds = {m: cal.regression_std((spreads.get(m) or var)[split], np.asarray(f["a"]), np.asarray(f["b"]))
                     for m, f in fits.items() if m != "combined"}
-            stds["combined"] = cal.combined_std(shipped[split], knn[split], fits["combined"])
+            stds["combined"] = cal.combined_std(spread[split], knn[split], fits["combined"])
             _, group, names = splits[split]
             result[split] = _regression_scores(err[split], stds, group, names)
     result["calibration"] = fits
@@ -201,12 +201,12 @@ def _write(name: str, heads: list, checkpoints: list[Path], calibration: dict, r
         atomic_write_text(WEIGHTS_DIR / "manifest.json", _json(dict(sorted(entries.items())), indent=2))
         return
     folder = WEIGHTS_DIR / name
-    for stale in [*folder.glob("head_member_*.npz"), *folder.glob("ensemble_member_*.weights.h5")]:
-        stale.unlink()  # the other method's members, or more of them than now
+    stale = {*folder.glob("head_member_*.npz"), *folder.glob("ensemble_member_*.weights.h5")}
     files = []
     for i, checkpoint in enumerate(checkpoints, start=1):
         path = folder / f"ensemble_member_{i}.weights.h5"
-        shutil.copyfile(checkpoint, path)
+        with atomic_path(path) as tmp:
+            shutil.copyfile(checkpoint, tmp)
         files.append({"file": f"{name}/{path.name}", "sha256": sha256(path)})
     for i, head in enumerate([] if checkpoints else heads):
         path = folder / f"head_member_{i}.npz"
@@ -226,6 +226,8 @@ def _write(name: str, heads: list, checkpoints: list[Path], calibration: dict, r
         "checkpoints" if checkpoints else "members": files, **knn, "calibration": calibration, "metrics": headline,
         "command": command, "n_train": result["n_train"], "n_val": result["n_val"]}
     atomic_write_text(WEIGHTS_DIR / "manifest.json", _json(dict(sorted(entries.items())), indent=2))
+    for path in stale - {WEIGHTS_DIR / f["file"] for f in files}:  # the other method's members, or more than now
+        path.unlink()
 
 
 def main() -> None:
@@ -243,9 +245,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.checkpoints and (len(args.names) != 1 or get_spec(args.names[0]).task == "magnet"):
         parser.error("--checkpoints belong to one photonic name: give exactly one --names")
-    missing = [n for n in args.names if args.recalibrate and "uncertainty" not in manifest().get(n, {})]
-    if missing:
+    if absent := [str(f) for f in [*args.checkpoints, args.calibrate_on] if f is not None and not f.is_file()]:
+        parser.error(f"no such file: {', '.join(absent)}")
+    blocks = {n: manifest().get(n, {}).get("uncertainty") for n in args.names} if args.recalibrate else {}
+    if missing := [n for n, block in blocks.items() if block is None]:
         parser.error(f"--recalibrate needs shipped members; none for {', '.join(missing)}")
+    if (whole := [n for n, block in blocks.items() if "checkpoints" in block]) and not args.checkpoints:
+        parser.error(f"--recalibrate of a deep ensemble ({', '.join(whole)}) needs its members as --checkpoints")
     for name in args.names:
         result = study(name, args.data, args.members, args.write, args.checkpoints, args.calibrate_on,
                        args.recalibrate)
