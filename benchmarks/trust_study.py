@@ -14,13 +14,16 @@ for the non-invariant CNNs the spread over the 8 D4 copies of a cell, test-time 
 temperature scaling alone). ``--checkpoints`` (one photonic name) makes the name a deep ensemble: the shipped
 checkpoint and these weights files of the same architecture, each trained with its own seed; the prediction is
 their mean, their variance the spread of the shipped "combined" std, the heads an alternative.
+``--shipped-mean`` (with ``--checkpoints``, not with ``--write``) keeps the shipped checkpoint's prediction and
+takes only the std from the ensemble's spread.
 ``--calibrate-on`` adds cells of another draw of the OOD kinds (``trust_ood_cells.py --seed``, not the scored one)
 to the photonic calibration cells, so that the std also holds on kinds of cells the training never drew.
 ``--recalibrate`` keeps the shipped members and training features (no ``train`` file is read) and refits only the
 calibration (with ``--checkpoints``: the heads stay an alternative, the checkpoints become the members). With
 ``--write`` the members go to ``weights/<name>/head_member_<i>.npz`` (or the checkpoints to
 ``ensemble_member_<i>.weights.h5``) and the manifest entry gains ``"uncertainty"`` (``--recalibrate``: only its
-calibration, scores and command change); results always go to ``docs/trust/results.json`` (merged by name).
+calibration, scores and command change); results go to ``--results`` (docs/trust/results.json, which the docs'
+tables read; merged by name).
 """
 from __future__ import annotations
 
@@ -125,7 +128,7 @@ def _sign_scores(y: np.ndarray, probs: dict[str, np.ndarray]) -> dict:
 
 
 def study(name: str, data: Path, members: int, write: bool, checkpoints: list[Path],
-          calibrate_on: Path | None = None, recalibrate: bool = False) -> dict:
+          calibrate_on: Path | None = None, recalibrate: bool = False, shipped_mean: bool = False) -> dict:
     """Fit ``name``'s members and calibration (``recalibrate``: only the calibration, on the shipped members and
     training features) and score them against the alternatives; ``write`` ships them."""
     spec, task = get_spec(name), get_task(get_spec(name).task)
@@ -139,15 +142,16 @@ def study(name: str, data: Path, members: int, write: bool, checkpoints: list[Pa
     n_train = manifest()[name]["uncertainty"]["n_train"] if recalibrate else len(splits["train"][0])
     result: dict = {"task": spec.task, "members": len(kept.heads) if recalibrate else members,
                     "n_train": n_train, "n_val": len(splits["val"][0])}
-    if checkpoints:  # the prediction becomes the deep ensemble's mean
+    if checkpoints:  # the prediction becomes the deep ensemble's mean (or stays the checkpoint's: shipped_mean)
         others = [load(name, weights=p) for p in checkpoints]
         runs = {k: np.concatenate([run[k][1][None], member_outputs(others, a.x)])
                 for k, (a, _, _) in splits.items() if k != "train"}
         result["checkpoints"] = len(checkpoints) + 1
         result["mae_shipped_checkpoint"] = {k: float(np.mean(np.abs(task.point_prediction(run[k][1]) - splits[k][0].y)))
                                             for k in runs}
+        result["shipped_mean"] = shipped_mean
         for k, r in runs.items():
-            run[k][1] = r.mean(axis=0)
+            run[k][1] = r[0] if shipped_mean else r.mean(axis=0)
         deep = {k: r.var(axis=0) for k, r in runs.items()}
     heads = kept.heads if recalibrate else train_heads(
         run["train"][0].astype(np.float32), splits["train"][0].y, spec.config, task.loss(), members=members, seed=0)
@@ -241,8 +245,14 @@ def main() -> None:
                         help="cells of another OOD draw added to the photonic names' calibration cells")
     parser.add_argument("--recalibrate", action="store_true",
                         help="keep the shipped members and training features; refit only the calibration")
+    parser.add_argument("--shipped-mean", action="store_true",
+                        help="with --checkpoints: keep the shipped checkpoint's prediction, the spread is the std")
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="JSON file the scores are merged into")
     args = parser.parse_args()
+    if args.shipped_mean and (args.write or not args.checkpoints):
+        parser.error("--shipped-mean measures a deep ensemble's spread around the shipped prediction: it needs "
+                     "--checkpoints, and predict() ships only the ensemble's mean, so not --write")
     if args.checkpoints and (len(args.names) != 1 or get_spec(args.names[0]).task == "magnet"):
         parser.error("--checkpoints belong to one photonic name: give exactly one --names")
     if absent := [str(f) for f in [*args.checkpoints, args.calibrate_on] if f is not None and not f.is_file()]:
@@ -254,11 +264,11 @@ def main() -> None:
         parser.error(f"--recalibrate of a deep ensemble ({', '.join(whole)}) needs its members as --checkpoints")
     for name in args.names:
         result = study(name, args.data, args.members, args.write, args.checkpoints, args.calibrate_on,
-                       args.recalibrate)
-        results = read_json(RESULTS, default={})
+                       args.recalibrate, args.shipped_mean)
+        results = read_json(args.results, default={})
         results[name] = result
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(RESULTS, _json(results, indent=1))
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(args.results, _json(results, indent=1))
         print(name, json.dumps({k: v for k, v in result.items() if k in ("seconds",)}), flush=True)
 
 
