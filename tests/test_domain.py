@@ -16,6 +16,17 @@ def test_generated_cells_are_in_domain():
     assert in_domain.all(), reasons
 
 
+@pytest.mark.parametrize("config, low, high", [("general", 0.0, 0.01), ("gapped", 0.0, 0.01), ("varied", 0.2, 0.4)])
+def test_the_motif_flag_counts_what_the_generators_draw(config, low, high):
+    # The reason a repeated motif gives ("under 1 % of the training cells do") holds for every one-motif config,
+    # and the varied config, which accepts tiled cells, really draws them.
+    cells = random_unit_cells(2000, config, seed=0)
+    in_domain, _ = dataset_domain("photonic_crystals/varied").check(cells)
+    assert in_domain.all()
+    repeats = 1 - PHOTONIC.check(cells)[0].mean()
+    assert low <= repeats <= high, repeats
+
+
 @pytest.mark.parametrize("cell, reason", [
     (rods(0.2, 60.0), "outside the training range"),
     (np.tile(rods(0.2, 8.9)[::2, ::2], (2, 2)), "repeats inside the cell"),
