@@ -63,6 +63,15 @@ def test_lr_patience_halves_the_learning_rate_on_the_monitored_loss(rng):
     assert kinds == ["ScoredEarlyStopping"]  # without lr_patience (or max_minutes), as before they existed
 
 
+def test_lr_patience_ends_training_at_the_plateau_after_the_sixth_halving(rng):
+    # Every validation loss after the first is worse, so the rate halves at the end of each epoch from the 2nd:
+    # epoch 8 trains at 1/64 of the start, and its plateau, which would halve it a 7th time, ends training.
+    train, validation = diverging(rng)
+    settings = TrainSettings(epochs=50, patience=50, learning_rate=1e-2, lr_patience=0, verbose=0)
+    history = train_module.fit(small_model(), train, validation, task=PHOTONIC, settings=settings).history
+    assert history["learning_rate"] == pytest.approx([1e-2, *(1e-2 * 0.5 ** k for k in range(7))])
+
+
 def test_validate_every_scores_every_kth_epoch_and_patience_still_counts_epochs(rng, recwarn):
     # Every validation loss after the first is worse: patience 4 epochs at k = 2 stops after the scores
     # of epochs 2, 4, 6 (two scores without progress = 4 epochs), with epoch 2's weights.

@@ -37,7 +37,7 @@ class TrainSettings:
         max_minutes: a wall-clock budget of one training run: it stops at the end of the first epoch that ends past
             it (None: no budget). However training stops, the weights of the best epoch are restored.
         lr_patience: epochs without a better loss (the one early stopping watches) before the learning
-            rate is halved (None: a constant learning rate).
+            rate is halved (None: a constant learning rate); the plateau after its 6th halving ends training.
         monitor: what early stopping, best-weight restoring and ``lr_patience`` watch: "loss" or one of the
             task's compiled metrics (e.g. "mae"), on the validation data if given. The photonic MSE loss
             follows a few hard cells: on general cells it rose while the validation MAE fell by a third.
@@ -65,8 +65,9 @@ class TrainSettings:
         "best epoch's weights (default: none)", lambda v: math.isfinite(v) and v > 0, "a finite number > 0",
         none="no budget"))
     lr_patience: int | None = field(default=None, metadata=_option(
-        int, "halve the learning rate after this many epochs without a better monitored score (default: a constant "
-        "learning rate)", lambda v: v >= 0, ">= 0", none="a constant learning rate"))
+        int, "halve the learning rate after this many epochs without a better monitored score, and stop at the plateau "
+        "after its 6th halving (default: a constant learning rate)", lambda v: v >= 0, ">= 0",
+        none="a constant learning rate"))
     monitor: str = field(default="loss", metadata=_option(
         str, "what early stopping (and a learning-rate schedule) watch on the validation split: loss, or a metric "
         "of the task (e.g. mae: the photonic MSE loss follows a few hard cells; default: %(default)s)"))

@@ -65,7 +65,22 @@ class ScoredEarlyStopping(_OnScoredEpochs, keras.callbacks.EarlyStopping):
 
 
 class ScoredReduceLROnPlateau(_OnScoredEpochs, keras.callbacks.ReduceLROnPlateau):
-    """``ReduceLROnPlateau`` that skips the epochs without validation."""
+    """``ReduceLROnPlateau`` that skips the epochs without validation and ends training at the plateau that
+    would cut the rate below 1/2**``max_halvings`` of its start: early stopping counts any gain, however small,
+    so without an end training crawls on at a vanishing rate until its budget."""
+
+    def __init__(self, *args: Any, max_halvings: int = 6, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_halvings = max_halvings
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        super().on_train_begin(logs)
+        self.floor = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)) * 0.5 ** self.max_halvings
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        super().on_epoch_end(epoch, logs)
+        if float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)) < self.floor * (1 - 1e-6):
+            self.model.stop_training = True
 
 
 def training_callbacks(monitor: str, settings: TrainSettings) -> list[keras.callbacks.Callback]:
