@@ -73,13 +73,16 @@ class ScoredReduceLROnPlateau(_OnScoredEpochs, keras.callbacks.ReduceLROnPlateau
         super().__init__(*args, **kwargs)
         self.max_halvings = max_halvings
 
+    def _rate(self) -> float:
+        return float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
     def on_train_begin(self, logs: dict | None = None) -> None:
         super().on_train_begin(logs)
-        self.floor = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)) * 0.5 ** self.max_halvings
+        self.floor = self._rate() * 0.5 ** self.max_halvings
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         super().on_epoch_end(epoch, logs)
-        if float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)) < self.floor * (1 - 1e-6):
+        if self._rate() < self.floor * (1 - 1e-6):
             self.model.stop_training = True
 
 
