@@ -257,6 +257,11 @@ def main() -> None:
         parser.error("--checkpoints belong to one photonic name: give exactly one --names")
     if absent := [str(f) for f in [*args.checkpoints, args.calibrate_on] if f is not None and not f.is_file()]:
         parser.error(f"no such file: {', '.join(absent)}")
+    try:  # a results path that cannot be merged into fails now, not after the first name's minutes of fitting
+        if not isinstance(read_json(args.results, default={}), dict):
+            parser.error(f"--results {args.results} holds JSON that is not an object of {{name: scores}}")
+    except (ValueError, OSError) as err:  # not JSON, or a folder
+        parser.error(f"--results {args.results}: {err}")
     blocks = {n: manifest().get(n, {}).get("uncertainty") for n in args.names} if args.recalibrate else {}
     if missing := [n for n, block in blocks.items() if block is None]:
         parser.error(f"--recalibrate needs shipped members; none for {', '.join(missing)}")
