@@ -25,7 +25,7 @@ class Prediction:
 
     Attributes:
         mean: ``(b, outputs)`` the prediction, in the model's units (for a name shipped as a deep ensemble,
-            the mean of its members): the TM gap-to-midgap ratio (≥ 0) for the photonic gap models; the 32
+            the mean of its members): the TM gap-to-midgap ratio (in [0, 2]) for the photonic gap models; the 32
             band edges (ωa/2πc, layout of DESIGN.md "Band edges", ordered) for the edges models; for the
             magnet models the calibrated *probability* (not the logit) that the ground-state amplitude is
             negative.

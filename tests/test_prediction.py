@@ -116,13 +116,13 @@ def test_out_of_domain_warns_once_per_call(name, x, bad, reason):
     assert reason in str(warned[0].message)
 
 
-def test_gap_is_never_negative():
+def test_gap_is_never_negative_nor_beyond_its_bound():
     x = np.stack([holes(0.2, 1e6), np.full((32, 32), 1e6), rods(0.3, 1e6), np.full((32, 32), 3.0), *CELLS])
     result, _ = predict_quietly("photonic_inv_dilated", x)
-    assert np.all(result.mean >= 0)
+    assert np.all((result.mean >= 0) & (result.mean <= 2))  # 2 (ω2 - ω1) / (ω2 + ω1) < 2
     raw = keras_imnn.load("photonic_inv_dilated").predict(x[..., None], verbose=0)
-    assert np.any(raw < 0), "the raw Keras model stays plain Keras (the clip is predict's)"
-    np.testing.assert_allclose(result.mean, np.maximum(raw, 0), atol=1e-5)
+    assert np.any(raw < 0) and np.any(raw > 2), "the raw Keras model stays plain Keras (the clip is predict's)"
+    np.testing.assert_allclose(result.mean, np.clip(raw, 0, 2), atol=1e-5)
 
 
 @pytest.fixture(scope="module")

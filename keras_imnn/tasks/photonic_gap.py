@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 # "Has a gap" means a predicted gap-to-midgap ratio above this (the issue's definition).
 GAP_THRESHOLD = 0.01
+# The gap-to-midgap ratio's bound, 2 (ω2 − ω1) / (ω2 + ω1) < 2.
+MAX_RATIO = 2.0
 
 
 def gap_to_midgap(gap: np.ndarray, midgap: np.ndarray) -> np.ndarray:
@@ -59,8 +61,10 @@ class PhotonicGap(Task):
         return regression_metrics(y_true, y_pred)
 
     def point_prediction(self, outputs: np.ndarray) -> np.ndarray:
-        """The ratio, clipped at 0: a gap is never negative (a raw output below 0 means no gap)."""
-        return np.maximum(outputs, 0.0)
+        """The ratio, clipped to [0, 2]: a gap is never negative (a raw output below 0 means no gap), and
+        Δω/ω_mid = 2 (ω2 − ω1) / (ω2 + ω1) < 2 for any ω1 ≥ 0 (far outside the domain, e.g. ε = 1e6, the raw
+        output runs into the thousands)."""
+        return np.clip(outputs, 0.0, MAX_RATIO)
 
     def labels(self, examples: Mapping[str, np.ndarray], target: str | None) -> tuple[np.ndarray, np.ndarray | None]:
         self.require(examples, (f"{target}_gap", f"{target}_midgap"))
