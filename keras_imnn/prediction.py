@@ -111,14 +111,14 @@ def predict(name_or_model: str | keras.Model, x: Any, *, batch_size: int = 256,
     if not isinstance(name_or_model, str):  # any head a fine-tuning gave it: its outputs only
         outputs = np.asarray(name_or_model.predict(cells, batch_size=batch_size, verbose=0), np.float64) \
             if len(cells) else np.zeros((0, name_or_model.outputs[0].shape[-1]))
-        return Prediction(task.point_prediction(outputs), np.full_like(outputs, np.nan), in_domain, reasons)
+        return Prediction(task.point_prediction(outputs, cells), np.full_like(outputs, np.nan), in_domain, reasons)
     model, uncertainty = _pretrained(spec.name, None if weights_dir is None else str(weights_dir))
     if len(cells):
         features, outputs = (np.asarray(o, np.float64) for o in model.predict(cells, batch_size=batch_size, verbose=0))
     else:
         features, outputs = np.zeros((0, model.outputs[0].shape[-1])), np.zeros((0, cfg.outputs))
     if uncertainty is None:
-        return Prediction(task.point_prediction(outputs), np.full_like(outputs, np.nan), in_domain, reasons)
+        return Prediction(task.point_prediction(outputs, cells), np.full_like(outputs, np.nan), in_domain, reasons)
     calibration = uncertainty.calibration
     if uncertainty.checkpoints:  # a deep ensemble: the members' mean and variance
         runs = np.concatenate([outputs[None], member_outputs(uncertainty.checkpoints, cells, batch_size)]) \
@@ -133,4 +133,4 @@ def predict(name_or_model: str | keras.Model, x: Any, *, batch_size: int = 256,
         std = combined_std(var, uncertainty.novelty.distance2(features), calibration)
     else:
         std = regression_std(var, np.asarray(calibration["a"]), np.asarray(calibration["b"]))
-    return Prediction(task.point_prediction(outputs), std, in_domain, reasons)
+    return Prediction(task.point_prediction(outputs, cells), std, in_domain, reasons)

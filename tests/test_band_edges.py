@@ -194,3 +194,35 @@ def test_cli_evaluate_and_finetune_take_the_task_from_the_model(labelled_cells, 
                  "--out", str(tmp_path / "ft"), "--epochs", "1"]) == 0
     run = json.loads((tmp_path / "ft" / "run.json").read_text())
     assert run["task"] == "photonic_edges" and "tm_gap_to_midgap_mae" in run["validation_metrics"]
+
+
+def test_free_photon_edges_bound_every_cells_edges(rng):
+    from keras_imnn.physics.photonic.cells import rods
+    from keras_imnn.physics.photonic.dataset import SolverSettings, free_photon_edges, label_cells
+
+    vacuum = free_photon_edges()
+    assert_ordered(vacuum)
+    settings = SolverSettings(n_max=3)  # 49 plane waves: fast, and the bound is the operator's, not the basis's
+    uniform = label_cells(np.stack([np.ones((32, 32)), np.full((32, 32), 4.0)]), settings)["band_edges"]
+    np.testing.assert_allclose(uniform, [vacuum, vacuum / 2], atol=1e-6)  # ω of a uniform cell scales as 1/√ε
+    eps = np.stack([rods(0.3, 9.0), 1 + 11 * (rng.random((32, 32)) > 0.5), rng.uniform(2, 5, (32, 32))])
+    edges = label_cells(eps, settings)["band_edges"]
+    flat = eps.reshape(len(eps), -1)
+    assert (edges >= vacuum / np.sqrt(flat.max(1))[:, None] - 1e-6).all()
+    assert (edges <= vacuum / np.sqrt(flat.min(1))[:, None] + 1e-6).all()
+    assert (edges[:, 1:] < vacuum[1:] / np.sqrt(flat.min(1))[:, None]).mean() > 0.9  # a bound, not the answer
+
+
+def test_predict_keeps_the_edges_where_physics_puts_them():
+    from keras_imnn.physics.photonic.cells import rods
+    from keras_imnn.physics.photonic.dataset import free_photon_edges
+
+    x = np.stack([rods(0.3, 1e6), np.full((32, 32), 4.0), rods(0.2, 8.9)]).astype("float32")
+    with pytest.warns(keras_imnn.DomainWarning):
+        mean = keras_imnn.predict("photonic_edges_inv_dilated", x).mean
+    raw = keras_imnn.load("photonic_edges_inv_dilated").predict(x[..., None], verbose=0)
+    vacuum = free_photon_edges()
+    assert (raw[0] > vacuum).any() and (mean[0] <= vacuum).all()  # ε ≥ 1 never raises a band above vacuum's
+    np.testing.assert_allclose(mean[1], vacuum / 2, rtol=1e-6)  # a uniform cell: the bounds meet
+    assert_ordered(mean)
+    assert np.abs(mean[2] - raw[2]).max() < 0.01  # an ordinary cell keeps its prediction

@@ -79,8 +79,9 @@ class Task(abc.ABC):
     def labels(self, examples: Mapping[str, np.ndarray], target: str | None) -> tuple[np.ndarray, np.ndarray | None]:
         """(y, weight or None) of a dict of dataset features for ``target`` (one of ``targets``)."""
 
-    def point_prediction(self, outputs: np.ndarray) -> np.ndarray:
-        """What a user reads from the model's outputs ``(b, outputs)`` (``keras_imnn.predict``'s mean)."""
+    def point_prediction(self, outputs: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """What a user reads from the model's outputs ``(b, outputs)`` for inputs ``x`` ``(b, H, W, 1)``
+        (``keras_imnn.predict``'s mean)."""
         return outputs
 
     def check_y(self, y: np.ndarray) -> np.ndarray:

@@ -48,7 +48,7 @@ class MagnetSign(Task):
         weight = np.asarray(examples["weight"], np.float32) if "weight" in examples else None
         return np.asarray(examples["sign"]), weight
 
-    def point_prediction(self, outputs: np.ndarray) -> np.ndarray:
+    def point_prediction(self, outputs: np.ndarray, x: np.ndarray) -> np.ndarray:
         """The probability of "negative" (the sigmoid of the logit, uncalibrated)."""
         from scipy.special import expit
 

@@ -88,6 +88,19 @@ class PhotonicEdges(Task):
     def score(self, y_true: np.ndarray, y_pred: np.ndarray, weight: np.ndarray | None = None) -> dict[str, float]:
         return edge_metrics(y_true, y_pred)
 
+    def point_prediction(self, outputs: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """The edges, each clipped to where physics puts it for the cell's ε range: between the free photon's edge
+        / √ε_max and / √ε_min (``free_photon_edges``; far outside the domain, e.g. ε = 1e6, the raw outputs run
+        into the hundreds). Outputs of another width (a fine-tuned head) are returned as they are."""
+        from keras_imnn.physics.photonic.dataset import free_photon_edges
+
+        if outputs.shape[-1] != N_EDGES or not len(x):
+            return outputs
+        eps = np.asarray(x, np.float64).reshape(len(x), -1)
+        vacuum = free_photon_edges()
+        return np.clip(outputs, vacuum / np.sqrt(eps.max(axis=1, keepdims=True)),
+                       vacuum / np.sqrt(eps.min(axis=1, keepdims=True)))
+
     def labels(self, examples: Mapping[str, np.ndarray], target: str | None) -> tuple[np.ndarray, np.ndarray | None]:
         self.require(examples, ("band_edges",))
         return np.asarray(examples["band_edges"]), None

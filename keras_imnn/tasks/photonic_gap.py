@@ -60,7 +60,7 @@ class PhotonicGap(Task):
     def score(self, y_true: np.ndarray, y_pred: np.ndarray, weight: np.ndarray | None = None) -> dict[str, float]:
         return regression_metrics(y_true, y_pred)
 
-    def point_prediction(self, outputs: np.ndarray) -> np.ndarray:
+    def point_prediction(self, outputs: np.ndarray, x: np.ndarray) -> np.ndarray:
         """The ratio, clipped to [0, 2]: a gap is never negative (a raw output below 0 means no gap), and
         Δω/ω_mid = 2 (ω2 − ω1) / (ω2 + ω1) < 2 for any ω1 ≥ 0 (far outside the domain, e.g. ε = 1e6, the raw
         output runs into the thousands)."""

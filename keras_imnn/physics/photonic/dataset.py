@@ -107,6 +107,20 @@ def band_edges(tm_bands: np.ndarray, te_bands: np.ndarray) -> np.ndarray:
     return edges.reshape(*edges.shape[:-3], -1)
 
 
+def free_photon_edges(k_grid_n: int = 16) -> np.ndarray:
+    """:func:`band_edges` ``(32,)`` of a uniform ε = 1 cell on ``k_grid(k_grid_n)``: the free photon's ω = |k + G|
+    (reciprocal-lattice units) folded into the Brillouin zone.
+
+    By the min–max principle every band of a cell with ε in [ε_min, ε_max] lies between these bands / √ε_max and
+    / √ε_min (ε scales ω of a uniform cell by 1 / √ε, and more ε anywhere lowers every band), so these bound
+    each of its 32 edges.
+    """
+    g = np.arange(-3, 4)  # |G| <= 3 holds the lowest 8 bands of every k in the zone
+    lattice = np.stack(np.meshgrid(g, g, indexing="ij"), axis=-1).reshape(-1, 2)
+    omega = np.sort(np.linalg.norm(k_grid(k_grid_n)[:, None] + lattice[None], axis=-1), axis=1)[:, :EDGE_BANDS]
+    return band_edges(omega, omega)
+
+
 def edge_gaps(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Gaps and midgaps of bands b, b+1 (b = 1..7) from :func:`band_edges`, each ``(..., 2, 7)``
     (TM, TE; b).
