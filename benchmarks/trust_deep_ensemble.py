@@ -61,7 +61,7 @@ def main() -> None:
         run = features_and_outputs(model)
         pred = {s: [np.asarray(o, np.float64) for o in run.predict(a.x, batch_size=256, verbose=0)]
                 for s, a in data.items()}
-        outputs.append({s: task.point_prediction(p[1]) for s, p in pred.items()})
+        outputs.append({s: task.point_prediction(p[1], data[s].x) for s, p in pred.items()})
         features.append({s: p[0] for s, p in pred.items()})
         print(f"member {seed}: test MAE {np.mean(np.abs(outputs[-1]['test'] - data['test'].y)):.4f} "
               f"({time.perf_counter() - began:.0f} s)", flush=True)

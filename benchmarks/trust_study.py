@@ -147,8 +147,8 @@ def study(name: str, data: Path, members: int, write: bool, checkpoints: list[Pa
         runs = {k: np.concatenate([run[k][1][None], member_outputs(others, a.x)])
                 for k, (a, _, _) in splits.items() if k != "train"}
         result["checkpoints"] = len(checkpoints) + 1
-        result["mae_shipped_checkpoint"] = {k: float(np.mean(np.abs(task.point_prediction(run[k][1]) - splits[k][0].y)))
-                                            for k in runs}
+        result["mae_shipped_checkpoint"] = {
+            k: float(np.mean(np.abs(task.point_prediction(run[k][1], splits[k][0].x) - splits[k][0].y))) for k in runs}
         result["shipped_mean"] = shipped_mean
         for k, r in runs.items():
             run[k][1] = r[0] if shipped_mean else r.mean(axis=0)
@@ -165,7 +165,7 @@ def study(name: str, data: Path, members: int, write: bool, checkpoints: list[Pa
             **{m: cal.sign_probability(run["test"][1], var["test"], f["temperature"], f["variance_weight"])
                for m, f in fits.items()}})
     else:
-        err = {k: task.point_prediction(run[k][1]) - a.y for k, (a, _, _) in splits.items()}
+        err = {k: task.point_prediction(run[k][1], a.x) - a.y for k, (a, _, _) in splits.items()}
         spreads = {"heads": var, **({"deep_ensemble": deep} if checkpoints else {})}
         if spec.config.arch != "inv":  # the "inv" models are exactly D4-invariant: their spread is 0
             spreads["d4_tta"] = {k: _d4_variance(model, splits[k][0].x) for k in ("val", "test", "ood")}
