@@ -264,3 +264,15 @@ def test_sign_characters_match_the_sector():
 def test_bad_input_is_rejected(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ed.ground_state(**kwargs)
+
+
+def test_auto_warns_when_every_real_sector_misses_the_ground_state():
+    # 3x3 at J2 = 0.5: the lowest level lies at momentum 2pi/3 (complex), which no real-character sector holds.
+    lowest = _full_sz0_lowest(make_lattice("square", (3, 3)), 0.5)  # Sz = -1/2, the same levels as +1/2
+    with pytest.warns(ed.MissedGroundStateWarning, match=f"E0 = {lowest:.10g} lies below") as record:
+        gs = ed.ground_state("square", (3, 3), 0.5, progress=False)
+    assert len(record) == 1 and gs.energy > lowest + 1  # the returned state is the lowest real-sector one
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ed.MissedGroundStateWarning)
+        ed.ground_state("square", (4, 4), 0.5, progress=False, expand=False)  # found: no warning
+        ed.ground_state("square", (3, 3), 0.5, sector="symmetric", progress=False, expand=False)  # not checked

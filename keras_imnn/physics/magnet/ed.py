@@ -38,6 +38,13 @@ from keras_imnn.physics.magnet.lattices import make_lattice
 from keras_imnn.physics.memory import check_memory
 
 Sector = dict[str, int]
+# Up to this many states in the Sz sector, ``sector="auto"`` also diagonalizes the whole sector (a second or so).
+FULL_SECTOR_CHECK_STATES = 200_000
+
+
+class MissedGroundStateWarning(UserWarning):
+    """The real-character sectors of ``sector="auto"`` hold no ground state: it lies at complex momentum or in a
+    two-dimensional representation of the point group (degenerate there, so its real sign structure is not unique)."""
 
 
 class MissingQuSpinError(UserError, ImportError):
@@ -437,6 +444,18 @@ def _expand_memory_bytes(n_sites: int) -> float:
     return 40 * n_basis_states(n_sites)
 
 
+def _warn_if_missed(lat: Torus, j1: float, j2: float, found: float) -> None:
+    """Warn (``MissedGroundStateWarning``) if the whole Sz sector holds a level below ``found``."""
+    h, _ = _sector_hamiltonian(_orbits(lat.name, lat.shape, ()), {}, j1, j2)
+    lowest = float(_lowest(h, k=1)[0][0])
+    if lowest < found - 1e-8 * max(1.0, abs(lowest)):
+        warnings.warn(
+            f"ground_state {lat.name} {lat.shape[0]}x{lat.shape[1]}, J2 = {j2:g}: the whole Sz sector's lowest level "
+            f"E0 = {lowest:.10g} lies below every real-character sector ({found:.10g}, returned): the ground state is "
+            "at complex momentum or in a two-dimensional representation, degenerate there, so it has no unique real "
+            "sign structure", MissedGroundStateWarning, stacklevel=3)
+
+
 def ground_state(
     lattice: str,
     shape: tuple[int, int] | list[int],
@@ -470,6 +489,11 @@ def ground_state(
     Returns:
         ``GroundState``; with ``sector="auto"``, ``gap`` is the distance to the next level
         over all scanned sectors.
+
+    Warns:
+        MissedGroundStateWarning: with ``sector="auto"`` on a lattice of at most ``FULL_SECTOR_CHECK_STATES``
+            Sz states, when the whole sector holds a lower level than every real-character sector (e.g. the
+            square 3x3 torus at J2 = 0.5: E0 = -3.48 against -2.41); larger lattices are not checked.
     """
     _quspin()  # before any other work: without the magnet extra, nothing below can run
     for value, label in ((j1, "j1"), (j2, "j2")):
@@ -519,6 +543,8 @@ def ground_state(
     levels = sorted([*lowest.values(), *energies[1:]])
     gap = levels[1] - levels[0] if len(levels) > 1 else float("nan")
     sector_energies = {sector_label(sectors[i]): float(e) for i, e in sorted(lowest.items(), key=lambda item: item[1])}
+    if sector == "auto" and n_basis_states(lat.n_sites) <= FULL_SECTOR_CHECK_STATES:
+        _warn_if_missed(lat, j1, j2, float(energies[0]))
     states = amplitudes = None
     if expand:
         states = _basis_states(lat.n_sites)
