@@ -20,7 +20,7 @@ import numpy as np
 
 from keras_imnn.arrays import Arrays
 from keras_imnn.atomic import atomic_path
-from keras_imnn.models.registry import WEIGHTS_DIR, get_spec, load, sha256
+from keras_imnn.models.registry import WEIGHTS_DIR, check_sha256, get_spec, load, pretrained_entry
 from keras_imnn.models.registry import manifest as read_manifest
 from keras_imnn.npz import read_npz
 from keras_imnn.physics.photonic.cells import FAMILIES
@@ -44,12 +44,9 @@ def rescore(name: str, weights: Path, test_files: list[Path]) -> dict:
 def install(candidate_dir: Path, name: str, *, data: str | None = None, test_files: list[Path] = (),
             weights_dir: Path = WEIGHTS_DIR) -> dict:
     """Copy ``name``'s checkpoint from ``candidate_dir`` into ``weights_dir`` and record its entry there."""
-    entry = read_manifest(candidate_dir).get(name)
-    if entry is None:
-        raise ValueError(f"{candidate_dir}/manifest.json has no entry {name!r}")
-    source = candidate_dir / entry["file"]
-    if sha256(source) != entry["sha256"]:
-        raise ValueError(f"{source} is not the file its manifest entry records (sha256 differs)")
+    entry, root = pretrained_entry(name, candidate_dir)  # checked as load checks the shipped ones
+    source = root / entry["file"]
+    check_sha256(source, entry["sha256"])
     shipped = read_manifest(weights_dir).get(name)
     started = entry.get("initial_weights", {}).get("sha256")
     if shipped is not None and started is not None and started != shipped["sha256"]:
