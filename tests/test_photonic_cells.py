@@ -178,3 +178,29 @@ def test_varied_cells_hold_the_kinds_the_general_mix_lacks():
         if n >= 2:
             ratios.append(areas.max() / areas.min())
     assert len(ratios) > 20 and np.median(ratios) > 2
+
+
+def _periodic_components(mask: np.ndarray) -> np.ndarray:
+    """Areas of the connected pieces of ``mask`` on the torus (8-neighbour), each counted once."""
+    from scipy import ndimage
+    n = mask.shape[0]
+    labels, _ = ndimage.label(np.tile(mask, (3, 3)), structure=np.ones((3, 3)))
+    # Each piece has exactly one periodic copy whose bounding box starts in the middle tile.
+    return np.array([(labels[box] == i + 1).sum() for i, box in enumerate(ndimage.find_objects(labels))
+                     if n <= box[0].start < 2 * n and n <= box[1].start < 2 * n])
+
+
+def test_pairs_cells_hold_two_inclusions_of_clearly_different_sizes():
+    c = sample_unit_cells(300, "pairs", seed=4)
+    assert (c.family == FAMILIES.index("pairs")).all()
+    pieces = [_periodic_components(e == inc) for e, inc in zip(c.eps, c.eps_inclusion)]
+    counts = np.array([len(p) for p in pieces])
+    # Apart but for a few where the larger leaves no room (they merge: one piece, or a strip across the cell).
+    assert (counts == 2).mean() > 0.95
+    ratios = np.array([p.max() / p.min() for p in pieces if len(p) == 2])
+    assert np.median(ratios) > 3 and (ratios > 1.5).mean() > 0.8
+    rods = c.eps_inclusion > c.eps_background
+    assert 0.55 < rods.mean() < 0.8
+    assert (np.minimum(c.eps_background, c.eps_inclusion) <= 1.5).all()
+    assert (np.maximum(c.eps_background, c.eps_inclusion) >= 2).all()
+    assert (np.maximum(c.eps_background, c.eps_inclusion) <= 20).all()

@@ -47,7 +47,7 @@ def test_plot_writes_a_small_png(tmp_path):
 def test_bad_user_input_gives_one_clear_line(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["generate", "photonic", "--config", "gaped", "--out", str(tmp_path)])
-    assert ("invalid choice: 'gaped' (choose from 'gapped', 'sibcl', 'general', 'smooth', 'varied')"
+    assert ("invalid choice: 'gaped' (choose from 'gapped', 'sibcl', 'general', 'smooth', 'varied', 'pairs')"
             in capsys.readouterr().err)
     with pytest.raises(SystemExit):
         main(["generate", "photonic", "--n", "0", "--out", str(tmp_path)])

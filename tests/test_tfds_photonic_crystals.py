@@ -14,10 +14,11 @@ from tfds_builders.photonic_crystals import photonic_crystals
 
 
 class PhotonicCrystalsTest(tfds.testing.DatasetBuilderTestCase):
-    """Builds the four ``*_tiny`` configs (24 cells each): splits and features."""
+    """Builds the five ``*_tiny`` configs (24 cells each): splits and features."""
 
     DATASET_CLASS = photonic_crystals.PhotonicCrystals
-    BUILDER_CONFIG_NAMES_TO_TEST: ClassVar[list[str]] = ["gapped_tiny", "sibcl_tiny", "general_tiny", "varied_tiny"]
+    BUILDER_CONFIG_NAMES_TO_TEST: ClassVar[list[str]] = ["gapped_tiny", "sibcl_tiny", "general_tiny", "varied_tiny",
+                                                         "pairs_tiny"]
     SPLITS: ClassVar[dict[str, int]] = {"train": 12, "validation": 4, "test": 8}
     EXAMPLE_DIR = str(photonic_crystals.PhotonicCrystals.code_path.parent)  # nothing is downloaded
     SKIP_CHECKSUMS = True

@@ -21,7 +21,8 @@ Features (``n_k`` = 256 points of ``k_grid(16)``, k = i/16 − 1/2 per direction
   inclusion is the level-set region); ``filling`` float32: fraction of pixels holding
   ``eps_inclusion``.
 * ``family`` ClassLabel: the cell's family (``keras_imnn.physics.photonic.cells.FAMILIES``:
-  sibcl, gapped, circle, ellipse, rectangle, cross, ring, several).
+  sibcl, gapped, circle, ellipse, rectangle, cross, ring, several, smooth, textbook, veins, sizes,
+  tiled, pairs).
 * ``seed``, ``index`` int64: ``keras_imnn.physics.photonic.cells.sample_unit_cells(1, config,
   seed, start=index)`` regenerates the cell.
 
@@ -118,7 +119,7 @@ def _chunk_examples(chunk: tuple[int, int], config: str, seed: int,
 class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
     """Square-lattice photonic-crystal unit cells with TM/TE band structures and gaps."""
 
-    VERSION = tfds.core.Version("1.4.0")
+    VERSION = tfds.core.Version("1.5.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {
         "1.0.0": "Initial release: gapped and sibcl configs, 10 TM and TE bands on k_grid(16) "
                  "from the PWE solver (cutoffs TM/TE: gapped 5/6, sibcl 5/5).",
@@ -133,6 +134,8 @@ class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
         "1.4.0": "varied config (textbook rods and holes over their full size range, thin veins and frames, "
                  "inclusions of several sizes, motifs tiled 2x2 or 4x4); family names gain 'textbook', 'veins', "
                  "'sizes' and 'tiled'; the other configs' cells and features are unchanged.",
+        "1.5.0": "pairs config (two inclusions of clearly different sizes: diatomic bases, rods or holes); "
+                 "family names gain 'pairs'; the other configs' cells and features are unchanged.",
     }
     BUILDER_CONFIGS: ClassVar[list[PhotonicCrystalsConfig]] = [
         PhotonicCrystalsConfig(
@@ -161,8 +164,16 @@ class PhotonicCrystals(tfds.core.GeneratorBasedBuilder):
                         "1-3 pixels (20 %), 2-4 inclusions of clearly different sizes (25 %), and motifs of the "
                         "other families tiled 2x2 or 4x4 (25 %: a shorter true period, folded bands)."),
         PhotonicCrystalsConfig(
+            name="pairs", cells="pairs", n_max=DATASET_N_MAX["pairs"],
+            description="20 000 diatomic cells: two circular (3 in 4) or square inclusions anywhere, the larger of "
+                        "radius ~ U(0.08, 0.3), the smaller 0.15-0.85 of it; dielectric rods (ε ~ U(2, 20)) in air "
+                        "or ε ~ U(1, 1.5), or the same as holes in a slab (1 in 3)."),
+        PhotonicCrystalsConfig(
             name="varied_tiny", cells="varied", n_train=12, n_validation=4, n_test=8, n_max=3,
             chunk_size=4, description="24 varied cells, solver at n_max = 3: for tests."),
+        PhotonicCrystalsConfig(
+            name="pairs_tiny", cells="pairs", n_train=12, n_validation=4, n_test=8, n_max=3,
+            chunk_size=4, description="24 pairs cells, solver at n_max = 3: for tests."),
         PhotonicCrystalsConfig(
             name="gapped_tiny", cells="gapped", n_train=12, n_validation=4, n_test=8, n_max=3,
             chunk_size=4, description="24 gapped cells, solver at n_max = 3: for tests."),

@@ -23,7 +23,7 @@ from keras_imnn.groups import orbit
 N_PIXELS = 32
 #: Cell families, in the order of the ``family`` index every cell carries.
 FAMILIES = ("sibcl", "gapped", "circle", "ellipse", "rectangle", "cross", "ring", "several", "smooth",
-            "textbook", "veins", "sizes", "tiled")
+            "textbook", "veins", "sizes", "tiled", "pairs")
 #: Each config's family → probability. A single-family config draws no family (its cells are
 #: those it drew before families existed).
 MIXES: dict[str, dict[str, float]] = {
@@ -33,6 +33,7 @@ MIXES: dict[str, dict[str, float]] = {
                 "cross": 0.1, "ring": 0.1, "several": 0.15},
     "smooth": {"smooth": 1.0},
     "varied": {"textbook": 0.3, "veins": 0.2, "sizes": 0.25, "tiled": 0.25},
+    "pairs": {"pairs": 1.0},
 }
 CONFIGS = tuple(MIXES)
 
@@ -317,6 +318,30 @@ def _draw_sizes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, fl
     return (mask, *_draw_materials(rng)) if not mask.all() else _draw_sizes(rng, n)
 
 
+def _draw_pairs(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, float]:
+    """Two inclusions of clearly different sizes, a diatomic basis: circles (3 in 4) or squares, the larger
+    of radius or half-side ~ U(0.08, 0.3), the smaller ~ U(0.15, 0.85) of it (at least a pixel), anywhere
+    but apart (the smaller redrawn up to 10 times while it touches the larger); dielectric rods
+    (ε ~ U(2, 20)) in air or ε ~ U(1, 1.5) (2 in 3), or the same as holes in a slab. ``sizes`` draws such
+    cells in any two materials and mostly more than two."""
+    def inclusion(size: float) -> np.ndarray:
+        dx, dy = (_periodic_offset(c, n) for c in rng.uniform(0.0, 1.0, 2))
+        return (np.hypot(dx[:, None], dy[None, :]) if rng.random() < 0.75 else _square_distance(dx, dy)) <= size
+
+    big = rng.uniform(0.08, 0.3)
+    small = max(big * rng.uniform(0.15, 0.85), 1.0 / n)
+    first = inclusion(big)
+    near = np.logical_or.reduce([np.roll(first, (i, j), (0, 1)) for i in (-1, 0, 1) for j in (-1, 0, 1)])
+    for _ in range(10):
+        second = inclusion(small)
+        if not (second & near).any():
+            break
+    eps_low = 1.0 if rng.random() < 0.7 else rng.uniform(1.0, 1.5)
+    eps_high = rng.uniform(2.0, 20.0)
+    mask = first | second
+    return (mask, eps_low, eps_high) if rng.random() < 2 / 3 else (mask, eps_high, eps_low)
+
+
 def _draw_tiled(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, float]:
     """A motif from another family drawn on an n/2 (4 in 5) or n/4 grid and tiled to fill the cell,
     shifted at random: the cell's true period is shorter, so its bands are the folded bands of the smaller
@@ -341,6 +366,7 @@ _FAMILY_DRAWS: dict[str, _FamilyDraw] = {
     "veins": _draw_veins,
     "sizes": _draw_sizes,
     "tiled": _draw_tiled,
+    "pairs": _draw_pairs,
 }
 
 
@@ -361,7 +387,7 @@ def sample_unit_cells(n: int, config: str = "gapped", seed: int = 0, start: int 
             ``"general"`` (the mix :data:`MIXES` gives: both of these and drawn shapes) or ``"smooth"``
             (asymmetric smooth blobs, high contrast, rods or holes) or ``"varied"`` (textbook rods and holes
             over their full size range, thin veins and frames, inclusions of several sizes, motifs tiled 2×2
-            or 4×4).
+            or 4×4) or ``"pairs"`` (two inclusions of clearly different sizes: diatomic bases).
         seed: non-negative integer; the same (config, seed, index) always gives the same cell.
         start: index of the first cell, so a dataset shard can be drawn on its own.
 

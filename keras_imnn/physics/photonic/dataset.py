@@ -65,7 +65,8 @@ RATIO_BINS = (0.0, 1e-9, 0.05, 0.1, 0.2, 0.3, 0.4)
 #: 6 % / 11 %: 7 for both keeps 40 random general cells within 1.4 % (TM) and 2.9 % (TE) of the
 #: converged bands, at 0.6 CPU s a cell, 100 min for 20 000 cells on 2 cores (thin rings stay
 #: up to 6.5 % off on TE: the builder's README).
-DATASET_N_MAX: dict[str, int | None] = {"gapped": None, "sibcl": 5, "general": 7, "smooth": 7, "varied": 7}
+DATASET_N_MAX: dict[str, int | None] = {"gapped": None, "sibcl": 5, "general": 7, "smooth": 7,
+                                            "varied": 7, "pairs": 7}
 
 
 @dataclass(frozen=True)
