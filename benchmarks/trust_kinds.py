@@ -46,7 +46,10 @@ def groups(data: Path) -> dict[str, tuple[dict, np.ndarray]]:
     out = {}
     ood = read_npz(data / "ood.npz")
     out["ood"] = (ood, np.asarray([str(k) for k in ood["kinds"]])[ood["kind"]])
-    for split, file in (("varied test", "varied_test.npz"), ("general test", "test.npz")):
+    for split, file in (("varied test", "varied_test.npz"), ("pairs test", "pairs_test.npz"),
+                        ("general test", "test.npz")):
+        if split == "pairs test" and not (data / file).exists():  # drawn for the later fine-tunes only
+            continue
         raw = read_npz(data / file)
         out[split] = (raw, np.asarray(FAMILIES)[raw["family"]])
     return out
@@ -72,16 +75,21 @@ def score(weights_dir: Path | None, data: Path, names: list[str]) -> dict:
 def table(results: dict) -> str:
     labels = list(results)
     lines = [f"| model | split | kind | n | {' | '.join(labels)} |", "|---|---|---|---|" + "---|" * len(labels)]
-    first = results[labels[0]]
-    for name, splits in first.items():
-        for split, kinds in splits.items():
-            for kind, m in kinds.items():
+    rows: dict[tuple[str, str, str], int] = {}  # every label's rows, in the order they first appear
+    for result in results.values():
+        for name, splits in result.items():
+            for split, kinds in splits.items():
+                for kind, m in kinds.items():
+                    rows.setdefault((name, split, kind), m["n"])
+    for name in dict.fromkeys(name for name, _, _ in rows):
+        for split in dict.fromkeys(split for n, split, _ in rows if n == name):
+            for kind, n in ((k, v) for (n_, s, k), v in rows.items() if n_ == name and s == split):
                 cells = []
                 for label in labels:
                     r = results[label].get(name, {}).get(split, {}).get(kind)
                     cells.append("–" if r is None else " / ".join(
                         f"{r[k]:.4f}" if k == "mae" else f"{100 * r[k]:.1f} %" for k in METRICS[name]))
-                lines.append(f"| {name} | {split} | {kind} | {m['n']} | {' | '.join(cells)} |")
+                lines.append(f"| {name} | {split} | {kind} | {n} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 

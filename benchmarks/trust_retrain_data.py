@@ -1,10 +1,12 @@
 """Split files for fine-tuning or retraining the photonic checkpoints on ``varied`` cells without forgetting the rest.
 
     python benchmarks/trust_retrain_data.py --data DIR --out OUT_DIR [--replay 4000] [--smooth 1000] [--tm-labels D]
+        [--configs varied pairs] [--rehearse-varied 6000]
     python benchmarks/trust_retrain_data.py --data DIR --out OUT_DIR --tm-labels D --tm-only
 
 DIR holds what benchmarks/trust_data.py writes: ``varied_train*.npz``, ``varied_val.npz``, ``varied_test.npz``
-(solver labels, config ``varied``), general ``val.npz`` and ``test.npz``. OUT_DIR gets ``train.npz``,
+(solver labels, config ``varied``; ``--configs`` names others whose ``<config>_train*``, ``_val`` and ``_test`` files
+join them), general ``val.npz`` and ``test.npz``. OUT_DIR gets ``train.npz``,
 ``validation.npz`` and ``test.npz`` for ``python -m keras_imnn.training.checkpoints photonic --npz-dir OUT_DIR``.
 
 train = the varied cells with their solver labels + ``--replay`` cells of the general config (indices 2500…, the
@@ -12,7 +14,9 @@ checkpoints' own training cells) and ``--smooth`` of the smooth config (seed 1) 
 checkpoints themselves: the TM gap ratio by photonic_inv_dilated, the 32 band edges by
 photonic_edges_inv_dilated (rehearsal by distillation, as in "learning without forgetting", Li & Hoiem 2017:
 labelling 5 000 general cells with the solver would cost ~3 CPU hours here, and on those cells the teachers are
-within 0.002 / 0.8 % of it). ``--tm-labels D``: the solver's TM gap and midgap of the first general replay cells
+within 0.002 / 0.8 % of it). ``--rehearse-varied N`` adds varied cells 500..500+N-1 (those the shipped checkpoints
+were fine-tuned on) labelled the same way, for a fine-tune on other cells when their solver labels are not at
+hand. ``--tm-labels D``: the solver's TM gap and midgap of the first general replay cells
 (D/general_tm_<start>.npz, chunks of consecutive cells from 2500 with ``eps``, ``tm_gap``, ``tm_midgap``; TM 1-2 alone
 costs 0.4 CPU s a cell) replace the teacher's, for the flagship. validation and test: varied and general cells,
 solver labels only. Each file carries ``source`` (0 solver, 1 teacher, 2 TM by the solver and edges by the teacher)
@@ -39,6 +43,7 @@ from keras_imnn.physics.photonic.commands import write_arrays
 KEYS = ("eps", "tm_gap", "tm_midgap", "band_edges", "family")
 TM_KEYS = ("eps", "tm_gap", "tm_midgap", "family")
 TRAIN_START = 2500  # the general checkpoints' first training cell
+VARIED_TRAIN_START = 500  # the first varied cell the shipped checkpoints were fine-tuned on
 
 
 def _solver_cells(paths: list[Path], keys: tuple[str, ...] = KEYS) -> dict[str, np.ndarray]:
@@ -82,6 +87,10 @@ def main() -> None:
     parser.add_argument("--tm-labels", type=Path, help="folder of the solver's TM labels of general replay cells")
     parser.add_argument("--tm-only", action="store_true",
                         help="solver labels only, TM keys only: the varied cells + every chunk in --tm-labels")
+    parser.add_argument("--configs", nargs="+", default=["varied"],
+                        help="configs whose solver-labelled <config>_train*, _val and _test files in --data are used")
+    parser.add_argument("--rehearse-varied", type=int, default=0, metavar="N",
+                        help="add N varied cells from 500 labelled by the shipped checkpoints")
     args = parser.parse_args()
     if args.tm_only and not args.tm_labels:
         parser.error("--tm-only takes its training cells from --tm-labels; give that folder")
@@ -94,20 +103,22 @@ def main() -> None:
         if not tm_paths:
             parser.error(f"--tm-labels {args.tm_labels}: no general_tm_<start>.npz files there")
     args.out.mkdir(parents=True, exist_ok=True)
-    varied = sorted(args.data.glob("varied_train*.npz"))
+    solver_train = [path for config in args.configs for path in sorted(args.data.glob(f"{config}_train*.npz"))]
     if args.tm_only:
         keys = TM_KEYS
-        train = _solver_cells(varied + varied_tm + smooth_tm + tm_paths, keys)
+        train = _solver_cells(solver_train + varied_tm + smooth_tm + tm_paths, keys)
     else:
         keys = KEYS
         replay = teacher_cells("general", 0, TRAIN_START, args.replay)
         if tm_paths:
             replay = with_solver_tm(replay, tm_paths)
-        train = _join(_solver_cells(varied), replay, teacher_cells("smooth", 1, 0, args.smooth))
-    splits = {"train": train,
-              "validation": _solver_cells([args.data / "varied_val.npz", args.data / "val.npz"], keys),
-              "test": _solver_cells([args.data / "varied_test.npz", args.data / "test.npz"], keys)}
-    for name, arrays in splits.items():
+        train = _join(_solver_cells(solver_train), replay, teacher_cells("smooth", 1, 0, args.smooth),
+                      *([teacher_cells("varied", 0, VARIED_TRAIN_START, args.rehearse_varied)]
+                        if args.rehearse_varied else []))
+    held_out = {name: _solver_cells([*(args.data / f"{config}_{split}.npz" for config in args.configs),
+                                     args.data / f"{split}.npz"], keys)
+                for name, split in (("validation", "val"), ("test", "test"))}
+    for name, arrays in {"train": train, **held_out}.items():
         write_arrays(args.out / f"{name}.npz", arrays, {})
         print(f"{name}: {len(arrays['eps'])} cells (source 0/1/2: {np.bincount(arrays['source'], minlength=3)})",
               flush=True)
