@@ -9,7 +9,7 @@ the protocol the issue's independent labels used) solve TM and TE bands 1-4 on t
 path; printed per kind: the median and the largest relative difference of the solver's bands from MPB's.
 A model trained on solver labels cannot come closer to MPB than this on a kind. ``--compare-mpb RESxUP`` scores
 MPB at another setting against the reference the same way (e.g. the issue's 64x2 against a converged 128x4).
-~5 min on 2 cores at 64x2; 128x4 costs ~10x that.
+~5 min on 2 cores at 64x2; 128x4 costs ~7x that a cell.
 """
 from __future__ import annotations
 
