@@ -8,7 +8,8 @@ family of the test cells) with the task's own metrics (``evaluate_by_group``): p
 MAE, photonic_edges_inv_dilated's median relative error of TM and TE bands 1-4. ``--weights-dir`` loads the
 checkpoint from another folder (a candidate before it is shipped; otherwise a name shipped as a deep ensemble is
 scored on its members' mean, as ``keras_imnn.predict`` gives it); ``--names`` scores only these models.
-Results merge into docs/trust/kinds.json under ``--label``; ``--table`` prints the Markdown table of every label.
+Results merge into docs/trust/kinds.json under ``--label`` (by model name); ``--table`` prints the Markdown table of
+every label.
 """
 from __future__ import annotations
 
@@ -83,7 +84,10 @@ def table(results: dict) -> str:
                     rows.setdefault((name, split, kind), m["n"])
     for name in dict.fromkeys(name for name, _, _ in rows):
         for split in dict.fromkeys(split for n, split, _ in rows if n == name):
-            for kind, n in ((k, v) for (n_, s, k), v in rows.items() if n_ == name and s == split):
+            kinds = {k: v for (n_, s, k), v in rows.items() if n_ == name and s == split}
+            if len(kinds) == 2:  # one kind: its "all" row would repeat it
+                kinds.pop("all", None)
+            for kind, n in kinds.items():
                 cells = []
                 for label in labels:
                     r = results[label].get(name, {}).get(split, {}).get(kind)
@@ -103,7 +107,7 @@ def main() -> None:
     args = parser.parse_args()
     results = read_json(RESULTS, default={})
     if args.label:
-        results[args.label] = score(args.weights_dir, args.data, args.names)
+        results.setdefault(args.label, {}).update(score(args.weights_dir, args.data, args.names))
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(RESULTS, json.dumps(results, indent=1) + "\n")
     if args.table:
