@@ -302,17 +302,20 @@ def _draw_veins(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, fl
     return (mask, eps_low, eps_high) if rng.random() < 0.6 else (mask, eps_high, eps_low)
 
 
+def _disc_or_square(rng: np.random.Generator, n: int, size: float, p_disc: float) -> np.ndarray:
+    """``(n, n)`` bool: a circle of radius ``size`` (probability ``p_disc``) or an axis-aligned square of half-side
+    ``size``, centred anywhere in the cell, wrapped periodically."""
+    dx, dy = (_periodic_offset(c, n) for c in rng.uniform(0.0, 1.0, 2))
+    return (np.hypot(dx[:, None], dy[None, :]) if rng.random() < p_disc else _square_distance(dx, dy)) <= size
+
+
 def _draw_sizes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, float]:
     """2–4 circles or squares of clearly different sizes (one large, the others ~ U(0.2, 0.6) of it)
     anywhere in the cell, of one material: the general mix's ``several`` shapes are of like size."""
     big = rng.uniform(0.12, 0.35)
     mask = np.zeros((n, n), bool)
     for size in (big, *big * rng.uniform(0.2, 0.6, rng.integers(1, 4))):
-        dx, dy = (_periodic_offset(c, n) for c in rng.uniform(0.0, 1.0, 2))
-        if rng.random() < 0.7:
-            mask |= np.hypot(dx[:, None], dy[None, :]) <= size
-        else:
-            mask |= _square_distance(dx, dy) <= size
+        mask |= _disc_or_square(rng, n, size, p_disc=0.7)
     if not mask.any():
         mask[n // 2, n // 2] = True
     return (mask, *_draw_materials(rng)) if not mask.all() else _draw_sizes(rng, n)
@@ -324,16 +327,12 @@ def _draw_pairs(rng: np.random.Generator, n: int) -> tuple[np.ndarray, float, fl
     but apart (the smaller redrawn up to 10 times while it touches the larger); dielectric rods
     (ε ~ U(2, 20)) in air or ε ~ U(1, 1.5) (2 in 3), or the same as holes in a slab. ``sizes`` draws such
     cells in any two materials and mostly more than two."""
-    def inclusion(size: float) -> np.ndarray:
-        dx, dy = (_periodic_offset(c, n) for c in rng.uniform(0.0, 1.0, 2))
-        return (np.hypot(dx[:, None], dy[None, :]) if rng.random() < 0.75 else _square_distance(dx, dy)) <= size
-
     big = rng.uniform(0.08, 0.3)
     small = max(big * rng.uniform(0.15, 0.85), 1.0 / n)
-    first = inclusion(big)
+    first = _disc_or_square(rng, n, big, p_disc=0.75)
     near = np.logical_or.reduce([np.roll(first, (i, j), (0, 1)) for i in (-1, 0, 1) for j in (-1, 0, 1)])
     for _ in range(10):
-        second = inclusion(small)
+        second = _disc_or_square(rng, n, small, p_disc=0.75)
         if not (second & near).any():
             break
     eps_low = 1.0 if rng.random() < 0.7 else rng.uniform(1.0, 1.5)
