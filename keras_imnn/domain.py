@@ -21,6 +21,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from keras_imnn.physics.photonic.cells import CONFIGS
+
 
 class DomainWarning(UserWarning):
     """Some inputs lie outside the data a model was trained on: trust their predictions less."""
@@ -202,8 +204,7 @@ class MagnetDomain:
 #: ε range and tones of each photonic dataset config: every family of ``cells.MIXES`` draws two materials
 #: with ε in [1, 20]; only ``varied`` tiles motifs on purpose (a quarter of its cells; the others' generators
 #: draw a shorter period by chance, in under 1 % of their cells).
-_PHOTONIC_DOMAINS = {**{config: PhotonicDomain() for config in ("general", "gapped", "sibcl", "smooth", "pairs")},
-                     "varied": PhotonicDomain(one_motif=False)}
+_PHOTONIC_DOMAINS = {config: PhotonicDomain(one_motif=config != "varied") for config in CONFIGS}
 _MAGNET_CONFIG = re.compile(r"(?P<lattice>[a-z]+)_(?P<lx>\d+)x(?P<ly>\d+)_j2_(?P<j2>[0-9.]+)")
 
 
