@@ -16,18 +16,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from trust_ood_cells import KINDS, draw
 
 from keras_imnn.atomic import atomic_write_text
 from keras_imnn.physics.photonic.kpoints import gamma_x_m_path
 from keras_imnn.physics.photonic.solver import band_structure
-
-sys.path.insert(0, str(Path(__file__).parent))
-from trust_ood_cells import KINDS, draw  # noqa: E402
 
 N_BANDS = 4
 

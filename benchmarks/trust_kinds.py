@@ -76,24 +76,24 @@ def score(weights_dir: Path | None, data: Path, names: list[str]) -> dict:
 def table(results: dict) -> str:
     labels = list(results)
     lines = [f"| model | split | kind | n | {' | '.join(labels)} |", "|---|---|---|---|" + "---|" * len(labels)]
-    rows: dict[tuple[str, str, str], int] = {}  # every label's rows, in the order they first appear
+    grouped: dict[tuple[str, str], dict[str, int]] = {}  # (model, split) -> kind -> n, over every label
     for result in results.values():
         for name, splits in result.items():
             for split, kinds in splits.items():
                 for kind, m in kinds.items():
-                    rows.setdefault((name, split, kind), m["n"])
-    for name in dict.fromkeys(name for name, _, _ in rows):
-        for split in dict.fromkeys(split for n, split, _ in rows if n == name):
-            kinds = {k: v for (n_, s, k), v in rows.items() if n_ == name and s == split}
-            if len(kinds) == 2:  # one kind: its "all" row would repeat it
-                kinds.pop("all", None)
-            for kind, n in kinds.items():
-                cells = []
-                for label in labels:
-                    r = results[label].get(name, {}).get(split, {}).get(kind)
-                    cells.append("–" if r is None else " / ".join(
-                        f"{r[k]:.4f}" if k == "mae" else f"{100 * r[k]:.1f} %" for k in METRICS[name]))
-                lines.append(f"| {name} | {split} | {kind} | {n} | {' | '.join(cells)} |")
+                    grouped.setdefault((name, split), {}).setdefault(kind, m["n"])
+    names = list(dict.fromkeys(name for name, _ in grouped))
+    for name, split in sorted(grouped, key=lambda key: names.index(key[0])):  # stable: splits keep their order
+        kinds = grouped[name, split]
+        for kind, n in kinds.items():
+            if kind == "all" and len(kinds) == 2:  # one kind: its "all" row would repeat it
+                continue
+            cells = []
+            for label in labels:
+                r = results[label].get(name, {}).get(split, {}).get(kind)
+                cells.append("–" if r is None else " / ".join(
+                    f"{r[k]:.4f}" if k == "mae" else f"{100 * r[k]:.1f} %" for k in METRICS[name]))
+            lines.append(f"| {name} | {split} | {kind} | {n} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 
