@@ -102,6 +102,10 @@ def main() -> None:
             parser.error(f"--tm-labels: {e}")
         if not tm_paths:
             parser.error(f"--tm-labels {args.tm_labels}: no general_tm_<start>.npz files there")
+    held_out_files = {name: [*(args.data / f"{c}_{split}.npz" for c in args.configs), args.data / f"{split}.npz"]
+                      for name, split in (("validation", "val"), ("test", "test"))}
+    if absent := [str(f) for files in held_out_files.values() for f in files if not f.is_file()]:
+        parser.error(f"no such file: {', '.join(absent)} (benchmarks/trust_data.py writes them)")
     args.out.mkdir(parents=True, exist_ok=True)
     solver_train = [path for config in args.configs for path in sorted(args.data.glob(f"{config}_train*.npz"))]
     if args.tm_only:
@@ -115,9 +119,7 @@ def main() -> None:
         train = _join(_solver_cells(solver_train), replay, teacher_cells("smooth", 1, 0, args.smooth),
                       *([teacher_cells("varied", 0, VARIED_TRAIN_START, args.rehearse_varied)]
                         if args.rehearse_varied else []))
-    held_out = {name: _solver_cells([*(args.data / f"{config}_{split}.npz" for config in args.configs),
-                                     args.data / f"{split}.npz"], keys)
-                for name, split in (("validation", "val"), ("test", "test"))}
+    held_out = {name: _solver_cells(files, keys) for name, files in held_out_files.items()}
     for name, arrays in {"train": train, **held_out}.items():
         write_arrays(args.out / f"{name}.npz", arrays, {})
         print(f"{name}: {len(arrays['eps'])} cells (source 0/1/2: {np.bincount(arrays['source'], minlength=3)})",
