@@ -61,7 +61,7 @@ SPECS: tuple[ModelSpec, ...] = (
         "Invariant multiscale model: as photonic_inv, but four periodic convolutions dilated "
         "[1, 2, 4, 8], so the stack sees 31×31 pixels (the whole 32×32 cell) at once. Exactly "
         "shift- and D4-invariant.",
-        also_trained_on=("photonic_crystals/smooth", "photonic_crystals/varied"),
+        also_trained_on=("photonic_crystals/smooth", "photonic_crystals/varied", "photonic_crystals/pairs"),
     ),
     ModelSpec(
         "photonic_inv_dilated_gapped", "photonic", "photonic_crystals/gapped",
