@@ -444,10 +444,15 @@ def _expand_memory_bytes(n_sites: int) -> float:
     return 40 * n_basis_states(n_sites)
 
 
+def whole_sector_e0(lat: Torus, j1: float, j2: float) -> float:
+    """Lowest level of the whole Sz sector (no symmetry): what the real-character scan is checked against."""
+    h, _ = _sector_hamiltonian(_orbits(lat.name, lat.shape, ()), {}, j1, j2)
+    return float(_lowest(h, k=1)[0][0])
+
+
 def _warn_if_missed(lat: Torus, j1: float, j2: float, found: float) -> None:
     """Warn (``MissedGroundStateWarning``) if the whole Sz sector holds a level below ``found``."""
-    h, _ = _sector_hamiltonian(_orbits(lat.name, lat.shape, ()), {}, j1, j2)
-    lowest = float(_lowest(h, k=1)[0][0])
+    lowest = whole_sector_e0(lat, j1, j2)
     if lowest < found - 1e-8 * max(1.0, abs(lowest)):
         warnings.warn(
             f"ground_state {lat.name} {lat.shape[0]}x{lat.shape[1]}, J2 = {j2:g}: the whole Sz sector's lowest level "
