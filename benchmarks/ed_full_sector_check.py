@@ -18,8 +18,11 @@ def main() -> None:
     parser.add_argument("j2", type=float)
     args = parser.parse_args()
     began = time.perf_counter()
-    scan = ground_state(args.lattice, tuple(args.shape), args.j2, expand=False, progress=False)
-    e0 = whole_sector_e0(scan.lattice, 1.0, args.j2)
+    try:
+        scan = ground_state(args.lattice, tuple(args.shape), args.j2, expand=False, progress=False)
+        e0 = whole_sector_e0(scan.lattice, 1.0, args.j2)
+    except ValueError as e:  # unknown lattice, bad size or J2, or more memory than the machine has
+        parser.error(str(e))
     print(f"{args.lattice} {args.shape[0]}x{args.shape[1]}, J2 = {args.j2:g}: scan E0 = {scan.energy:.10f} "
           f"(sector {scan.sector}); whole Sz sector E0 = {e0:.10f}; scan - whole = {scan.energy - e0:.1e} "
           f"({time.perf_counter() - began:.0f} s)")

@@ -445,7 +445,10 @@ def _expand_memory_bytes(n_sites: int) -> float:
 
 
 def whole_sector_e0(lat: Torus, j1: float, j2: float) -> float:
-    """Lowest level of the whole Sz sector (no symmetry): what the real-character scan is checked against."""
+    """Lowest level of the whole Sz sector (no symmetry): what the real-character scan is checked against.
+    Refuses (:class:`~keras_imnn.physics.memory.MemoryLimitError`) before any work where it would not fit."""
+    check_memory(_ed_memory_bytes(lat, [()]), f"ED of the whole Sz sector of {lat.name} {lat.shape[0]}x{lat.shape[1]}",
+                 "use a smaller lattice", None)
     h, _ = _sector_hamiltonian(_orbits(lat.name, lat.shape, ()), {}, j1, j2)
     return float(_lowest(h, k=1)[0][0])
 
