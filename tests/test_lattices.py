@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from quspin_reference import quspin_lowest
 
 from keras_imnn.lattices import LATTICES, Lattice, get_lattice
 from keras_imnn.physics.magnet import ed
@@ -141,18 +142,9 @@ def test_kagome_12_sites_matches_the_reference_and_a_dense_diagonalization():
 def test_kagome_18_sites_matches_quspin_on_the_design_bonds():
     """2x3 cells (18 sites, C2 x translations): the project's sectors against QuSpin's plain Sz = 0 basis, with
     the bonds written out independently here."""
-    quspin = pytest.importorskip("quspin")
-    from quspin.basis import spin_basis_general
-    from quspin.operators import hamiltonian
-
-    nn, nnn = _kagome_bonds_written_out((2, 3))
-    basis = spin_basis_general(18, Nup=9, pauli=0)
+    pytest.importorskip("quspin")
     j2 = 0.2
-    couplings = [[1.0, i, j] for i, j in nn] + [[j2, i, j] for i, j in nnn]
-    terms = [[op, [[c / 2 if op != "zz" else c, i, j] for c, i, j in couplings]] for op in ("+-", "-+", "zz")]
-    h = hamiltonian(terms, [], basis=basis, dtype=np.float64, check_symm=False, check_herm=False, check_pcon=False)
-    expected = h.eigsh(k=1, which="SA", return_eigenvectors=False)[0]
-    assert quspin is not None
+    _, expected = quspin_lowest(18, *_kagome_bonds_written_out((2, 3)), j2, 9)
     assert ed.ground_state("kagome", (2, 3), j2, expand=False, progress=False).energy == pytest.approx(expected,
                                                                                                       abs=1e-8)
 

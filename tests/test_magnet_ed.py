@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
+from quspin_reference import quspin_lowest
 
 from keras_imnn.physics.magnet import ed
 from keras_imnn.physics.magnet.lattices import make_lattice
@@ -25,17 +25,7 @@ def test_square_4x4_reference_energies(j2, sector):
 
 def _full_sz0_lowest(lattice, j2):
     """Lowest energy of the whole Sz = 0 sector, built by QuSpin without any symmetry."""
-    from quspin.basis import spin_basis_general
-    from quspin.operators import hamiltonian
-    from scipy.sparse.linalg import eigsh
-
-    couplings = ([[1.0, int(i), int(j)] for i, j in lattice.nn_bonds]
-                 + [[j2, int(i), int(j)] for i, j in lattice.nnn_bonds])
-    half = [[0.5 * c, i, j] for c, i, j in couplings]
-    basis = spin_basis_general(lattice.n_sites, Nup=lattice.n_sites // 2, pauli=0)
-    h = hamiltonian([["+-", half], ["-+", half], ["zz", couplings]], [], basis=basis, dtype=np.float64,
-                    check_symm=False, check_herm=False, check_pcon=False)
-    return eigsh(h.tocsr(), k=1, which="SA")[0][0]
+    return quspin_lowest(lattice.n_sites, lattice.nn_bonds, lattice.nnn_bonds, j2, lattice.n_sites // 2)[1]
 
 
 @pytest.mark.parametrize("j2", [0.0, 0.5])
@@ -46,28 +36,14 @@ def test_symmetric_sector_holds_the_sz0_ground_state(j2):
 
 
 def _quspin_sector_lowest(lattice, sector, j2):
-    """Lowest energy of a sector built by QuSpin itself (its basis and ``hamiltonian``): an independent
-    check of the sector matrices that ``ed`` builds from shared orbits."""
-    from quspin.basis import spin_basis_general
-    from quspin.operators import hamiltonian
-    from scipy.sparse.linalg import eigsh
-
+    """(dimension, lowest energy) of a sector built by QuSpin itself: an independent check of the sector matrices
+    that ``ed`` builds from shared orbits."""
     perms = {**lattice.generators, "Z": -(np.arange(lattice.n_sites) + 1)}
     cycles = {"Tx": lattice.shape[0], "Ty": lattice.shape[1]}
     blocks = {f"{name}block": (perms[name], 0 if char == 1 else cycles.get(name, 2) // 2)
               for name, char in sector.items()}
-    # QuSpin's OpenMP threads spin-wait: on small sectors of a busy machine that costs 10x.
-    with warnings.catch_warnings(), threadpool_limits(1, user_api="openmp"):
-        warnings.simplefilter("ignore")  # non-commuting generators; imaginary parts of exp(-i pi)
-        basis = spin_basis_general(lattice.n_sites, Nup=(lattice.n_sites + 1) // 2, pauli=0, **blocks)
-        couplings = ([[1.0, int(i), int(j)] for i, j in lattice.nn_bonds]
-                     + [[j2, int(i), int(j)] for i, j in lattice.nnn_bonds])
-        half = [[0.5 * c, i, j] for c, i, j in couplings]
-        h = hamiltonian([["+-", half], ["-+", half], ["zz", couplings]], [], basis=basis, dtype=np.float64,
-                        check_symm=False, check_herm=False, check_pcon=False).tocsr()
-    if basis.Ns <= 64:
-        return basis.Ns, np.linalg.eigvalsh(h.toarray())[0]
-    return basis.Ns, eigsh(h, k=1, which="SA")[0][0]
+    return quspin_lowest(lattice.n_sites, lattice.nn_bonds, lattice.nnn_bonds, j2, (lattice.n_sites + 1) // 2,
+                         blocks)
 
 
 @pytest.mark.parametrize("lattice, shape, j2", [("square", (4, 4), 0.5), ("triangular", (4, 3), 1.3)])
