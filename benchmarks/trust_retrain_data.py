@@ -18,7 +18,9 @@ within 0.002 / 0.8 % of it). ``--rehearse-varied N`` adds varied cells 500..500+
 were fine-tuned on) labelled the same way, for a fine-tune on other cells when their solver labels are not at
 hand. ``--tm-labels D``: the solver's TM gap and midgap of the first general replay cells
 (D/general_tm_<start>.npz, chunks of consecutive cells from 2500 with ``eps``, ``tm_gap``, ``tm_midgap``; TM 1-2 alone
-costs 0.4 CPU s a cell) replace the teacher's, for the flagship. validation and test: varied and general cells,
+costs 0.4 CPU s a cell) replace the teacher's, for the flagship; chunks of the ``--configs`` there
+(``<config>_tm_<start>.npz``, cells past that config's solver-labelled training files) join the training cells with
+the teacher's band edges beside the solver's TM labels. validation and test: varied and general cells,
 solver labels only. Each file carries ``source`` (0 solver, 1 teacher, 2 TM by the solver and edges by the teacher)
 and ``family``.
 
@@ -63,15 +65,28 @@ def teacher_cells(config: str, seed: int, start: int, n: int) -> dict[str, np.nd
 
 
 def with_solver_tm(teacher: dict[str, np.ndarray], paths: list[Path]) -> dict[str, np.ndarray]:
-    """``teacher`` (general cells from ``TRAIN_START``) with the TM gap and midgap of ``paths``, the solver's labels
-    of its first cells in order (checked cell by cell; labels past the teacher's cells are not used)."""
+    """``teacher`` with the TM gap and midgap of ``paths``, the solver's labels of its first cells in order (checked
+    cell by cell; labels past the teacher's cells are not used)."""
     tm = _join(*({k: f[k] for k in ("eps", "tm_gap", "tm_midgap")} for f in map(read_npz, paths)))
     n = min(len(tm["eps"]), len(teacher["eps"]))
     if not np.array_equal(tm["eps"][:n], teacher["eps"][:n]):
-        raise ValueError(f"the TM labels in {paths[0].parent} are not of general cells {TRAIN_START}.. in order")
+        raise ValueError(f"the TM labels {paths[0]}.. are not of the teacher's cells in order")
     out = {k: v.copy() for k, v in teacher.items()}
     out["tm_gap"][:n], out["tm_midgap"][:n], out["source"][:n] = tm["tm_gap"][:n], tm["tm_midgap"][:n], 2
     return out
+
+
+def tm_chunk_cells(config: str, paths: list[Path], solver: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The cells of ``config``'s consecutive TM chunks ``paths`` with the solver's TM labels and the teacher's band
+    edges; ValueError if one of them is already among the ``solver``-labelled training cells."""
+    start = int(paths[0].stem.rsplit("_", 1)[1])
+    n = sum(len(read_npz(p)["family"]) for p in paths)
+    cells = with_solver_tm(teacher_cells(config, 0, start, n), paths)
+    seen = {e.tobytes() for e in solver["eps"].astype(np.float32)}
+    if repeated := sum(e.tobytes() in seen for e in cells["eps"]):
+        raise ValueError(f"{repeated} cells of {config} chunks {start}..{start + n - 1} are already in its "
+                         f"solver-labelled training files")
+    return cells
 
 
 def _join(*parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -94,10 +109,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.tm_only and not args.tm_labels:
         parser.error("--tm-only takes its training cells from --tm-labels; give that folder")
-    tm_paths = []
+    tm_paths, config_tm = [], {}
     if args.tm_labels:
         try:
             tm_paths, varied_tm, smooth_tm = (chunks(args.tm_labels, c) for c in ("general", "varied", "smooth"))
+            config_tm = {c: paths for c in args.configs if (paths := chunks(args.tm_labels, c))}
         except (OSError, ValueError) as e:
             parser.error(f"--tm-labels: {e}")
         if not tm_paths:
@@ -116,7 +132,12 @@ def main() -> None:
         replay = teacher_cells("general", 0, TRAIN_START, args.replay)
         if tm_paths:
             replay = with_solver_tm(replay, tm_paths)
-        train = _join(_solver_cells(solver_train), replay, teacher_cells("smooth", 1, 0, args.smooth),
+        solver = _solver_cells(solver_train)
+        try:
+            extra = [tm_chunk_cells(c, paths, solver) for c, paths in config_tm.items()]
+        except ValueError as e:
+            parser.error(f"--tm-labels: {e}")
+        train = _join(solver, *extra, replay, teacher_cells("smooth", 1, 0, args.smooth),
                       *([teacher_cells("varied", 0, VARIED_TRAIN_START, args.rehearse_varied)]
                         if args.rehearse_varied else []))
     held_out = {name: _solver_cells(files, keys) for name, files in held_out_files.items()}
