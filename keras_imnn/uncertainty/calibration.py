@@ -47,9 +47,12 @@ def _fit_terms(terms: list[np.ndarray], err: np.ndarray) -> tuple[np.ndarray, np
         rms = max(float(np.sqrt(np.mean(e**2))), 1e-12)  # every parameter in units of the RMS error …
         means = [max(float(np.mean(t)), 1e-30) for t in ts]  # … per unit of its term's mean
 
-        best = optimize.minimize(_nll, np.array([1.0] * len(ts) + [0.5]), args=(ts, means, rms, e),
-                                 method="Nelder-Mead",
-                                 options={"xatol": 1e-4, "fatol": 1e-8, "maxiter": 2000 * (len(ts) + 1)})
+        # Nelder-Mead from each corner as well as the middle: the likelihood has a local optimum per dominant term.
+        starts = [np.array([1.0] * len(ts) + [0.5])] + [np.array([1.0 if j == i else 0.01 for j in range(len(ts))]
+                                                                 + [0.1]) for i in range(len(ts))]
+        best = min((optimize.minimize(_nll, x0, args=(ts, means, rms, e), method="Nelder-Mead",
+                                      options={"xatol": 1e-4, "fatol": 1e-8, "maxiter": 2000 * (len(ts) + 1)})
+                    for x0 in starts), key=lambda result: result.fun)
         coefs[:, k] = [abs(q) * rms / np.sqrt(m) for q, m in zip(best.x, means)]
         floors[k] = abs(best.x[-1]) * rms
         std = np.sqrt(sum(c**2 * t for c, t in zip(coefs[:, k], ts)) + floors[k] ** 2)
