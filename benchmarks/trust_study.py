@@ -197,8 +197,9 @@ def _write(name: str, heads: list, checkpoints: list[Path], calibration: dict, r
                 for split in ("test", "ood") if split in result}
     entries = manifest(WEIGHTS_DIR)
     command = "python benchmarks/trust_study.py " + " ".join(sys.argv[1:])
-    if recalibrated:  # the training features (and the members unless checkpoints replace them): the earlier fit's
-        command = f"{entries[name]['uncertainty']['command']}; then {command}"
+    if recalibrated:  # the training features (and the members unless checkpoints replace them): the earlier fit's;
+        # an earlier recalibration is superseded, so only the fit's own command is kept before this one
+        command = f"{entries[name]['uncertainty']['command'].split('; then ')[0]}; then {command}"
     if recalibrated and not checkpoints:
         entries[name]["uncertainty"].update(calibration=calibration, metrics=headline, command=command,
                                             n_val=result["n_val"])
