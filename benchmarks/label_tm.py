@@ -27,11 +27,16 @@ def chunk_path(out: Path, config: str, start: int) -> Path:
     return out / f"{config}_tm_{start}.npz"
 
 
+def chunk_start(path: Path, config: str) -> int | None:
+    """The first cell of ``path`` if it is a chunk of ``config`` (named by :func:`chunk_path`), else None."""
+    m = re.fullmatch(rf"{config}_tm_(\d+)\.npz", path.name)
+    return int(m[1]) if m else None
+
+
 def chunks(folder: Path, config: str) -> list[Path]:
     """``folder``'s chunks of ``config`` in cell order (not a file still being written); ValueError if they do not
     follow each other (a gap, or chunks of another ``--chunk`` overlapping), which would repeat or skip cells."""
-    found = (re.fullmatch(rf"{config}_tm_(\d+)\.npz", p.name) for p in folder.iterdir())
-    starts = sorted(int(m[1]) for m in found if m)
+    starts = sorted(s for p in folder.iterdir() if (s := chunk_start(p, config)) is not None)
     for start, following in zip(starts, starts[1:]):
         with np.load(chunk_path(folder, config, start)) as f:
             if start + len(f["family"]) != following:

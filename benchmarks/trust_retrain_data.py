@@ -35,7 +35,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from label_tm import chunks
+from label_tm import chunk_start, chunks
 
 import keras_imnn
 from keras_imnn.npz import read_npz
@@ -64,13 +64,18 @@ def teacher_cells(config: str, seed: int, start: int, n: int) -> dict[str, np.nd
             "family": cells.family, "source": np.ones(n, np.int64)}
 
 
-def with_solver_tm(teacher: dict[str, np.ndarray], paths: list[Path]) -> dict[str, np.ndarray]:
-    """``teacher`` with the TM gap and midgap of ``paths``, the solver's labels of its first cells in order (checked
-    cell by cell; labels past the teacher's cells are not used)."""
-    tm = _join(*({k: f[k] for k in ("eps", "tm_gap", "tm_midgap")} for f in map(read_npz, paths)))
+def tm_labels(paths: list[Path]) -> dict[str, np.ndarray]:
+    """``eps``, ``tm_gap`` and ``tm_midgap`` of consecutive label_tm.py chunks, joined in order."""
+    return _join(*({k: f[k] for k in ("eps", "tm_gap", "tm_midgap")} for f in map(read_npz, paths)))
+
+
+def with_solver_tm(teacher: dict[str, np.ndarray], tm: dict[str, np.ndarray], where: Path) -> dict[str, np.ndarray]:
+    """``teacher`` with the TM gap and midgap of ``tm`` (:func:`tm_labels` of the chunks from ``where``), the
+    solver's labels of its first cells in order (checked cell by cell; labels past the teacher's cells are not
+    used)."""
     n = min(len(tm["eps"]), len(teacher["eps"]))
     if not np.array_equal(tm["eps"][:n], teacher["eps"][:n]):
-        raise ValueError(f"the TM labels {paths[0]}.. are not of the teacher's cells in order")
+        raise ValueError(f"the TM labels {where}.. are not of the teacher's cells in order")
     out = {k: v.copy() for k, v in teacher.items()}
     out["tm_gap"][:n], out["tm_midgap"][:n], out["source"][:n] = tm["tm_gap"][:n], tm["tm_midgap"][:n], 2
     return out
@@ -79,9 +84,9 @@ def with_solver_tm(teacher: dict[str, np.ndarray], paths: list[Path]) -> dict[st
 def tm_chunk_cells(config: str, paths: list[Path], solver: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The cells of ``config``'s consecutive TM chunks ``paths`` with the solver's TM labels and the teacher's band
     edges; ValueError if one of them is already among the ``solver``-labelled training cells."""
-    start = int(paths[0].stem.rsplit("_", 1)[1])
-    n = sum(len(read_npz(p)["family"]) for p in paths)
-    cells = with_solver_tm(teacher_cells(config, 0, start, n), paths)
+    start, tm = chunk_start(paths[0], config), tm_labels(paths)
+    cells = with_solver_tm(teacher_cells(config, 0, start, len(tm["eps"])), tm, paths[0])
+    n = len(cells["eps"])
     seen = {e.tobytes() for e in solver["eps"].astype(np.float32)}
     if repeated := sum(e.tobytes() in seen for e in cells["eps"]):
         raise ValueError(f"{repeated} cells of {config} chunks {start}..{start + n - 1} are already in its "
@@ -131,7 +136,7 @@ def main() -> None:
         keys = KEYS
         replay = teacher_cells("general", 0, TRAIN_START, args.replay)
         if tm_paths:
-            replay = with_solver_tm(replay, tm_paths)
+            replay = with_solver_tm(replay, tm_labels(tm_paths), tm_paths[0])
         solver = _solver_cells(solver_train)
         try:
             extra = [tm_chunk_cells(c, paths, solver) for c, paths in config_tm.items()]
